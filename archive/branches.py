@@ -1,0 +1,64 @@
+"""Branches (відділення) and their receiving addresses."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.errors import Conflict, Invalid, NotFound
+from archive.models import Branch, utcnow
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def normalize_email(address: str) -> str:
+    """Receiving addresses compare case-insensitively and without surrounding space or <>."""
+    address = address.strip().strip("<>").strip()
+    return address.lower()
+
+
+def add_branch(
+    session: Session, name: str, address: str, email: str, organization: str | None = None
+) -> Branch:
+    name, address = name.strip(), address.strip()
+    if not name:
+        raise Invalid("branch name is empty")
+    if not address:
+        raise Invalid("branch address is empty")
+    norm = normalize_email(email)
+    if not _EMAIL.match(norm):
+        raise Invalid(f"not an e-mail address: {email!r}")
+    if session.execute(select(Branch.id).where(Branch.email == norm)).first():
+        raise Conflict(f"receiving address {norm} already belongs to a branch")
+    branch = Branch(name=name, address=address, email=norm, organization=organization)
+    session.add(branch)
+    session.flush()
+    return branch
+
+
+def list_branches(session: Session) -> list[Branch]:
+    return list(session.execute(select(Branch).order_by(Branch.id)).scalars())
+
+
+def branch_for_address(session: Session, address: str) -> Branch | None:
+    norm = normalize_email(address)
+    return session.execute(
+        select(Branch).where(func.lower(Branch.email) == norm, Branch.active.is_(True))
+    ).scalar_one_or_none()
+
+
+def receiving_addresses(session: Session) -> set[str]:
+    return set(session.execute(select(Branch.email).where(Branch.active.is_(True))).scalars())
+
+
+def change_address(session: Session, branch_id: int, address: str) -> Branch:
+    """A changed address needs a new QR code; the time of change lets QR tools flag that."""
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound(f"no branch {branch_id}")
+    if address.strip() != branch.address:
+        branch.address = address.strip()
+        branch.address_changed_at = utcnow()
+    return branch

@@ -1,0 +1,230 @@
+"""SQLAlchemy 2 models of the archive.
+
+One metadata for SQLite and PostgreSQL: only portable column types (JSON, not JSONB), times
+stored as naive UTC through `UTCDateTime` so both engines round-trip the same aware values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: The eight document types of Diia.QR (PRODUCT.md), as stable codes for data and APIs.
+DOCUMENT_TYPES: tuple[str, ...] = (
+    "id-card",
+    "foreign-passport",
+    "taxpayer-card",
+    "birth-certificate",
+    "idp-certificate",
+    "driver-license",
+    "vehicle-registration",
+    "student-card",
+)
+
+ROLES: tuple[str, ...] = ("admin", "staff", "auditor")
+
+#: Processing states of a received message.
+MESSAGE_STATES: tuple[str, ...] = ("received", "processing", "done", "quarantined")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every engine (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Branch(Base):
+    """A branch (відділення): public name, address and its receiving e-mail address."""
+
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(String(500))
+    # Stored normalised (lower case, trimmed); uniqueness is therefore case-insensitive.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    organization: Mapped[str | None] = mapped_column(String(300), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    address_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    services: Mapped[list[Service]] = relationship(back_populates="branch")
+    qr_codes: Mapped[list[QrCode]] = relationship(back_populates="branch")
+
+
+class Service(Base):
+    """A service of a branch: its stated purpose and the package of documents it requests."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300))
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    retention_days: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship(back_populates="services")
+
+
+class QrCode(Base):
+    """A Diia.QR code as issued by the portal; valid for 365 days from issue."""
+
+    __tablename__ = "qr_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"))
+    service_id: Mapped[int | None] = mapped_column(
+        ForeignKey("services.id", ondelete="SET NULL"), default=None
+    )
+    payload: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[dt.date] = mapped_column(Date)
+    expires_at: Mapped[dt.date] = mapped_column(Date)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    reminder_sent_for: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship(back_populates="qr_codes")
+
+
+class Message(Base):
+    """One received e-mail: envelope, headers we need, the raw blob and its processing state."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), default=None)
+    envelope_from: Mapped[str] = mapped_column(String(320), default="")
+    envelope_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Same bytes are the same message (Message-ID included): unique, so a retry stores once.
+    raw_sha256: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str] = mapped_column(String(40), default="smtp")
+
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="message", cascade="all, delete-orphan"
+    )
+
+
+class Document(Base):
+    """One copy: a PDF and/or its P7S, what was recognised in it and how its signature fared."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_received", "received_at"),
+        Index("ix_documents_type", "document_type"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), default=None
+    )
+    branch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("branches.id", ondelete="SET NULL"), default=None
+    )
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    filename: Mapped[str] = mapped_column(String(500), default="")
+    document_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    p7s_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    text: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    indication: Mapped[str] = mapped_column(String(20), default="UNSIGNED")
+    sub_indication: Mapped[str | None] = mapped_column(String(60), default=None)
+    signer: Mapped[str | None] = mapped_column(String(500), default=None)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    retain_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    message: Mapped[Message | None] = relationship(back_populates="documents")
+    branch: Mapped[Branch | None] = relationship()
+
+
+class User(Base):
+    """A person who signs in; `role` is one of ROLES."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(150), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    api_token_hash: Mapped[str | None] = mapped_column(String(128), default=None, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which object, when and from where.
+
+    `prev_hash`/`entry_hash` chain the rows so a changed or deleted entry is detectable.
+    `detail` never holds personal data: only identifiers and codes.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(150))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[str] = mapped_column(String(100), default="")
+    remote: Mapped[str] = mapped_column(String(100), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    entry_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,216 @@
+"""Configuration: one typed, frozen object built from defaults, a TOML file and the environment.
+
+Precedence (lowest to highest): dataclass defaults, the TOML file given by `--config`,
+environment variables `DIIA_INBOX_<SECTION>_<KEY>`. Every section is a frozen dataclass owned by
+the package that uses it, so a package receives only its own settings and never reads the
+environment itself. The data folder (`--data`, `DIIA_INBOX_DATA`) holds everything of one
+installation, which is what lets several installations live side by side.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.settings import ImapAccount, IngestSettings
+from qrtools.settings import QrSettings
+from search.settings import SearchSettings
+
+ENV_PREFIX = "DIIA_INBOX_"
+
+
+class ConfigError(Exception):
+    """A configuration file or variable that cannot be used; the message is one line."""
+
+    reason = "CONFIG_INVALID"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    #: Empty means SQLite in the data folder; otherwise a SQLAlchemy URL such as
+    #: postgresql+psycopg://user@host/dbname.
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: Set when the service is reached over TLS (directly or behind a proxy): cookies get Secure.
+    secure_cookies: bool = False
+    session_hours: int = 12
+    login_attempts_per_minute: int = 5
+    default_language: str = "uk"
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    #: Trust anchors: certificates, folders, .p7b bundles or ETSI trusted lists. The data
+    #: folder's `trust/` is always added.
+    trust: tuple[str, ...] = ()
+    certs: tuple[str, ...] = ()
+    revocation: str = "soft"
+    #: Empty: any signer with a path to a trust anchor. Otherwise accepted identities as
+    #: "attribute=value", e.g. "organizationIdentifier=NTRUA-43395033".
+    accepted_signers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    default_days: int = 365
+    purge_hour: int = 3
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    """SMTP used for reminders (QR expiry) and notices to admins."""
+
+    host: str = ""
+    port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password_file: str = ""
+    sender: str = "diia-inbox@localhost"
+    admins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    qr: QrSettings = field(default_factory=QrSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'diia-inbox.db'}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def trust_dir(self) -> Path:
+        return self.data_dir / "trust"
+
+
+SECTIONS: dict[str, type] = {
+    f.name: type(f.default_factory())  # type: ignore[misc]
+    for f in dataclasses.fields(Config)
+    if f.name != "data_dir"
+}
+
+
+def _coerce(value: Any, tp: Any, where: str) -> Any:
+    """Turn a TOML or environment value into the field's declared type."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _coerce(value, args[0], where)
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}") from None
+    if tp is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from None
+    if tp is str:
+        if not isinstance(value, str | int | float):
+            raise ConfigError(f"{where}: expected text, got {value!r}")
+        return str(value)
+    if origin is tuple:
+        (item_tp, *_rest) = typing.get_args(tp)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return tuple(_coerce(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table")
+        return _build(tp, value, {}, where)
+    return value
+
+
+def _build(cls: type, table: Mapping[str, Any], env: Mapping[str, str], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name in table:
+            kwargs[f.name] = _coerce(table[f.name], hints[f.name], f"{where}.{f.name}")
+        env_name = f"{ENV_PREFIX}{where.upper()}_{f.name.upper()}"
+        if env_name in env:
+            kwargs[f.name] = _coerce(env[env_name], hints[f.name], env_name)
+    return cls(**kwargs)
+
+
+def load_config(
+    data_dir: str | Path | None = None,
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration; raises ConfigError with a one-line reason."""
+    env = os.environ if env is None else env
+    table: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            with open(config_file, "rb") as fh:
+                table = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"cannot read {config_file}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config_file}: {exc}") from None
+    unknown = set(table) - set(SECTIONS) - {"data"}
+    if unknown:
+        raise ConfigError(f"{config_file}: unknown section [{sorted(unknown)[0]}]")
+    data = data_dir or env.get(f"{ENV_PREFIX}DATA") or table.get("data", {}).get("dir") or "data"
+    sections = {
+        name: _build(cls, table.get(name, {}), env, name) for name, cls in SECTIONS.items()
+    }
+    return Config(data_dir=Path(data).resolve(), **sections)
+
+
+__all__ = ["Config", "ConfigError", "ImapAccount", "load_config"]

@@ -1,0 +1,1 @@
+"""diia-inbox: search."""
