@@ -44,9 +44,11 @@ def clmul(a: int, b: int) -> int:
     a6 = a4 ^ a2
     a7 = a6 ^ a
     a8 = a << 3
-    lo = (0, a, a2, a3, a4, a5, a6, a7, a8, a8 ^ a, a8 ^ a2, a8 ^ a3, a8 ^ a4, a8 ^ a5, a8 ^ a6)
-    lo = (*lo, a8 ^ a7)
-    hi = tuple(x << 4 for x in lo)
+    lo = (
+        0, a, a2, a3, a4, a5, a6, a7,
+        a8, a8 ^ a, a8 ^ a2, a8 ^ a3, a8 ^ a4, a8 ^ a5, a8 ^ a6, a8 ^ a7,
+    )  # fmt: skip
+    hi = [x << 4 for x in lo]
     r = 0
     for c in b.to_bytes((b.bit_length() + 7) >> 3, "big"):
         r = (r << 8) ^ hi[c >> 4] ^ lo[c & 15]
@@ -68,8 +70,10 @@ class BinaryField:
 
     def __init__(self, m: int, ks: Sequence[int]) -> None:
         ks_t = tuple(sorted((int(k) for k in ks), reverse=True))
-        if len(ks_t) not in (1, 3) or not all(0 < k < m for k in ks_t) or len(set(ks_t)) != len(
-            ks_t
+        if (
+            len(ks_t) not in (1, 3)
+            or not all(0 < k < m for k in ks_t)
+            or len(set(ks_t)) != len(ks_t)
         ):
             raise FormatError(f"unsupported reduction polynomial m={m} ks={ks_t}")
         if ks_t[0] * 2 > m:

@@ -1,0 +1,56 @@
+"""Configuration: defaults, TOML file, environment overrides, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from diia_inbox.config import ConfigError, load_config
+
+
+def test_defaults_put_everything_in_the_data_folder(tmp_path: Path) -> None:
+    cfg = load_config(data_dir=tmp_path / "inst", env={})
+    assert cfg.data_dir == (tmp_path / "inst").resolve()
+    assert cfg.database_url == f"sqlite:///{cfg.data_dir / 'diia-inbox.db'}"
+    for p in (cfg.blob_dir, cfg.spool_dir, cfg.index_dir, cfg.keys_dir):
+        assert p.parent == cfg.data_dir
+    assert (cfg.web.host, cfg.web.port) == ("127.0.0.1", 8080)
+    assert (cfg.ingest.smtp_host, cfg.ingest.smtp_port) == ("127.0.0.1", 2525)
+
+
+def test_toml_then_environment_override(tmp_path: Path) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(
+        '[web]\nport = 9090\nsecure_cookies = true\n'
+        '[verify]\ntrust = ["a.cer", "b.p7b"]\nrevocation = "hard"\n'
+        '[database]\nurl = "postgresql+psycopg://u@h/db"\n',
+        encoding="utf-8",
+    )
+    env = {"DIIA_INBOX_WEB_PORT": "9191", "DIIA_INBOX_DATA": str(tmp_path / "d")}
+    cfg = load_config(config_file=f, env=env)
+    assert cfg.web.port == 9191 and cfg.web.secure_cookies is True
+    assert cfg.verify.trust == ("a.cer", "b.p7b") and cfg.verify.revocation == "hard"
+    assert cfg.database_url == "postgresql+psycopg://u@h/db"
+    assert cfg.data_dir == (tmp_path / "d").resolve()
+
+
+@pytest.mark.parametrize(
+    ("content", "env", "needle"),
+    [
+        ("[web]\nport = 'x'\n", {}, "web.port"),
+        ("[nope]\na = 1\n", {}, "unknown section"),
+        ("[web]\nportt = 1\n", {}, "unknown key"),
+        ("[web\n", {}, "c.toml"),
+        ("", {"DIIA_INBOX_WEB_SECURE_COOKIES": "maybe"}, "DIIA_INBOX_WEB_SECURE_COOKIES"),
+    ],
+)
+def test_bad_configuration_is_one_line_reason(
+    tmp_path: Path, content: str, env: dict[str, str], needle: str
+) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(data_dir=tmp_path, config_file=f, env=env)
+    assert needle in str(err.value)
+    assert "\n" not in str(err.value)
