@@ -4,6 +4,10 @@ Writes go to a temporary file in the same file system, are fsynced, then renamed
 the directory fsynced, so a crash leaves either the whole blob or none. Concurrent writers of the
 same bytes race harmlessly: each rename installs identical content under the same name. Reads
 re-hash the bytes, so a truncated or altered blob is reported, never returned as good.
+
+With a keyring, blobs are encrypted at rest with AES-256-GCM (the blob's name is bound into the
+authenticated data, so swapping two files is detected too). Names stay the sha256 of the
+plaintext, so references in the database do not change when keys are rotated.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from archive.keyring import Keyring, KeyUnavailable
 
 CHUNK = 1 << 20
 
@@ -49,8 +55,9 @@ def _check_digest(digest: str) -> str:
 class BlobStore:
     """Blobs under `root/ab/cd/<sha256>`; `root/tmp` holds writes in progress."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, keyring: Keyring | None = None) -> None:
         self.root = Path(root)
+        self.keyring = keyring
         self.tmp = self.root / "tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
 
@@ -66,10 +73,17 @@ class BlobStore:
         digest = hashlib.sha256(data).hexdigest()
         if self.exists(digest):
             return digest
-        return self._install(digest, [data])
+        return self._install(digest, [self._seal(digest, data)])
+
+    def _seal(self, digest: str, data: bytes) -> bytes:
+        if self.keyring is None:
+            return data
+        return self.keyring.encrypt(data, associated=digest.encode())
 
     def put_stream(self, stream: BinaryIO) -> str:
-        """Store a stream without holding it in memory."""
+        """Store a stream; without encryption it is never held whole in memory."""
+        if self.keyring is not None:
+            return self.put(stream.read())
         h = hashlib.sha256()
         fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="in-")
         try:
@@ -118,6 +132,13 @@ class BlobStore:
             data = path.read_bytes()
         except FileNotFoundError as exc:
             raise BlobNotFound(f"no blob {digest}") from exc
+        if self.keyring is not None or data.startswith(b"DIIAENC1"):
+            if self.keyring is None:
+                raise BlobCorrupt(f"blob {digest} is encrypted and no key is configured")
+            try:
+                data = self.keyring.decrypt(data, associated=digest.encode())
+            except KeyUnavailable as exc:
+                raise BlobCorrupt(f"blob {digest}: {exc.detail}") from None
         if hashlib.sha256(data).hexdigest() != digest:
             raise BlobCorrupt(f"blob {digest} does not match its hash")
         return data
@@ -128,6 +149,19 @@ class BlobStore:
             self.path(digest).unlink()
         except FileNotFoundError:
             return False
+        return True
+
+    def reseal(self, digest: str) -> bool:
+        """Rewrite one blob under the current key (or in clear without a keyring).
+
+        Returns whether it was rewritten; used by key rotation and by turning encryption on.
+        """
+        raw = self.path(digest).read_bytes()
+        current = self.keyring.current if self.keyring else None
+        if Keyring.key_id_of(raw) == current:
+            return False
+        data = self.get(digest)
+        self._install(digest, [self._seal(digest, data)])
         return True
 
     def verify(self, digest: str) -> bool:

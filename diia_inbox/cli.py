@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from archive.blobs import BlobError
 from archive.db import DatabaseError
 from archive.errors import ArchiveError
-from diia_inbox import cli_admin, cli_serve, cli_verify
+from diia_inbox import cli_admin, cli_privacy, cli_serve, cli_verify
 from diia_inbox.cli_common import (
     EXIT_FAIL,
     EXIT_SOFTWARE,
@@ -22,7 +22,7 @@ from diia_inbox.cli_common import (
 from diia_inbox.config import ConfigError
 
 #: Verb modules, each with `register(subparsers, common)`; later capabilities add theirs here.
-VERB_MODULES = [cli_serve, cli_verify, cli_admin]
+VERB_MODULES = [cli_serve, cli_verify, cli_admin, cli_privacy]
 
 
 def build_parser() -> Parser:
@@ -39,9 +39,7 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)

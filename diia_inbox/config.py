@@ -63,6 +63,13 @@ class VerifySettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    #: Encrypt blobs at rest (AES-256-GCM). The keyring is made in keys/ on first use, or given
+    #: whole in DIIA_INBOX_STORAGE_KEYRING.
+    encrypt: bool = False
+
+
+@dataclass(frozen=True)
 class RetentionSettings:
     default_days: int = 365
     purge_hour: int = 3
@@ -90,6 +97,7 @@ class Config:
     verify: VerifySettings = field(default_factory=VerifySettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     qr: QrSettings = field(default_factory=QrSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
 
@@ -207,9 +215,7 @@ def load_config(
     if unknown:
         raise ConfigError(f"{config_file}: unknown section [{sorted(unknown)[0]}]")
     data = data_dir or env.get(f"{ENV_PREFIX}DATA") or table.get("data", {}).get("dir") or "data"
-    sections = {
-        name: _build(cls, table.get(name, {}), env, name) for name, cls in SECTIONS.items()
-    }
+    sections = {name: _build(cls, table.get(name, {}), env, name) for name, cls in SECTIONS.items()}
     return Config(data_dir=Path(data).resolve(), **sections)
 
 

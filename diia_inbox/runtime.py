@@ -6,12 +6,14 @@ CLI and the server are handed a Runtime and pass its parts on explicitly.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from archive.blobs import BlobStore
 from archive.db import Database
+from archive.keyring import ENV_KEYRING, Keyring, load_keyring
 from diia_inbox.config import Config
 
 
@@ -20,6 +22,7 @@ class Runtime:
     config: Config
     db: Database
     blobs: BlobStore
+    keyring: Keyring | None
 
     @classmethod
     def open(cls, config: Config, *, migrate: bool = True) -> Runtime:
@@ -37,10 +40,18 @@ class Runtime:
             config.keys_dir.chmod(0o700)
         except OSError:
             pass
+        keyring = load_keyring(
+            config.keys_dir,
+            os.environ,
+            create=config.storage.encrypt or bool(os.environ.get(ENV_KEYRING)),
+        )
         db = Database(config.database_url)
         if migrate:
             db.migrate()
-        return cls(config=config, db=db, blobs=BlobStore(config.blob_dir))
+        blob_ring = keyring if config.storage.encrypt else None
+        return cls(
+            config=config, db=db, blobs=BlobStore(config.blob_dir, blob_ring), keyring=keyring
+        )
 
     def close(self) -> None:
         self.db.dispose()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from archive import audit
 from archive.branches import add_branch, branch_for_address, list_branches, receiving_addresses
@@ -34,8 +35,9 @@ def test_migrations_up_from_empty_down_and_up_again(db_url: str) -> None:
 
 def test_branch_email_unique_case_insensitive(database: Database) -> None:
     with database.session() as s:
-        b = add_branch(s, "Готель «Дніпро», рецепція", "м. Київ, вул. Хрещатик, 1",
-                       " Reception@Hotel.Example ")
+        b = add_branch(
+            s, "Готель «Дніпро», рецепція", "м. Київ, вул. Хрещатик, 1", " Reception@Hotel.Example "
+        )
         assert b.email == "reception@hotel.example"
     with pytest.raises(Conflict), database.session() as s:
         add_branch(s, "Інша назва", "інша адреса", "RECEPTION@hotel.example")
@@ -57,14 +59,33 @@ def test_message_document_roundtrip_with_aware_times(database: Database) -> None
     with database.session() as s:
         b = add_branch(s, "ЦНАП Подільський", "м. Київ", "cnap@example.org")
         s.add(Service(branch_id=b.id, name="для надання послуг", documents=["id-card"]))
-        m = Message(message_id="<a@b>", envelope_from="c@d.ua", envelope_to=["cnap@example.org"],
-                    subject="Копії документів", received_at=received, size=10, raw_sha256="0" * 64)
-        m.documents.append(Document(branch_id=b.id, document_type="id-card",
-                                    fields={"person_name": "Тарас Шевченко"},
-                                    indication="TOTAL_PASSED", received_at=received))
+        m = Message(
+            message_id="<a@b>",
+            envelope_from="c@d.ua",
+            envelope_to=["cnap@example.org"],
+            subject="Копії документів",
+            received_at=received,
+            size=10,
+            raw_sha256="0" * 64,
+        )
+        m.documents.append(
+            Document(
+                branch_id=b.id,
+                document_type="id-card",
+                fields={"person_name": "Тарас Шевченко"},
+                indication="TOTAL_PASSED",
+                received_at=received,
+            )
+        )
         s.add(m)
-        s.add(QrCode(branch_id=b.id, payload="https://diia.example/qr/1",
-                     issued_at=dt.date(2026, 1, 1), expires_at=dt.date(2027, 1, 1)))
+        s.add(
+            QrCode(
+                branch_id=b.id,
+                payload="https://diia.example/qr/1",
+                issued_at=dt.date(2026, 1, 1),
+                expires_at=dt.date(2027, 1, 1),
+            )
+        )
     with database.session() as s:
         doc = s.execute(select(Document)).scalar_one()
         assert doc.received_at == received
@@ -76,7 +97,7 @@ def test_message_document_roundtrip_with_aware_times(database: Database) -> None
 def test_same_raw_bytes_stored_once(database: Database) -> None:
     with database.session() as s:
         s.add(Message(raw_sha256="a" * 64))
-    with pytest.raises(Exception), database.session() as s:  # IntegrityError on both engines
+    with pytest.raises(IntegrityError), database.session() as s:
         s.add(Message(raw_sha256="a" * 64))
     with database.session() as s:
         assert len(s.execute(select(Message)).scalars().all()) == 1
@@ -109,14 +130,14 @@ def test_audit_chain_detects_edit_and_delete(database: Database) -> None:
         assert audit.verify_chain(s) == []
         ids = [e.id for e in s.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()]
     with database.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_events SET actor='someone.else' WHERE id=:i"),
-                     {"i": ids[1]})
+        conn.execute(
+            text("UPDATE audit_events SET actor='someone.else' WHERE id=:i"), {"i": ids[1]}
+        )
     with database.session() as s:
         problems = audit.verify_chain(s)
         assert [p.event_id for p in problems] == [ids[1]]
     with database.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_events SET actor='olena.staff' WHERE id=:i"),
-                     {"i": ids[1]})
+        conn.execute(text("UPDATE audit_events SET actor='olena.staff' WHERE id=:i"), {"i": ids[1]})
         conn.execute(text("DELETE FROM audit_events WHERE id=:i"), {"i": ids[3]})
     with database.session() as s:
         problems = audit.verify_chain(s)

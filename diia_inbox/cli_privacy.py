@@ -1,0 +1,241 @@
+"""Personal-data verbs: purge, subject requests, legal hold, audit verification, keys, backup."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from archive import audit, subjects
+from archive.backup import backup, restore
+from archive.errors import NotFound
+from archive.models import Document
+from diia_inbox import privacy
+from diia_inbox.cli_common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    Parser,
+    UsageError,
+    config_from_args,
+)
+from diia_inbox.runtime import Runtime, opened
+
+
+def _instant(value: str) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _subject_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--name", help="full name, in any order (Cyrillic or Latin)")
+    p.add_argument("--rnokpp", help="tax number (RNOKPP)")
+    p.add_argument("--number", help="document number")
+
+
+def _subject(args: argparse.Namespace) -> subjects.Subject:
+    try:
+        return subjects.Subject(args.name, args.rnokpp, args.number)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("purge", help="delete copies past their retention period", parents=[common])
+    p.add_argument("--dry-run", action="store_true", help="only show what would go")
+    p.add_argument("--now", type=_instant, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_purge)
+
+    s = sub.add_parser(
+        "subject", help="data-subject requests: find, export, erase", parents=[common]
+    )
+    ss = s.add_subparsers(dest="subject_cmd", required=True, parser_class=Parser)
+    for name, func, hlp in (
+        ("find", cmd_subject_find, "list the copies that name a person"),
+        ("export", cmd_subject_export, "write everything held about a person to one zip"),
+        ("erase", cmd_subject_erase, "erase everything held about a person, everywhere"),
+    ):
+        sp = ss.add_parser(name, help=hlp, parents=[common])
+        _subject_args(sp)
+        if name == "export":
+            sp.add_argument("--out", required=True, type=Path)
+        if name == "erase":
+            sp.add_argument("--yes", action="store_true", help="do it (otherwise only list)")
+        sp.add_argument("--json", action="store_true")
+        sp.set_defaults(func=func)
+
+    h = sub.add_parser("hold", help="set or clear the legal hold of a document", parents=[common])
+    h.add_argument("document", type=int)
+    h.add_argument("--clear", action="store_true")
+    h.set_defaults(func=cmd_hold)
+
+    a = sub.add_parser("audit", help="audit log", parents=[common])
+    asub = a.add_subparsers(dest="audit_cmd", required=True, parser_class=Parser)
+    av = asub.add_parser("verify", help="check the audit hash chain", parents=[common])
+    av.set_defaults(func=cmd_audit_verify)
+
+    k = sub.add_parser("keys", help="encryption keys of the blob store", parents=[common])
+    ksub = k.add_subparsers(dest="keys_cmd", required=True, parser_class=Parser)
+    kr = ksub.add_parser("rotate", help="new current key; re-encrypt every blob", parents=[common])
+    kr.set_defaults(func=cmd_keys_rotate)
+
+    b = sub.add_parser("backup", help="consistent snapshot while running", parents=[common])
+    b.add_argument("--out", required=True, type=Path, help="backup file to write (.tar)")
+    b.set_defaults(func=cmd_backup)
+    r = sub.add_parser(
+        "restore", help="restore a backup into an empty installation", parents=[common]
+    )
+    r.add_argument("file", type=Path)
+    r.set_defaults(func=cmd_restore)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    now = args.now or dt.datetime.now(dt.UTC)
+    with opened(config_from_args(args)) as rt:
+        report = privacy.purge(rt, now, dry_run=args.dry_run)
+    plan = report.plan
+    out = {
+        "dry_run": args.dry_run,
+        "documents": list(plan.documents),
+        "messages": list(plan.messages),
+        "blobs": len(plan.blobs),
+        "held": plan.held,
+        "quarantine_removed": report.quarantine_removed,
+    }
+    if args.json:
+        print(json.dumps(out))
+    else:
+        verb = "would delete" if args.dry_run else "deleted"
+        print(
+            f"{verb} {len(plan.documents)} documents, {len(plan.messages)} messages, "
+            f"up to {len(plan.blobs)} blobs; {plan.held} kept on legal hold"
+        )
+    return EXIT_OK
+
+
+def _doc_row(d: Document) -> dict[str, object]:
+    return {
+        "id": d.id,
+        "document_type": d.document_type,
+        "received_at": d.received_at.isoformat(),
+        "indication": d.indication,
+    }
+
+
+def cmd_subject_find(args: argparse.Namespace) -> int:
+    subject = _subject(args)
+    with opened(config_from_args(args)) as rt:
+        docs = privacy.find_subject(rt, subject)
+        with rt.db.session() as s:
+            audit.record(s, "cli", "subject.find", "subject", "", detail={"found": len(docs)})
+    rows = [_doc_row(d) for d in docs]
+    print(
+        json.dumps(rows, ensure_ascii=False)
+        if args.json
+        else "\n".join(f"{r['id']}\t{r['document_type']}\t{r['received_at']}" for r in rows)
+        or "nothing found"
+    )
+    return EXIT_OK
+
+
+def cmd_subject_export(args: argparse.Namespace) -> int:
+    subject = _subject(args)
+    with opened(config_from_args(args)) as rt, rt.db.session() as s:
+        docs = subjects.find(s, subject)
+        data = subjects.export(s, rt.blobs, docs)
+        for d in docs:
+            audit.record(s, "cli", "document.export", "document", d.id)
+    tmp = args.out.with_name(args.out.name + ".partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, args.out)
+    print(f"exported {len(docs)} documents to {args.out}")
+    return EXIT_OK
+
+
+def cmd_subject_erase(args: argparse.Namespace) -> int:
+    subject = _subject(args)
+    with opened(config_from_args(args)) as rt:
+        if not args.yes:
+            docs = privacy.find_subject(rt, subject)
+            print(f"would erase {len(docs)} documents; run again with --yes to erase")
+            return EXIT_OK
+        n = privacy.erase_subject(rt, subject, actor="cli")
+    print(f"erased {n} documents")
+    return EXIT_OK
+
+
+def cmd_hold(args: argparse.Namespace) -> int:
+    with opened(config_from_args(args)) as rt, rt.db.session() as s:
+        doc = s.get(Document, args.document)
+        if doc is None:
+            raise NotFound(f"no document {args.document}")
+        doc.legal_hold = not args.clear
+        audit.record(
+            s, "cli", "document.hold" if doc.legal_hold else "document.unhold", "document", doc.id
+        )
+    print(f"document {args.document}: legal hold {'off' if args.clear else 'on'}")
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    with opened(config_from_args(args)) as rt, rt.db.session() as s:
+        problems = audit.verify_chain(s)
+    if not problems:
+        print("audit log intact")
+        return EXIT_OK
+    for p in problems:
+        print(f"audit entry {p.event_id}: {p.problem}", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    with opened(config_from_args(args)) as rt:
+        try:
+            kid, count = privacy.rotate_keys(rt, dict(os.environ))
+        except privacy.KeyringFromEnvironment as exc:
+            raise UsageError(str(exc)) from None
+    print(f"current key {kid}; re-encrypted {count} blobs")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    with opened(config_from_args(args)) as rt:
+        summary = backup(
+            rt.db, rt.config.blob_dir, rt.config.spool_dir, args.out, privacy.gc_lock(rt)
+        )
+    print(
+        f"backup {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs, "
+        f"{summary.spool} spooled messages"
+    )
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    rt = Runtime.open(config)
+    try:
+        summary = restore(args.file, rt.db, config.blob_dir, config.spool_dir)
+        rebuilt = _reindex(rt)
+    finally:
+        rt.close()
+    print(
+        f"restored {sum(summary.rows.values())} rows, {summary.blobs} blobs, "
+        f"{summary.spool} spooled messages; indexed {rebuilt} documents"
+    )
+    return EXIT_OK
+
+
+def _reindex(rt: Runtime) -> int:
+    from search.index import index_doc
+
+    with privacy.search_backend(rt) as backend, rt.db.session() as s:
+        docs = s.query(Document).order_by(Document.id).yield_per(200)
+        return int(backend.rebuild(index_doc(d) for d in docs))

@@ -1,0 +1,192 @@
+"""Personal-data duties across the parts: retention purge, subject requests, key rotation.
+
+archive/ knows rows and blobs; the index and the spool belong to search/ and ingest/. This
+module is where the three meet, so that a purge or an erasure removes a copy everywhere: rows,
+blobs, raw messages, index entries and quarantined mail that names the person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import logging
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archive import retention, subjects
+from archive.keyring import ENV_KEYRING, load_keyring, save_keyring
+from archive.locks import file_lock
+from archive.models import Document
+from diia_inbox.runtime import Runtime
+
+log = logging.getLogger("diia_inbox.privacy")
+
+
+def gc_lock(rt: Runtime) -> Path:
+    return rt.config.data_dir / "locks" / "blob-gc.lock"
+
+
+@contextmanager
+def search_backend(rt: Runtime) -> Iterator[Any]:
+    from search.index import open_backend
+
+    backend = open_backend(rt.config.search, rt.config.index_dir, rt.db)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+def _forget_in_index(rt: Runtime, ids: list[int]) -> None:
+    if not ids:
+        return
+    with search_backend(rt) as backend:
+        backend.delete(ids)
+        # Deleted entries linger in index segments until they are merged away.
+        if hasattr(backend, "optimize"):
+            backend.optimize()
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    plan: retention.PurgePlan
+    result: retention.PurgeResult | None
+    quarantine_removed: int
+
+
+def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
+    """Delete copies past their retention (not on legal hold), everywhere."""
+    days = rt.config.retention.default_days
+    with rt.db.session() as s:
+        plan = retention.plan_purge(s, now, days)
+    if dry_run:
+        return PurgeReport(plan, None, 0)
+    with file_lock(gc_lock(rt)):
+        result = retention.execute(rt.db, rt.blobs, plan)
+    _forget_in_index(rt, result.document_ids)
+    removed = _purge_old_quarantine(rt, now - dt.timedelta(days=days))
+    with rt.db.session() as s:
+        from archive import audit
+
+        audit.record(
+            s,
+            "system",
+            "retention.purge",
+            "",
+            "",
+            detail={
+                "documents": result.documents,
+                "messages": result.messages,
+                "blobs": result.blobs,
+                "quarantine": removed,
+            },
+        )
+    return PurgeReport(plan, result, removed)
+
+
+def _quarantine_items(rt: Runtime) -> list[Path]:
+    folder = rt.config.spool_dir / "quarantine"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def _remove_item(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _purge_old_quarantine(rt: Runtime, cutoff: dt.datetime) -> int:
+    removed = 0
+    for item in _quarantine_items(rt):
+        mtime = dt.datetime.fromtimestamp(item.stat().st_mtime, dt.UTC)
+        if mtime < cutoff:
+            _remove_item(item)
+            removed += 1
+    return removed
+
+
+def _raw_message_of(item: Path) -> bytes:
+    path = item / "message" if item.is_dir() else item
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _message_text(raw: bytes) -> str:
+    """Everything readable in a raw message (headers, decoded text parts, file names)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    chunks = [str(v) for v in msg.values()]
+    for part in msg.walk():
+        if part.get_filename():
+            chunks.append(str(part.get_filename()))
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            chunks.append(payload.decode("utf-8", "replace"))
+    return "\n".join(chunks)
+
+
+def find_subject(rt: Runtime, subject: subjects.Subject) -> list[Document]:
+    with rt.db.session() as s:
+        return subjects.find(s, subject)
+
+
+def erase_subject(rt: Runtime, subject: subjects.Subject, actor: str, remote: str = "") -> int:
+    """Erase every copy of the person: rows, blobs, raw mail, index, quarantined mail."""
+    ring = rt.keyring or load_keyring(rt.config.keys_dir, {}, create=True)
+    assert ring is not None
+    with rt.db.session() as s:
+        docs = subjects.find(s, subject)
+        plan = retention.plan_deletion(s, docs)
+    with file_lock(gc_lock(rt)):
+        result = retention.execute(
+            rt.db,
+            rt.blobs,
+            plan,
+            before_commit=lambda s: subjects.record_erasure(
+                s, actor, subject, ring.hmac_key, len(plan.documents), remote
+            ),
+        )
+    _forget_in_index(rt, result.document_ids)
+    for item in _quarantine_items(rt):
+        if subject.matches_text(_message_text(_raw_message_of(item))):
+            _remove_item(item)
+    log.info("erasure done: %d documents", result.documents)
+    return result.documents
+
+
+def _name_in(name: str, text: str) -> bool:
+    tokens = subjects._name_tokens(name)
+    have = subjects._name_tokens(text)
+    return bool(tokens) and tokens <= have
+
+
+class KeyringFromEnvironment(Exception):
+    reason = "KEYRING_IN_ENVIRONMENT"
+
+
+def rotate_keys(rt: Runtime, env: dict[str, str]) -> tuple[str, int]:
+    """Make a new current key and re-encrypt every blob with it (also turns encryption on
+    for blobs written before it was enabled)."""
+    if env.get(ENV_KEYRING):
+        raise KeyringFromEnvironment(
+            f"the keyring comes from {ENV_KEYRING}; rotate it there and re-run with the new one"
+        )
+    ring = load_keyring(rt.config.keys_dir, env, create=True)
+    assert ring is not None
+    new_id = ring.rotate()
+    save_keyring(rt.config.keys_dir, ring)
+    rt.keyring = ring
+    rt.blobs.keyring = ring if rt.config.storage.encrypt else None
+    count = 0
+    with file_lock(gc_lock(rt)):
+        for digest in list(rt.blobs):
+            if rt.blobs.reseal(digest):
+                count += 1
+    return new_id, count
