@@ -44,14 +44,16 @@ class WebComponent:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        app = create_app(WebDeps.from_runtime_parts(
-            db=self.rt.db,
-            blobs=self.rt.blobs,
-            settings=self.rt.config.web,
-            spool_dir=self.rt.config.spool_dir,
-            index_dir=self.rt.config.index_dir,
-            keys_dir=self.rt.config.keys_dir,
-        ))
+        app = create_app(
+            WebDeps.from_runtime_parts(
+                db=self.rt.db,
+                blobs=self.rt.blobs,
+                settings=self.rt.config.web,
+                spool_dir=self.rt.config.spool_dir,
+                index_dir=self.rt.config.index_dir,
+                keys_dir=self.rt.config.keys_dir,
+            )
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -67,6 +69,19 @@ def build_components(
     cfg = rt.config
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     components: list[Component] = [WebComponent(rt, host, port)]
+    # --- mail receiver (F1): SMTP, and LMTP when `ingest.lmtp_host` is set. It comes last so
+    # that on SIGTERM it stops accepting first. Spool and metrics are shared with the worker
+    # and `/metrics`; lift them out of this block when those are wired.
+    from ingest.metrics import IngestMetrics
+    from ingest.smtp import AddressCache, build_receivers
+    from ingest.spool import Spool
+
+    spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
+    ingest_metrics = IngestMetrics(queue_depth=spool.depth)
+    components.extend(
+        build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
+    )
+    # --- end of mail receiver
     return components
 
 
@@ -83,8 +98,7 @@ async def serve(
             await c.start()
             started.append(c)
         host, port = web or (rt.config.web.host, rt.config.web.port)
-        print(f"diia-inbox: web at http://{host}:{port}/ (data: {rt.config.data_dir})",
-              flush=True)
+        print(f"diia-inbox: web at http://{host}:{port}/ (data: {rt.config.data_dir})", flush=True)
         if password:
             print(
                 "diia-inbox: first start: created user 'admin' with password "

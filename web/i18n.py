@@ -22,7 +22,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "uk": "Забагато спроб. Спробуйте за хвилину.",
         "en": "Too many attempts. Try again in a minute.",
     },
+    "login.expired": {
+        "uk": "Сторінка входу застаріла. Спробуйте ще раз.",
+        "en": "The sign-in page expired. Please try again.",
+    },
     "lang.switch": {"uk": "English", "en": "Українська"},
+    "nav.logout": {"uk": "Вийти", "en": "Sign out"},
+    "home.signed_in_as": {"uk": "Ви увійшли як", "en": "Signed in as"},
 }
 
 

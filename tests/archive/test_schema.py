@@ -15,7 +15,16 @@ from archive.errors import Conflict, Invalid
 from archive.models import AuditEvent, Document, Message, QrCode, Service
 from archive.users import add_user, authenticate, issue_token, user_for_token
 
-TABLES = {"branches", "services", "qr_codes", "messages", "documents", "users", "audit_events"}
+TABLES = {
+    "branches",
+    "services",
+    "qr_codes",
+    "messages",
+    "documents",
+    "users",
+    "audit_events",
+    "web_sessions",
+}
 
 
 def test_migrations_up_from_empty_down_and_up_again(db_url: str) -> None:
@@ -31,6 +40,16 @@ def test_migrations_up_from_empty_down_and_up_again(db_url: str) -> None:
         assert TABLES <= set(inspect(db.engine).get_table_names())
     finally:
         db.dispose()
+
+
+def test_migrations_match_the_models(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from archive.models import Base
+
+    with database.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
 
 def test_branch_email_unique_case_insensitive(database: Database) -> None:
