@@ -1,8 +1,13 @@
-"""`diia-inbox verify`: delegates to verify.cli, which owns the options and exit statuses."""
+"""`diia-inbox verify`: verify.cli owns the options and exit statuses; this adds the
+installation's trust store when --data/--config name one."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+from diia_inbox.cli_common import EXIT_USAGE, UsageError
+from diia_inbox.config import ConfigError, load_config
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -16,7 +21,49 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_verify)
 
 
+def split_installation_args(argv: list[str]) -> tuple[str | None, str | None, list[str]]:
+    """Take --data/--config (either `--opt V` or `--opt=V`) out of the verify arguments."""
+    data = config = None
+    rest: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        name, eq, value = arg.partition("=")
+        if name in ("--data", "--config"):
+            if not eq:
+                value = next(it, "")
+                if not value:
+                    raise UsageError(f"{name} needs a value")
+            if name == "--data":
+                data = value
+            else:
+                config = value
+        else:
+            rest.append(arg)
+    return data, config, rest
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from verify.cli import main as verify_main
 
-    return verify_main(list(args.rest))
+    try:
+        data, config_file, rest = split_installation_args(list(args.rest))
+    except UsageError as exc:
+        print(f"diia-inbox verify: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if data is not None or config_file is not None:
+        try:
+            cfg = load_config(data_dir=data, config_file=config_file)
+        except ConfigError as exc:
+            print(f"diia-inbox verify: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        extra: list[str] = []
+        for path in cfg.verify.trust:
+            extra += ["--trust", path]
+        if cfg.trust_dir.is_dir() and any(cfg.trust_dir.iterdir()):
+            extra += ["--trust", str(cfg.trust_dir)]
+        for path in cfg.verify.certs:
+            extra += ["--certs", path]
+        if not any(a.startswith("--revocation") for a in rest):
+            extra += ["--revocation", cfg.verify.revocation]
+        rest = rest + extra
+    return verify_main(rest)
