@@ -124,7 +124,9 @@ class BinaryField:
         return reduce5
 
     def _make_mul(self) -> Callable[[int, int], int]:
-        reduce = self.reduce
+        m, mask = self.m, self.mask
+        k3, k2, k1 = (*self.ks, 0, 0)[:3]
+        trinomial = len(self.ks) == 1
 
         def mul(a: int, b: int) -> int:
             if a < b:
@@ -138,28 +140,61 @@ class BinaryField:
             a6 = a4 ^ a2
             a7 = a6 ^ a
             a8 = a << 3
-            lo = (
-                0, a, a2, a3, a4, a5, a6, a7,
-                a8, a8 ^ a, a8 ^ a2, a8 ^ a3, a8 ^ a4, a8 ^ a5, a8 ^ a6, a8 ^ a7,
+            a9 = a8 ^ a
+            a10 = a8 ^ a2
+            a11 = a8 ^ a3
+            a12 = a8 ^ a4
+            a13 = a8 ^ a5
+            a14 = a8 ^ a6
+            a15 = a8 ^ a7
+            lo = (0, a, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15)
+            hi = (
+                0, a << 4, a2 << 4, a3 << 4, a4 << 4, a5 << 4, a6 << 4, a7 << 4,
+                a8 << 4, a9 << 4, a10 << 4, a11 << 4, a12 << 4, a13 << 4, a14 << 4, a15 << 4,
             )  # fmt: skip
-            hi = [x << 4 for x in lo]
             r = 0
             for c in b.to_bytes((b.bit_length() + 7) >> 3, "big"):
                 r = (r << 8) ^ hi[c >> 4] ^ lo[c & 15]
-            return reduce(r)
+            # The reduction, inlined: two folds of the part above degree m.
+            h = r >> m
+            if h:
+                if trinomial:
+                    r = (r & mask) ^ h ^ (h << k3)
+                    h = r >> m
+                    if h:
+                        r = (r & mask) ^ h ^ (h << k3)
+                else:
+                    r = (r & mask) ^ h ^ (h << k1) ^ (h << k2) ^ (h << k3)
+                    h = r >> m
+                    if h:
+                        r = (r & mask) ^ h ^ (h << k1) ^ (h << k2) ^ (h << k3)
+            return r
 
         return mul
 
     def _make_sqr(self) -> Callable[[int], int]:
-        reduce = self.reduce
+        m, mask = self.m, self.mask
+        k3, k2, k1 = (*self.ks, 0, 0)[:3]
+        trinomial = len(self.ks) == 1
         spread = _SPREAD.__getitem__
+        join = b"".join
+        from_bytes = int.from_bytes
 
         def sqr(a: int) -> int:
-            return reduce(
-                int.from_bytes(
-                    b"".join(map(spread, a.to_bytes((a.bit_length() + 7) >> 3, "big"))), "big"
-                )
-            )
+            r = from_bytes(join(map(spread, a.to_bytes((a.bit_length() + 7) >> 3, "big"))), "big")
+            h = r >> m
+            if h:
+                if trinomial:
+                    r = (r & mask) ^ h ^ (h << k3)
+                    h = r >> m
+                    if h:
+                        r = (r & mask) ^ h ^ (h << k3)
+                else:
+                    r = (r & mask) ^ h ^ (h << k1) ^ (h << k2) ^ (h << k3)
+                    h = r >> m
+                    if h:
+                        r = (r & mask) ^ h ^ (h << k1) ^ (h << k2) ^ (h << k3)
+            return r
 
         return sqr
 
