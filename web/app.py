@@ -20,10 +20,22 @@ from aiohttp import web
 
 from archive.blobs import BlobStore
 from archive.db import Database, check_connection
-from web import login
+from web import (
+    api,
+    login,
+    pages_audit,
+    pages_check,
+    pages_document,
+    pages_quarantine,
+    pages_registry,
+    pages_search,
+    pages_subjects,
+    pages_trust,
+    pages_users,
+    services,
+)
 from web.auth import ANYONE, PUBLIC
-from web.context import lang_of
-from web.i18n import translator
+from web.render import page
 from web.security import PRINCIPAL, gate, requires
 
 HERE = Path(__file__).parent
@@ -83,6 +95,14 @@ class WebDeps:
 DEPS: web.AppKey[WebDeps] = web.AppKey("deps", WebDeps)
 
 
+def when(value: object) -> str:
+    """An ISO-8601 time as people read it: "2026-11-20 10:15:03 UTC"."""
+    text = str(value or "")
+    if "T" not in text:
+        return text
+    return text.replace("T", " ").replace("+00:00", " UTC").replace("Z", " UTC")
+
+
 @requires(*PUBLIC)
 async def healthz(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
@@ -105,25 +125,54 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 @requires(*ANYONE)
-@aiohttp_jinja2.template("home.html")
-async def home(request: web.Request) -> dict[str, object]:
-    lang = lang_of(request)
-    return {"lang": lang, "t": translator(lang), "principal": request[PRINCIPAL]}
+async def home(request: web.Request) -> web.Response:
+    """A start page listing the tasks of the user's role, so nobody needs to know the URLs."""
+    principal = request[PRINCIPAL]
+    qr_attention = 0
+    if principal is not None and principal.role == "admin":
+        deps = request.app[DEPS]
+
+        def count() -> int:
+            from qrtools.expiry import expired_count, expiring_count
+
+            with deps.db.session() as s:
+                day = services.today(deps)
+                days = services.remind_days(deps)
+                return expiring_count(s, day, days) + expired_count(s, day)
+
+        qr_attention = await asyncio.to_thread(count)
+    return page(request, "home.html", {"qr_attention": qr_attention})
 
 
 def create_app(deps: WebDeps) -> web.Application:
-    app = web.Application(client_max_size=60 * 1024 * 1024, middlewares=[gate(DEPS)])
+    app = web.Application(
+        client_max_size=60 * 1024 * 1024, middlewares=[gate(DEPS), api.json_errors]
+    )
     app[DEPS] = deps
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        filters={"when": when},
     )
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics)
-    app.router.add_get("/login", login.login_page)
-    app.router.add_post("/login", login.login_submit)
-    app.router.add_post("/logout", login.logout)
-    app.router.add_get("/", home)
-    app.router.add_static("/static", HERE / "static")
+    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/metrics", metrics, name="metrics")
+    app.router.add_get("/login", login.login_page, name="login")
+    app.router.add_post("/login", login.login_submit, name="login.submit")
+    app.router.add_post("/logout", login.logout, name="logout")
+    app.router.add_get("/", home, name="home")
+    for part in (
+        pages_search,
+        pages_document,
+        pages_check,
+        pages_quarantine,
+        pages_registry,
+        pages_users,
+        pages_trust,
+        pages_audit,
+        pages_subjects,
+        api,
+    ):
+        part.setup(app)
+    app.router.add_static("/static", HERE / "static", name="static")
     return app

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, CookieJar, web
 from aiohttp.test_utils import TestServer
 
 from archive.users import add_user, issue_token
@@ -22,6 +23,8 @@ class WebFixture:
     server: TestServer
     deps: WebDeps
     tokens: dict[str, str]
+    rt: Any = None
+    data: Any = None
 
     def url(self, path: str) -> str:
         return str(self.server.make_url(path))
@@ -70,6 +73,28 @@ async def webapp(sqlite_runtime: object) -> AsyncIterator[WebFixture]:
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:
-        yield WebFixture(server, deps, tokens)
+        yield WebFixture(server, deps, tokens, rt)
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def seeded(webapp: WebFixture) -> WebFixture:
+    """The web app over a small real archive (see tests/web/seed.py), services wired."""
+    import asyncio
+
+    from tests.web.seed import seed
+
+    webapp.data = await asyncio.to_thread(seed, webapp.rt, webapp.deps)
+    return webapp
+
+
+def jar() -> CookieJar:
+    return CookieJar(unsafe=True)  # the test server is on an IP address
+
+
+async def signed_in(app: WebFixture, role: str) -> ClientSession:
+    """A client session signed in as the user of `role` (close it after use)."""
+    session = ClientSession(cookie_jar=jar())
+    assert await app.login(session, role) == 302
+    return session

@@ -1,0 +1,207 @@
+"""Manual signature check: upload a P7S (and its PDF when detached), read the report.
+
+Nothing is stored by default: the files live only for the request. An admin may tick "save to
+archive", which files the copy like a received one (source "manual"), audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session, selectinload
+
+from archive.models import Document, Message, utcnow
+from web.auth import ADMIN, STAFF
+from web.context import deps_of, lang_of
+from web.i18n import translator
+from web.render import in_db, json_error, json_ok, principal_of, record
+from web.render import page as render_page
+from web.report_view import plain
+from web.security import requires
+from web.services import PIPELINE, SEARCH, VERIFY_CONTEXT, need
+
+MAX_P7S = 32 * 1024 * 1024
+MAX_PDF = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    p7s: bytes
+    p7s_name: str
+    pdf: bytes | None
+    pdf_name: str
+    save: bool
+
+
+class BadUpload(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def read_upload(request: web.Request) -> Upload:
+    """The multipart form: `p7s` (required), `pdf` (optional), `save` (checkbox)."""
+    if not request.content_type.startswith("multipart/"):
+        raise BadUpload("NOT_MULTIPART")
+    form = await request.post()
+    p7s_field, pdf_field = form.get("p7s"), form.get("pdf")
+    if not isinstance(p7s_field, web.FileField):
+        raise BadUpload("P7S_MISSING")
+    p7s = p7s_field.file.read(MAX_P7S + 1)
+    if not p7s:
+        raise BadUpload("P7S_MISSING")
+    if len(p7s) > MAX_P7S:
+        raise BadUpload("P7S_TOO_LARGE")
+    pdf: bytes | None = None
+    pdf_name = ""
+    if isinstance(pdf_field, web.FileField):
+        pdf = pdf_field.file.read(MAX_PDF + 1) or None
+        pdf_name = pdf_field.filename or ""
+        if pdf is not None and len(pdf) > MAX_PDF:
+            raise BadUpload("PDF_TOO_LARGE")
+    return Upload(
+        p7s=p7s,
+        p7s_name=(p7s_field.filename or "signature.p7s")[:300],
+        pdf=pdf,
+        pdf_name=pdf_name[:300],
+        save=form.get("save") in ("1", "on", "yes"),
+    )
+
+
+async def check(request: web.Request, upload: Upload) -> Any:
+    """Run the verifier; returns a verify Report, or raises BadUpload for non-CMS input."""
+    from verify.errors import VerifyError
+    from verify.validate import validate
+
+    context_factory = need(deps_of(request), VERIFY_CONTEXT)
+
+    def run() -> Any:
+        return validate(upload.p7s, upload.pdf, context_factory())
+
+    try:
+        return await asyncio.to_thread(run)
+    except VerifyError as exc:
+        raise BadUpload(exc.reason) from None
+
+
+async def save(request: web.Request, upload: Upload, report: Any) -> int:
+    """File the checked copy in the archive as a manual entry; returns the document id."""
+    deps = deps_of(request)
+    pdf = upload.pdf or report.signed_content
+    pipeline = deps.services.get(PIPELINE)
+    filename = upload.pdf_name or upload.p7s_name.removesuffix(".p7s")
+    text, fields, flags = "", {}, []
+    if pdf and pipeline is not None:
+        extracted = await asyncio.to_thread(pipeline.extract, pdf)
+        text, flags = extracted.text, list(extracted.flags)
+        fields = dict(pipeline.recognise(text, filename))
+    pdf_sha = await asyncio.to_thread(deps.blobs.put, pdf) if pdf else None
+    p7s_sha = await asyncio.to_thread(deps.blobs.put, upload.p7s)
+    who = principal_of(request)
+
+    def work(s: Session) -> int:
+        raw_key = hashlib.sha256(b"manual:" + upload.p7s).hexdigest()
+        msg = Message(
+            envelope_from=who.username,
+            envelope_to=[],
+            subject="",
+            size=len(upload.p7s) + len(pdf or b""),
+            raw_sha256=None,
+            status="done",
+            source="manual",
+            message_id=f"manual-{raw_key[:32]}",
+        )
+        s.add(msg)
+        s.flush()
+        signer = None
+        if report.signer is not None:
+            signer = report.signer.common_name or report.signer.subject
+        doc = Document(
+            message_id=msg.id,
+            received_at=utcnow(),
+            filename=filename,
+            document_type=fields.get("document_type"),
+            pdf_sha256=pdf_sha,
+            p7s_sha256=p7s_sha,
+            text=text,
+            fields={k: v for k, v in fields.items() if k != "document_type"},
+            report=report.to_dict(),
+            indication=str(report.indication),
+            sub_indication=str(report.sub_indication) if report.sub_indication else None,
+            signer=signer[:500] if signer else None,
+            flags=flags,
+        )
+        s.add(doc)
+        s.flush()
+        record(request, s, "document.create", "document", doc.id, {"source": "manual"})
+        return doc.id
+
+    doc_id = await in_db(request, work)
+    backend = deps.services.get(SEARCH)
+    if backend is not None:
+        from search.index import index_doc
+
+        def index() -> None:
+            with deps.db.session() as s:
+                row = s.get(Document, doc_id, options=[selectinload(Document.message)])
+                if row is not None:
+                    backend.add([index_doc(row)])
+
+        await asyncio.to_thread(index)
+    return doc_id
+
+
+async def _audit_check(request: web.Request, report: Any) -> None:
+    def work(s: Session) -> None:
+        record(request, s, "signature.check", "upload", "", {"indication": str(report.indication)})
+
+    await in_db(request, work)
+
+
+@requires(ADMIN, STAFF)
+async def check_form(request: web.Request) -> web.Response:
+    return render_page(request, "check.html", {"report": None, "error": None})
+
+
+@requires(ADMIN, STAFF)
+async def check_submit(request: web.Request) -> web.Response:
+    t = translator(lang_of(request))
+    try:
+        upload = await read_upload(request)
+        report = await check(request, upload)
+    except BadUpload as exc:
+        return render_page(request, "check.html", {"report": None, "error": exc.reason}, status=400)
+    await _audit_check(request, report)
+    saved: int | None = None
+    if upload.save and principal_of(request).role == ADMIN:
+        saved = await save(request, upload, report)
+    view = plain(report.to_dict(), None, None, t)
+    return render_page(
+        request,
+        "check.html",
+        {"report": view, "error": None, "saved": saved, "checked_name": upload.p7s_name},
+    )
+
+
+@requires(ADMIN, STAFF)
+async def api_verify(request: web.Request) -> web.Response:
+    """POST /api/v1/verify: the same check for scripts; multipart `p7s`, optional `pdf`."""
+    try:
+        upload = await read_upload(request)
+        report = await check(request, upload)
+    except BadUpload as exc:
+        return json_error(400, exc.reason)
+    await _audit_check(request, report)
+    out: dict[str, Any] = {"report": report.to_dict(), "saved_document": None}
+    if upload.save and principal_of(request).role == ADMIN:
+        out["saved_document"] = await save(request, upload, report)
+    return json_ok(out)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/check", check_form, name="check")
+    app.router.add_post("/check", check_submit, name="check.submit")

@@ -1,0 +1,119 @@
+"""The staff's main page: one search box, a few filters, results with a validity badge.
+
+Filters are folded into the query language (`type:`, `branch:`, `status:`, `received:`) so the
+box, the filters, the API and the command line all mean the same thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from archive.branches import list_branches
+from archive.models import DOCUMENT_TYPES
+from search.errors import SearchError
+from web.auth import ADMIN, STAFF
+from web.context import deps_of
+from web.render import in_db, page
+from web.report_view import badge_of
+from web.security import requires
+from web.services import SEARCH, need
+from web.snippet import safe_snippet
+
+PAGE_SIZE = 20
+STATUSES = ("passed", "failed", "indeterminate", "unsigned")
+
+
+def _date(value: str) -> str | None:
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        return None
+
+
+def compose_query(params: Any) -> str:
+    """The box's text plus the chosen filters, in the query language."""
+    parts = [str(params.get("q", "")).strip()[:1000]]
+    doc_type = params.get("type", "")
+    if doc_type in DOCUMENT_TYPES:
+        parts.append(f"type:{doc_type}")
+    branch = str(params.get("branch", ""))
+    if branch.isdigit():
+        parts.append(f"branch:{branch}")
+    status = params.get("status", "")
+    if status in STATUSES:
+        parts.append(f"status:{status}")
+    start, end = _date(params.get("from", "")), _date(params.get("to", ""))
+    if start and end:
+        parts.append(f"received:{start}..{end}")
+    elif start:
+        parts.append(f"received:>={start}")
+    elif end:
+        parts.append(f"received:<={end}")
+    return " ".join(p for p in parts if p)
+
+
+def _page_number(params: Any) -> int:
+    try:
+        return max(1, min(500, int(params.get("page", "1"))))
+    except ValueError:
+        return 1
+
+
+async def run_search(
+    request: web.Request, query: str, *, limit: int, offset: int, sort: str
+) -> dict[str, Any]:
+    """Search and shape the result; raises SearchError with a reason for bad queries."""
+    backend = need(deps_of(request), SEARCH)
+    result = await asyncio.to_thread(backend.search, query, limit=limit, offset=offset, sort=sort)
+    return result.to_dict()
+
+
+@requires(ADMIN, STAFF)
+async def search_page(request: web.Request) -> web.Response:
+    params = request.query
+    query = compose_query(params)
+    sort = "date" if params.get("sort") == "date" else "relevance"
+    number = _page_number(params)
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    if query:
+        try:
+            result = await run_search(
+                request, query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, sort=sort
+            )
+        except SearchError as exc:
+            error = exc.reason
+    for hit in (result or {}).get("hits", []):
+        hit["badge"] = badge_of(hit.get("indication"))
+        hit["snippet_html"] = safe_snippet(hit.get("snippet"))
+        hit["received_day"] = str(hit.get("received_at", ""))[:16].replace("T", " ")
+
+    def branches(s: Session) -> list[tuple[int, str]]:
+        return [(b.id, b.name) for b in list_branches(s)]
+
+    total = (result or {}).get("total", 0)
+    base = {k: v for k, v in params.items() if k != "page"}
+    return page(
+        request,
+        "search.html",
+        {
+            "params": params,
+            "result": result,
+            "error": error,
+            "document_types": DOCUMENT_TYPES,
+            "statuses": STATUSES,
+            "branches": await in_db(request, branches),
+            "page_number": number,
+            "has_next": total > number * PAGE_SIZE,
+            "base_params": base,
+        },
+    )
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/search", search_page, name="search")
