@@ -47,6 +47,10 @@ class DuplicateCode(RegistryError, Conflict):
     reason = "QR_DUPLICATE_ACTIVE"
 
 
+class DuplicateService(RegistryError, Conflict):
+    reason = "QR_SERVICE_EXISTS"
+
+
 class PayloadExists(RegistryError, Conflict):
     reason = "QR_PAYLOAD_EXISTS"
 

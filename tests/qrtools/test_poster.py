@@ -1,0 +1,139 @@
+"""Posters: the printed code reads back exactly (zbarimg on the PDF and on the SVG, rendered),
+and the page says who asks, where, for what, how, and until when."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import xml.etree.ElementTree as ET
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from archive.models import DOCUMENT_TYPES
+from qrtools.errors import PosterError
+from qrtools.poster import PosterFonts, PosterInfo, layout, make_qr, poster_pdf, poster_svg
+from qrtools.texts import DOCUMENT_NAMES
+
+from .conftest import ADDRESS, BRANCH, ORGANIZATION, zbar
+from .payloads import ALL, CYRILLIC, LONG_URL
+
+EXPIRES = dt.date(2027, 1, 10)
+
+
+@pytest.fixture(scope="module")
+def fonts() -> PosterFonts:
+    return PosterFonts.default()
+
+
+def info(payload: str, **changes: object) -> PosterInfo:
+    base = PosterInfo(
+        payload=payload,
+        branch_name=BRANCH,
+        address=ADDRESS,
+        documents=("id-card", "taxpayer-card"),
+        expires_at=EXPIRES,
+        organization=ORGANIZATION,
+        service_name="для поселення у готель",
+    )
+    return PosterInfo(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("payload", list(ALL.values()), ids=list(ALL))
+def test_pdf_poster_decodes_to_the_payload(
+    tmp_path: Path, fonts: PosterFonts, payload: str
+) -> None:
+    (tmp_path / "poster.pdf").write_bytes(poster_pdf(info(payload), fonts))
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-png", "poster.pdf", "page"], cwd=tmp_path, check=True
+    )
+    assert zbar(tmp_path / "page-1.png") == [payload]
+
+
+@pytest.mark.parametrize("payload", list(ALL.values()), ids=list(ALL))
+def test_svg_poster_decodes_to_the_payload(
+    tmp_path: Path, fonts: PosterFonts, payload: str
+) -> None:
+    (tmp_path / "poster.svg").write_text(poster_svg(info(payload), fonts), encoding="utf-8")
+    subprocess.run(
+        ["rsvg-convert", "-w", "1240", "-b", "white", "-o", "poster.png", "poster.svg"],
+        cwd=tmp_path,
+        check=True,
+    )
+    assert zbar(tmp_path / "poster.png") == [payload]
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(PdfReader(BytesIO(data)).pages[0].extract_text().split())
+
+
+def test_pdf_poster_says_who_where_what_how_and_until_when(fonts: PosterFonts) -> None:
+    text = pdf_text(poster_pdf(info(CYRILLIC), fonts))
+    for expected in (
+        ORGANIZATION,
+        BRANCH,
+        ADDRESS,
+        "Послуга: для поселення у готель",
+        "паспорт громадянина України (ID-картка)",
+        "картка платника податків (РНОКПП)",
+        "Відкрийте застосунок Дія та натисніть «Сканувати QR-код».",
+        "Наведіть камеру на цей код",
+        "підтвердьте Дія.Підписом",
+        "QR-код дійсний до 09.01.2027 включно.",
+    ):
+        assert expected in text, expected
+    assert "закордон" not in text  # only the requested documents are listed
+
+
+def test_every_document_type_fits_on_one_page(fonts: PosterFonts) -> None:
+    data = poster_pdf(info(LONG_URL, documents=DOCUMENT_TYPES), fonts)
+    text = pdf_text(data)
+    assert len(PdfReader(BytesIO(data)).pages) == 1
+    for uk, _en in DOCUMENT_NAMES.values():
+        assert " ".join(uk.split()) in text
+
+
+def test_english_poster(fonts: PosterFonts) -> None:
+    text = pdf_text(poster_pdf(info(CYRILLIC, lang="en"), fonts))
+    assert "Open the Diia app" in text
+    assert "driving licence" not in text
+    assert "Ukrainian passport (ID card)" in text
+
+
+def test_pdf_is_deterministic_and_small(fonts: PosterFonts) -> None:
+    first = poster_pdf(info(CYRILLIC), fonts)
+    assert first == poster_pdf(info(CYRILLIC), fonts)
+    assert first.startswith(b"%PDF-1.7") and first.rstrip().endswith(b"%%EOF")
+    # The font is subset: the whole DejaVu Sans alone is about 740 KB.
+    assert len(first) < 200_000
+
+
+def test_svg_is_well_formed_with_the_texts(fonts: PosterFonts) -> None:
+    svg = poster_svg(info(CYRILLIC, branch_name='Кафе "<Світанок>" & Ко'), fonts)
+    root = ET.fromstring(svg)
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert 'Кафе "<Світанок>" & Ко' in texts
+    assert "QR-код дійсний до 09.01.2027 включно." in texts
+    assert root.get("width") == "210mm" and root.get("height") == "297mm"
+
+
+def test_code_has_quiet_zone_and_error_correction(fonts: PosterFonts) -> None:
+    plan = layout(info(CYRILLIC), fonts)
+    qr = make_qr(CYRILLIC)
+    assert qr.error in ("M", "Q", "H")
+    assert plan.qr.size == qr.symbol_size(scale=1, border=0)[0] + 8
+    dark_rows = {row for row, _col, _len in plan.qr.runs}
+    dark_cols = {c for _row, col, length in plan.qr.runs for c in range(col, col + length)}
+    assert min(dark_rows) == 4 and max(dark_rows) == plan.qr.size - 5
+    assert min(dark_cols) == 4 and max(dark_cols) == plan.qr.size - 5
+    assert plan.qr.module * plan.qr.size >= 150  # at least about 5 cm on paper
+
+
+def test_empty_or_oversized_payload_is_refused(fonts: PosterFonts) -> None:
+    with pytest.raises(PosterError) as empty:
+        poster_pdf(info(""), fonts)
+    assert empty.value.reason == "QR_POSTER_FAILED"
+    with pytest.raises(PosterError):
+        poster_svg(info("x" * 5000), fonts)
