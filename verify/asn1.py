@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from asn1crypto import algos, cms, core, crl, keys, ocsp, tsp, x509
+from asn1crypto import algos, cms, core, crl, keys, ocsp, x509
+from asn1crypto import tsp as _tsp  # noqa: F401  (registers signingCertificateV2, TSTInfo)
 
 # Digest algorithms.
 OID_GOST34311 = "1.2.804.2.1.1.1.1.2.1"
@@ -131,9 +132,7 @@ def _register() -> None:
             "revocation_values": SetOfRevocationValues,
         }
     )
-    # `tsp` registers signing_certificate(_v2) and TSTInfo on its own import; referencing it
-    # here makes that dependency explicit.
-    assert tsp.TSTInfo is not None
+    # `tsp` (imported above) registers signing_certificate(_v2) and TSTInfo on its own import.
     setattr(core.ObjectIdentifier, _MARKER, True)
 
 

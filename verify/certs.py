@@ -138,7 +138,9 @@ def name_key(name: x509.Name) -> tuple[tuple[tuple[str, str], ...], ...]:
     """A comparison key for names (RFC 5280 7.1 style: case and whitespace insensitive)."""
     rdns = []
     for rdn in name.chosen:
-        rdns.append(tuple(sorted((atv["type"].dotted, _norm(_attr_text(atv["value"]))) for atv in rdn)))
+        rdns.append(
+            tuple(sorted((atv["type"].dotted, _norm(_attr_text(atv["value"]))) for atv in rdn))
+        )
     return tuple(rdns)
 
 
@@ -412,9 +414,7 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
-_PEM_RE = re.compile(
-    rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL
-)
+_PEM_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----", re.DOTALL)
 
 
 def pem_blocks(data: bytes) -> list[tuple[str, bytes]]:

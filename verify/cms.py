@@ -109,12 +109,13 @@ class SignerData:
         return tuple(self.unsigned_attrs.get(OID_SIGNATURE_TIMESTAMP, ()))
 
     @property
-    def certificate_values(self) -> tuple[bytes, ...]:
+    def certificate_values(self) -> tuple[tuple[bytes, ...], ...]:
+        """One tuple of certificate DERs per certificateValues attribute value."""
         return tuple(self.unsigned_attrs.get(OID_CERTIFICATE_VALUES, ()))
 
     @property
-    def revocation_values(self) -> tuple[tuple[str, bytes], ...]:
-        """("crl" | "ocsp_basic", DER) pairs of the revocationValues attribute."""
+    def revocation_values(self) -> tuple[tuple[tuple[str, bytes], ...], ...]:
+        """Per revocationValues value: ("crl" | "ocsp_basic", DER) pairs."""
         return tuple(self.unsigned_attrs.get(OID_REVOCATION_VALUES, ()))
 
     def signed_bytes(self, content: bytes) -> bytes:
@@ -241,7 +242,12 @@ def _decode_signed_data(sd: cms.SignedData) -> SignedData:
 def _octets(value: Any) -> bytes:
     if isinstance(value, core.OctetString | core.ParsableOctetString):
         return bytes(value.__bytes__())
-    # Some producers put the eContent as another type; the signed bytes are its contents.
+    if isinstance(value, core.Any):
+        inner = value.parsed
+        if isinstance(inner, core.OctetString):
+            return bytes(inner.native)  # merges BER constructed chunks
+        value = inner
+    # PKCS#7 v1.5 style: the eContent is the value itself; its contents octets are signed.
     return bytes(value.contents)
 
 
@@ -365,15 +371,19 @@ class CheckResult:
     detail: str
 
 
-def check_message_digest(
-    signer: SignerData, content: bytes, dke: bytes | None
-) -> CheckResult:
-    """messageDigest equals the digest of the content (computed with the signer key's S-box)."""
+def check_message_digest(signer: SignerData, content: bytes, dke: bytes | None) -> CheckResult:
+    """messageDigest equals the digest of the content.
+
+    For GOST 34.311 the S-box of the signer's key parameters is tried first, then DKE No.1.
+    """
     expected = signer.message_digest
     if expected is None:
         return CheckResult(False, "signed attributes lack messageDigest")
-    actual = algorithms.digest(signer.digest_oid, content, dke)
-    if hmac.compare_digest(actual, expected):
+    candidates = [algorithms.digest(signer.digest_oid, content, dke)]
+    if dke is not None and signer.digest_oid == algorithms.OID_GOST34311:
+        # Producers differ on whether the content hash uses the key's S-box or DKE No.1.
+        candidates.append(algorithms.digest(signer.digest_oid, content, None))
+    if any(hmac.compare_digest(actual, expected) for actual in candidates):
         return CheckResult(True, f"{algorithms.algorithm_name(signer.digest_oid)} digest matches")
     return CheckResult(False, "content digest does not match the signed messageDigest")
 
@@ -399,9 +409,7 @@ def check_signing_certificate(
     return CheckResult(True, "signingCertificate binds the signer certificate")
 
 
-def check_signature(
-    signer: SignerData, cert: Certificate, content: bytes
-) -> CheckResult:
+def check_signature(signer: SignerData, cert: Certificate, content: bytes) -> CheckResult:
     """The signature value over the signed attributes (or the content when there are none)."""
     ok = algorithms.verify_with_key(
         cert.spki,

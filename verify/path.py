@@ -30,6 +30,8 @@ def verify_certificate_signature(cert: Certificate, issuer: Certificate) -> bool
         )
     except VerifyError:
         return False
+    except Exception:  # a malformed key or signature is "not signed by", never a crash
+        return False
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,9 @@ class _Builder:
             self.budget -= 1
             self.checked[key] = verify_certificate_signature(cert, issuer)
             if not self.checked[key]:
-                self.rejected.append(f"{cert.subject}: signature does not verify under {issuer.subject}")
+                self.rejected.append(
+                    f"{cert.subject}: signature does not verify under {issuer.subject}"
+                )
         return self.checked[key]
 
     def extend(self, path: list[Certificate]) -> list[Certificate] | None:
@@ -141,9 +145,7 @@ class PathCheck:
         return self.indication is None
 
 
-def check_validity(
-    chain: Sequence[Certificate], when: datetime, poe: datetime | None
-) -> PathCheck:
+def check_validity(chain: Sequence[Certificate], when: datetime, poe: datetime | None) -> PathCheck:
     """Every certificate valid at `when`, or, when one expired since, at the proof of existence.
 
     `poe` is the time of a verified signature time-stamp: the signature provably existed then,

@@ -215,9 +215,9 @@ class Report:
         for ts in self.timestamps:
             state = t["valid"] if ts.valid else t["invalid"]
             lines.append(f"{t['timestamp']}: {_iso(ts.time)} ({state}; {ts.tsa or '-'})")
-        content = (
-            t["attached"] if self.content.attached else t["detached"]
-        ) + (f", {self.content.size} B, sha256 {self.content.sha256}" if self.content.sha256 else "")
+        content = (t["attached"] if self.content.attached else t["detached"]) + (
+            f", {self.content.size} B, sha256 {self.content.sha256}" if self.content.sha256 else ""
+        )
         lines.append(f"{t['content']}: {content}")
         if self.chain:
             lines.append(f"{t['chain']}:")
@@ -275,7 +275,26 @@ _EN: dict[str, Any] = {
         "TOTAL_FAILED": "signature is NOT valid",
         "INDETERMINATE": "validity cannot be established",
     },
-    "sub": {},
+    "sub": {
+        "FORMAT_FAILURE": "the signature is malformed",
+        "HASH_FAILURE": "the content was changed: its hash does not match",
+        "SIG_CRYPTO_FAILURE": "the signature value does not verify",
+        "REVOKED": "the certificate was revoked",
+        "EXPIRED": "the certificate had expired",
+        "NOT_YET_VALID": "the certificate was not yet valid",
+        "SIG_CONSTRAINTS_FAILURE": "a signature constraint is not met",
+        "CHAIN_CONSTRAINTS_FAILURE": "a certificate chain constraint is not met",
+        "CRYPTO_CONSTRAINTS_FAILURE": "an algorithm is not supported",
+        "NO_SIGNING_CERTIFICATE_FOUND": "the signer's certificate was not found",
+        "NO_CERTIFICATE_CHAIN_FOUND": "no chain to a trusted root",
+        "OUT_OF_BOUNDS_NO_POE": "a certificate is outside its validity and no time-stamp helps",
+        "OUT_OF_BOUNDS_NOT_REVOKED": "a certificate is outside its validity",
+        "REVOKED_NO_POE": "revoked, and no proof the signature existed before",
+        "REVOCATION_OUT_OF_BOUNDS_NO_POE": "revocation data is not current",
+        "TRY_LATER": "no revocation data; try again when it is available",
+        "SIGNED_DATA_NOT_FOUND": "the signed content is missing",
+        "GENERIC": "another reason",
+    },
     "status": {"passed": "ok", "failed": "FAIL", "warning": "warn", "skipped": "skip"},
     "codes": {},
 }

@@ -180,7 +180,9 @@ def _from_ocsp(
                 return CertStatus("good", "ocsp", this_update, next_update, None, "OCSP: good")
             if status.name == "revoked":
                 at = status.chosen["revocation_time"].native
-                return CertStatus("revoked", "ocsp", this_update, next_update, at, f"OCSP: revoked {at}")
+                return CertStatus(
+                    "revoked", "ocsp", this_update, next_update, at, f"OCSP: revoked {at}"
+                )
             return CertStatus("unknown", "ocsp", this_update, next_update, None, "OCSP: unknown")
         except Exception:
             return None

@@ -91,7 +91,9 @@ class TrustStore:
         if cert in self.anchors:
             return True
         spki = cert.spki.dump()
-        return any(a.subject_key == cert.subject_key and a.spki.dump() == spki for a in self.anchors)
+        return any(
+            a.subject_key == cert.subject_key and a.spki.dump() == spki for a in self.anchors
+        )
 
     def with_extra(
         self, certificates: Iterable[Certificate] = (), crls: Iterable[bytes] = ()
@@ -172,19 +174,16 @@ def load_bytes(data: bytes) -> Material:
 
 
 def _load_der(data: bytes) -> Material:
-    errors = []
-    try:
-        return Material(certificates=(Certificate.from_der(data),))
-    except VerifyError as exc:
-        errors.append(exc.detail)
-    try:
-        return Material(crls=(_check_crl(data),))
-    except VerifyError as exc:
-        errors.append(exc.detail)
-    try:
-        return Material(certificates=tuple(bundle_certificates(data)))
-    except VerifyError as exc:
-        errors.append(exc.detail)
+    """DER has no label: try a certificate, a CRL, then a .p7b bundle."""
+    for attempt in (
+        lambda: Material(certificates=(Certificate.from_der(data),)),
+        lambda: Material(crls=(_check_crl(data),)),
+        lambda: Material(certificates=tuple(bundle_certificates(data))),
+    ):
+        try:
+            return attempt()
+        except VerifyError:
+            continue
     raise FormatError("neither a certificate, a CRL, a .p7b bundle nor a trusted list")
 
 
@@ -246,9 +245,7 @@ def trusted_list_certificates(xml: bytes) -> list[Certificate]:
         info = next((c for c in service if _local(c.tag) == "ServiceInformation"), None)
         if info is None:
             continue
-        status = next(
-            (e.text or "" for e in info.iter() if _local(e.tag) == "ServiceStatus"), ""
-        )
+        status = next((e.text or "" for e in info.iter() if _local(e.tag) == "ServiceStatus"), "")
         if status.strip().lower().endswith(_SKIPPED_STATUS):
             continue
         for identity in info:

@@ -74,7 +74,9 @@ def verify_timestamp(
         return TimestampResult(kind, gen_time, None, False, f"imprint hash: {exc.detail}")
     if not any(hmac.compare_digest(c, hashed) for c in candidates):
         what = "signature value" if kind == "signature" else "content"
-        return TimestampResult(kind, gen_time, None, False, f"messageImprint is not the {what} hash")
+        return TimestampResult(
+            kind, gen_time, None, False, f"messageImprint is not the {what} hash"
+        )
 
     signer = sd.signers[0]
     pool = [*sd.certificates, *extra, *store.intermediates, *store.anchors]
@@ -91,7 +93,9 @@ def verify_timestamp(
     except VerifyError as exc:
         return TimestampResult(kind, gen_time, tsa.subject, False, f"token: {exc.detail}")
     if not sig.ok:
-        return TimestampResult(kind, gen_time, tsa.subject, False, "token signature does not verify")
+        return TimestampResult(
+            kind, gen_time, tsa.subject, False, "token signature does not verify"
+        )
 
     path = build_path(tsa, store, [*sd.certificates, *extra], when=gen_time)
     if not path.found:
