@@ -20,6 +20,8 @@ class ImapAccount:
     poll_seconds: int = 60
     after_import: str = "seen"  # seen | move
     move_to: str = "Archive"
+    #: A CA certificate file for servers with a private CA (empty: the system's trust store).
+    ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -38,4 +40,15 @@ class IngestSettings:
     require_tls: bool = False
     hostname: str = ""
     max_attempts: int = 5
+    #: Seconds `serve` waits on SIGTERM for sessions in the middle of DATA (receiver, F1).
+    drain_timeout: float = 30.0
     imap: tuple[ImapAccount, ...] = ()
+    # -- worker and MIME parsing (F2) -------------------------------------------------------
+    #: Seconds the worker sleeps when the spool is empty (the receiver also wakes it).
+    worker_idle_seconds: float = 1.0
+    #: MIME nesting levels (multipart, message/rfc822) searched for documents.
+    mime_max_depth: int = 10
+    mime_max_parts: int = 500
+    #: Decoded size of one attachment; larger ones are left out with a reason.
+    max_attachment_bytes: int = 50 * 1024 * 1024
+    max_documents: int = 50
