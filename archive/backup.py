@@ -118,9 +118,21 @@ def _tables() -> list[Table]:
 
 
 def backup(
-    db: Database, blob_dir: Path, spool_dir: Path, out: Path, lock_path: Path
+    db: Database,
+    blob_dir: Path,
+    spool_dir: Path,
+    out: Path,
+    lock_path: Path,
+    *,
+    trust_dir: Path | None = None,
 ) -> BackupSummary:
-    """Write a consistent snapshot to `out` (a tar file, written atomically)."""
+    """Write a consistent snapshot to `out` (a tar file, written atomically).
+
+    `trust_dir` (the installation's trust anchors) goes in too: without them a restored
+    installation reports every copy that arrives after the restore as INDETERMINATE. The
+    encryption keyring never does: a backup and its key should not travel together
+    (docs/privacy.md says how to restore one with the other).
+    """
     out = out.resolve()
     tmp = out.with_name(out.name + ".partial")
     rows: dict[str, int] = {}
@@ -146,6 +158,10 @@ def backup(
             if path.is_file() and path.parent.name != "tmp":
                 tar.add(path, arcname=f"blobs/{path.relative_to(blob_dir)}")
                 blob_count += 1
+        if trust_dir is not None and trust_dir.is_dir():
+            for path in sorted(trust_dir.rglob("*")):
+                if path.is_file():
+                    tar.add(path, arcname=f"trust/{path.relative_to(trust_dir)}")
         manifest = {
             "format": FORMAT,
             "created_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -165,7 +181,14 @@ def _safe_member(member: tarfile.TarInfo) -> bool:
     return member.isfile() and not name.startswith("/") and ".." not in Path(name).parts
 
 
-def restore(archive_path: Path, db: Database, blob_dir: Path, spool_dir: Path) -> BackupSummary:
+def restore(
+    archive_path: Path,
+    db: Database,
+    blob_dir: Path,
+    spool_dir: Path,
+    *,
+    trust_dir: Path | None = None,
+) -> BackupSummary:
     """Load a backup into an installation whose database is empty (freshly migrated)."""
     with db.engine.connect() as conn:
         for table in _tables():
@@ -214,6 +237,10 @@ def restore(archive_path: Path, db: Database, blob_dir: Path, spool_dir: Path) -
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
                 blob_count += 1
+            elif name.startswith("trust/") and trust_dir is not None:
+                target = trust_dir / Path(name).relative_to("trust")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(tar.extractfile(member).read())  # type: ignore[union-attr]
             elif name.startswith(("spool/new/", "spool/quarantine/")):
                 # Items may be files or folders (message + envelope); keep their shape.
                 rel = Path(name).relative_to("spool")

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from archive.blobs import BlobStore
@@ -70,7 +70,29 @@ def plan_purge(session: Session, now: dt.datetime, default_days: int) -> PurgePl
             held += 1
             continue
         doomed.append(doc)
-    return plan_deletion(session, doomed, held=held)
+    plan = plan_deletion(session, doomed, held=held)
+    # Messages that never yielded a document (quarantined: unreadable, no attachments) hold a
+    # raw e-mail that may well name a person; they expire after the default period too.
+    cutoff = now - dt.timedelta(days=default_days)
+    orphans = session.execute(
+        select(Message.id, Message.raw_sha256).where(
+            Message.received_at <= cutoff, ~Message.documents.any()
+        )
+    ).all()
+    return with_messages(plan, orphans)
+
+
+def with_messages(plan: PurgePlan, messages: Iterable[tuple[int, str | None]]) -> PurgePlan:
+    """The plan extended by document-less messages (id, raw blob digest)."""
+    messages = list(messages)
+    if not messages:
+        return plan
+    return PurgePlan(
+        documents=plan.documents,
+        messages=tuple(sorted(set(plan.messages) | {m for m, _ in messages})),
+        blobs=tuple(sorted(set(plan.blobs) | {d for _, d in messages if d})),
+        held=plan.held,
+    )
 
 
 def plan_deletion(session: Session, docs: Iterable[Document], held: int = 0) -> PurgePlan:
@@ -153,5 +175,8 @@ def scrub(db: Database) -> None:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     else:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("documents", "messages"):
-                conn.exec_driver_sql(f"VACUUM {table}")
+            # search_documents is the PostgreSQL search backend's table, when that is in use.
+            present = set(inspect(conn).get_table_names())
+            for table in ("documents", "messages", "search_documents"):
+                if table in present:
+                    conn.exec_driver_sql(f"VACUUM {table}")

@@ -168,7 +168,13 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             print(f"would erase {len(docs)} documents; run again with --yes to erase")
             return EXIT_OK
         n = privacy.erase_subject(rt, subject, actor="cli")
+        held = privacy.held_copies(rt, subject)
     print(f"erased {n} documents")
+    if held:
+        print(
+            f"kept {len(held)} on legal hold (documents {', '.join(map(str, held))}); "
+            "clear the hold with `diia-inbox hold DOC --clear` and erase again"
+        )
     return EXIT_OK
 
 
@@ -209,7 +215,12 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     with opened(config_from_args(args)) as rt:
         summary = backup(
-            rt.db, rt.config.blob_dir, rt.config.spool_dir, args.out, privacy.gc_lock(rt)
+            rt.db,
+            rt.config.blob_dir,
+            rt.config.spool_dir,
+            args.out,
+            privacy.gc_lock(rt),
+            trust_dir=rt.config.trust_dir,
         )
     print(
         f"backup {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs, "
@@ -222,7 +233,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     rt = Runtime.open(config)
     try:
-        summary = restore(args.file, rt.db, config.blob_dir, config.spool_dir)
+        summary = restore(
+            args.file, rt.db, config.blob_dir, config.spool_dir, trust_dir=config.trust_dir
+        )
         rebuilt = _reindex(rt)
     finally:
         rt.close()

@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from archive import retention, subjects
+from archive.blobs import BlobError
 from archive.keyring import ENV_KEYRING, load_keyring, save_keyring
 from archive.locks import file_lock
-from archive.models import Document
+from archive.models import Document, Message
 from diia_inbox.runtime import Runtime
 
 log = logging.getLogger("diia_inbox.privacy")
@@ -43,13 +46,24 @@ def search_backend(rt: Runtime) -> Iterator[Any]:
 
 
 def _forget_in_index(rt: Runtime, ids: list[int]) -> None:
+    """Delete index entries so that their bytes leave the index files, not just the results.
+
+    A Whoosh delete only marks documents deleted: their terms and stored fields stay in the
+    segment files until a merge rewrites them (seen in tests/privacy: the RNOKPP still in a
+    .seg file after `delete`). Without an `optimize` on the backend, the embedded index is
+    rebuilt from the archive into a new generation and the old one is removed. PostgreSQL's
+    table rows are reclaimed by `retention.scrub` (VACUUM).
+    """
     if not ids:
         return
     with search_backend(rt) as backend:
         backend.delete(ids)
-        # Deleted entries linger in index segments until they are merged away.
         if hasattr(backend, "optimize"):
             backend.optimize()
+        elif rt.config.search.backend == "whoosh":
+            from search.index import ArchiveSource
+
+            backend.rebuild(ArchiveSource(rt.db).docs())
 
 
 @dataclass(frozen=True)
@@ -138,12 +152,18 @@ def find_subject(rt: Runtime, subject: subjects.Subject) -> list[Document]:
 
 
 def erase_subject(rt: Runtime, subject: subjects.Subject, actor: str, remote: str = "") -> int:
-    """Erase every copy of the person: rows, blobs, raw mail, index, quarantined mail."""
+    """Erase every copy of the person: rows, blobs, raw mail, index, quarantined mail.
+
+    Copies on legal hold are kept (the hold is the organisation's recorded reason to keep
+    them, and the web refuses to delete them too); `held_copies` lists them for the operator.
+    """
     ring = rt.keyring or load_keyring(rt.config.keys_dir, {}, create=True)
     assert ring is not None
     with rt.db.session() as s:
-        docs = subjects.find(s, subject)
-        plan = retention.plan_deletion(s, docs)
+        docs = [d for d in subjects.find(s, subject) if not d.legal_hold]
+        plan = retention.with_messages(
+            retention.plan_deletion(s, docs), _documentless_messages_naming(rt, s, subject)
+        )
     with file_lock(gc_lock(rt)):
         result = retention.execute(
             rt.db,
@@ -161,10 +181,31 @@ def erase_subject(rt: Runtime, subject: subjects.Subject, actor: str, remote: st
     return result.documents
 
 
-def _name_in(name: str, text: str) -> bool:
-    tokens = subjects._name_tokens(name)
-    have = subjects._name_tokens(text)
-    return bool(tokens) and tokens <= have
+def held_copies(rt: Runtime, subject: subjects.Subject) -> list[int]:
+    """Ids of the person's copies on legal hold (an erasure keeps them)."""
+    return [d.id for d in find_subject(rt, subject) if d.legal_hold]
+
+
+def _documentless_messages_naming(
+    rt: Runtime, s: Any, subject: subjects.Subject
+) -> list[tuple[int, str | None]]:
+    """Archived messages without documents (quarantined) whose raw e-mail names the person.
+
+    `subjects.find` looks at documents only; a message the pipeline could not split into
+    documents keeps the citizen's whole e-mail as a blob and would survive the erasure.
+    """
+    out = []
+    rows = s.execute(select(Message.id, Message.raw_sha256).where(~Message.documents.any())).all()
+    for msg_id, digest in rows:
+        if not digest:
+            continue
+        try:
+            raw = rt.blobs.get(digest)
+        except BlobError:
+            continue
+        if subject.matches_text(_message_text(raw)):
+            out.append((msg_id, digest))
+    return out
 
 
 class KeyringFromEnvironment(Exception):
