@@ -1,15 +1,19 @@
 """Composition of the long-running service: every component started in one asyncio loop.
 
-SIGTERM and SIGINT stop the components in reverse order, so the receiver stops accepting
-before the worker and the web app go away.
+SIGTERM and SIGINT stop the components in reverse order, so the receivers stop accepting (and
+drain their sessions into the spool) before the worker and the web app go away.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import logging
 import signal
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -39,22 +43,34 @@ def ensure_admin(rt: Runtime) -> str | None:
 
 
 class WebComponent:
-    def __init__(self, rt: Runtime, host: str, port: int) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        host: str,
+        port: int,
+        *,
+        services: dict[str, Any],
+        metrics: list[Callable[[], str]],
+        health_checks: dict[str, Callable[[], None]],
+    ) -> None:
         self.rt, self.host, self.port = rt, host, port
+        self.services, self.metrics, self.health_checks = services, metrics, health_checks
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        app = create_app(
-            WebDeps.from_runtime_parts(
-                db=self.rt.db,
-                blobs=self.rt.blobs,
-                settings=self.rt.config.web,
-                spool_dir=self.rt.config.spool_dir,
-                index_dir=self.rt.config.index_dir,
-                keys_dir=self.rt.config.keys_dir,
-            )
+        cfg = self.rt.config
+        deps = WebDeps.from_runtime_parts(
+            db=self.rt.db,
+            blobs=self.rt.blobs,
+            settings=cfg.web,
+            spool_dir=cfg.spool_dir,
+            index_dir=cfg.index_dir,
+            keys_dir=cfg.keys_dir,
         )
-        self._runner = web.AppRunner(app, access_log=None)
+        deps.services.update(self.services)
+        deps.metrics.extend(self.metrics)
+        deps.health_checks.update(self.health_checks)
+        self._runner = web.AppRunner(create_app(deps), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
 
@@ -63,26 +79,84 @@ class WebComponent:
             await self._runner.cleanup()
 
 
+class Closing:
+    """Closes a resource (the search backend) when the service stops, after its users."""
+
+    def __init__(self, resource: Any) -> None:
+        self.resource = resource
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.resource.close)
+
+
+def _today(tz_name: str) -> Callable[[], dt.date]:
+    zone = ZoneInfo(tz_name)
+    return lambda: dt.datetime.now(zone).date()
+
+
 def build_components(
     rt: Runtime, web_addr: tuple[str, int] | None, smtp_addr: tuple[str, int] | None
 ) -> list[Component]:
-    cfg = rt.config
-    host, port = web_addr or (cfg.web.host, cfg.web.port)
-    components: list[Component] = [WebComponent(rt, host, port)]
-    # --- mail receiver (F1): SMTP, and LMTP when `ingest.lmtp_host` is set. It comes last so
-    # that on SIGTERM it stops accepting first. Spool and metrics are shared with the worker
-    # and `/metrics`; lift them out of this block when those are wired.
+    """Everything `serve` runs, in start order; they stop in reverse, so the receivers stop
+    accepting first, then IMAP pollers, the worker, the daily jobs, the web app, and the
+    search backend is closed last."""
+    from diia_inbox.daily import DailyJobs
+    from diia_inbox.metrics import TimedSearch, archive_metrics
+    from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
+    from ingest.pipeline import deps_from_config
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
+    from ingest.worker import Worker
+    from search.index import ArchiveSource, open_backend
+    from web.services import standard as web_services
 
+    cfg = rt.config
     spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
     ingest_metrics = IngestMetrics(queue_depth=spool.depth)
-    components.extend(
-        build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
+    # One search backend for the worker (writes) and the web pages (reads).
+    search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db))
+
+    def index(db: Any, document_ids: Any) -> None:
+        search.add(list(ArchiveSource(db).docs(only=document_ids)))
+
+    pipeline = dataclasses.replace(deps_from_config(cfg, rt.db, rt.blobs), index=index)
+    worker = Worker(
+        spool, pipeline, metrics=ingest_metrics, idle_seconds=cfg.ingest.worker_idle_seconds
     )
-    # --- end of mail receiver
-    return components
+    receivers = build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
+    for receiver in receivers:
+        receiver.on_spooled = worker.wake
+    pollers = [
+        ImapPoller(
+            account,
+            spool,
+            cfg.data_dir / "imap",
+            max_message_bytes=cfg.ingest.max_message_bytes,
+            on_spooled=worker.wake,
+        )
+        for account in cfg.ingest.imap
+    ]
+    today = _today(cfg.qr.timezone)
+    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
+    services["today"] = today
+    host, port = web_addr or (cfg.web.host, cfg.web.port)
+    web_component = WebComponent(
+        rt,
+        host,
+        port,
+        services=services,
+        metrics=[
+            ingest_metrics.render_prometheus,
+            search.render_prometheus,
+            lambda: archive_metrics(rt.db, today, cfg.qr.remind_days),
+        ],
+        health_checks={"index": search.check},
+    )
+    return [Closing(search), web_component, DailyJobs(rt), worker, *pollers, *receivers]
 
 
 async def serve(

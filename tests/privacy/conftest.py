@@ -141,9 +141,14 @@ class Person:
 @pytest.fixture(scope="session")
 def signer() -> tuple[bytes, Callable[[bytes, bool], bytes]]:
     """An ECDSA P-256 test PKI: the root's DER and a CAdES-BES signer (made once, it is fast)."""
-    from tests.ingest.mailmaker import _local_ecdsa_pki
+    from verify.testpki import make_pki, sign_cades
 
-    return _local_ecdsa_pki()
+    pki = make_pki("ecdsa")
+
+    def sign(content: bytes, detached: bool) -> bytes:
+        return sign_cades(pki, content, detached=detached)
+
+    return pki.anchor, sign
 
 
 def invent_person(

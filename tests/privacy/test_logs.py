@@ -236,11 +236,6 @@ def _context(text: str, needle: str) -> str:
     return text[max(0, at - 120) : at + len(needle) + 40].replace("\n", " | ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: diia_inbox/server.py WebComponent builds WebDeps without `services`, so the "
-    "search page and /api/v1/search answer 503 in `serve` (also check, quarantine, trust).",
-)
 def test_serve_wires_the_web_search(
     tmp_path: Path, signer: tuple[bytes, Callable[[bytes, bool], bytes]]
 ) -> None:
