@@ -7,10 +7,10 @@ import json
 
 from sqlalchemy import select
 
-from archive.branches import add_branch, list_branches
-from archive.users import add_user
-from archive.models import ROLES, Branch, User
 from archive import audit
+from archive.branches import add_branch, list_branches
+from archive.models import ROLES, Branch, User
+from archive.users import add_user
 from diia_inbox.cli_common import EXIT_OK, config_from_args, read_secret_stdin
 from diia_inbox.runtime import opened
 
@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add.add_argument("--username", required=True)
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument(
-        "--password-stdin", action="store_true", required=True,
+        "--password-stdin",
+        action="store_true",
+        required=True,
         help="read the password from the first line of standard input",
     )
     add.set_defaults(func=cmd_user_add)
@@ -32,8 +34,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     branch = sub.add_parser("branch", help="manage branches", parents=[common])
     br_sub = branch.add_subparsers(dest="branch_cmd", required=True, parser_class=type(branch))
-    badd = br_sub.add_parser("add", help="register a branch and its receiving address",
-                             parents=[common])
+    badd = br_sub.add_parser(
+        "add", help="register a branch and its receiving address", parents=[common]
+    )
     badd.add_argument("--name", required=True, help="public name of the branch")
     badd.add_argument("--address", required=True, help="postal address")
     badd.add_argument("--email", required=True, help="receiving e-mail address")

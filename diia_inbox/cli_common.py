@@ -41,9 +41,7 @@ def common_parser() -> argparse.ArgumentParser:
         default=None,
         help="data folder of this installation (default: $DIIA_INBOX_DATA or ./data)",
     )
-    common.add_argument(
-        "--config", metavar="FILE", default=None, help="TOML configuration file"
-    )
+    common.add_argument("--config", metavar="FILE", default=None, help="TOML configuration file")
     return common
 
 

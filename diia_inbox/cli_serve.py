@@ -18,10 +18,20 @@ def host_port(value: str) -> tuple[str, int]:
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("serve", help="run the service", parents=[common])
-    p.add_argument("--smtp", type=host_port, metavar="HOST:PORT", default=None,
-                   help="SMTP listen address (default 127.0.0.1:2525)")
-    p.add_argument("--web", type=host_port, metavar="HOST:PORT", default=None,
-                   help="web listen address (default 127.0.0.1:8080)")
+    p.add_argument(
+        "--smtp",
+        type=host_port,
+        metavar="HOST:PORT",
+        default=None,
+        help="SMTP listen address (default 127.0.0.1:2525)",
+    )
+    p.add_argument(
+        "--web",
+        type=host_port,
+        metavar="HOST:PORT",
+        default=None,
+        help="web listen address (default 127.0.0.1:8080)",
+    )
     p.set_defaults(func=cmd_serve)
 
 

@@ -22,6 +22,9 @@ class ImapAccount:
     move_to: str = "Archive"
     #: A CA certificate file for servers with a private CA (empty: the system's trust store).
     ca_file: str = ""
+    #: The branch receiving address this mailbox serves, taken as the envelope recipient (so
+    #: Bcc'd mail finds its branch); empty: the recipients named in the headers.
+    address: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ import pytest
 EXE = [sys.executable, "-m", "diia_inbox.cli"]
 
 
-def run(args: list[str], *, stdin: str = "", env: dict[str, str] | None = None,
-        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], *, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DIIA_INBOX_")}
     full_env.update(env or {})
-    return subprocess.run(EXE + args, input=stdin, capture_output=True, text=True, timeout=120,
-                          env=full_env, cwd=cwd)
+    return subprocess.run(
+        EXE + args, input=stdin, capture_output=True, text=True, timeout=120, env=full_env, cwd=cwd
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> None:
@@ -30,11 +32,33 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> None:
 
 def test_branch_add_list_and_duplicate(tmp_path: Path) -> None:
     data = ["--data", str(tmp_path / "d")]
-    ok = run(["branch", "add", *data, "--name", "Готель «Дніпро»", "--address",
-              "м. Дніпро, просп. Яворницького, 10", "--email", "Reception@Hotel.Example"])
+    ok = run(
+        [
+            "branch",
+            "add",
+            *data,
+            "--name",
+            "Готель «Дніпро»",
+            "--address",
+            "м. Дніпро, просп. Яворницького, 10",
+            "--email",
+            "Reception@Hotel.Example",
+        ]
+    )
     assert ok.returncode == 0, ok.stderr
-    dup = run(["branch", "add", *data, "--name", "Інша", "--address", "Інша адреса",
-               "--email", "reception@hotel.example"])
+    dup = run(
+        [
+            "branch",
+            "add",
+            *data,
+            "--name",
+            "Інша",
+            "--address",
+            "Інша адреса",
+            "--email",
+            "reception@hotel.example",
+        ]
+    )
     assert dup.returncode == 1
     assert_one_line_error(dup)
     assert "already belongs" in dup.stderr
@@ -48,8 +72,20 @@ def test_branch_add_list_and_duplicate(tmp_path: Path) -> None:
 
 def test_two_installations_side_by_side(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        proc = run(["branch", "add", "--data", str(tmp_path / name), "--name", f"Відділення {name}",
-                    "--address", "адреса", "--email", f"{name}@example.org"])
+        proc = run(
+            [
+                "branch",
+                "add",
+                "--data",
+                str(tmp_path / name),
+                "--name",
+                f"Відділення {name}",
+                "--address",
+                "адреса",
+                "--email",
+                f"{name}@example.org",
+            ]
+        )
         assert proc.returncode == 0, proc.stderr
     rows_a = json.loads(run(["branch", "list", "--data", str(tmp_path / "a"), "--json"]).stdout)
     rows_b = json.loads(run(["branch", "list", "--data", str(tmp_path / "b"), "--json"]).stdout)
@@ -59,8 +95,10 @@ def test_two_installations_side_by_side(tmp_path: Path) -> None:
 
 def test_user_add_from_stdin(tmp_path: Path) -> None:
     data = ["--data", str(tmp_path / "d")]
-    ok = run(["user", "add", *data, "--username", "olena", "--role", "staff", "--password-stdin"],
-             stdin="a long enough secret\n")
+    ok = run(
+        ["user", "add", *data, "--username", "olena", "--role", "staff", "--password-stdin"],
+        stdin="a long enough secret\n",
+    )
     assert ok.returncode == 0, ok.stderr
     assert "a long enough secret" not in ok.stdout + ok.stderr
     for args, stdin in [

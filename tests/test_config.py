@@ -22,7 +22,7 @@ def test_defaults_put_everything_in_the_data_folder(tmp_path: Path) -> None:
 def test_toml_then_environment_override(tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
     f.write_text(
-        '[web]\nport = 9090\nsecure_cookies = true\n'
+        "[web]\nport = 9090\nsecure_cookies = true\n"
         '[verify]\ntrust = ["a.cer", "b.p7b"]\nrevocation = "hard"\n'
         '[database]\nurl = "postgresql+psycopg://u@h/db"\n',
         encoding="utf-8",

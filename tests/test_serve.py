@@ -35,10 +35,21 @@ def wait_http(url: str, proc: subprocess.Popen[str], seconds: float = 60) -> Non
 def test_serve_health_login_and_first_admin(tmp_path: Path) -> None:
     web, smtp = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIIA_INBOX_")}
-    cmd = [sys.executable, "-m", "diia_inbox.cli", "serve", "--data", str(tmp_path / "d"),
-           "--web", f"127.0.0.1:{web}", "--smtp", f"127.0.0.1:{smtp}"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=env)
+    cmd = [
+        sys.executable,
+        "-m",
+        "diia_inbox.cli",
+        "serve",
+        "--data",
+        str(tmp_path / "d"),
+        "--web",
+        f"127.0.0.1:{web}",
+        "--smtp",
+        f"127.0.0.1:{smtp}",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     try:
         wait_http(f"http://127.0.0.1:{web}/healthz", proc)
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz") as resp:
@@ -55,8 +66,9 @@ def test_serve_health_login_and_first_admin(tmp_path: Path) -> None:
     match = re.search(r"created user 'admin' with password (\S+)", out)
     assert match, out
     # The password is printed once: a second start does not create or print another.
-    proc2 = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env=env)
+    proc2 = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     try:
         wait_http(f"http://127.0.0.1:{web}/healthz", proc2)
     finally:

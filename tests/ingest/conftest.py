@@ -138,7 +138,7 @@ def dstu_material() -> Any:
     return make_material("dstu")
 
 
-def make_pipeline(rt: Any, roots: list[bytes], **overrides: Any) -> Any:
+def make_pipeline(rt: Any, roots: list[bytes], *, clock: Any = None, **overrides: Any) -> Any:
     """Real pipeline deps on installation `rt`, trusting `roots` (written to its trust/).
 
     `overrides` replace IngestSettings/SearchSettings fields by name (limits for hostile tests).
@@ -163,6 +163,8 @@ def make_pipeline(rt: Any, roots: list[bytes], **overrides: Any) -> Any:
         ingest_settings=ingest,
         trust_dir=cfg.trust_dir,
         index_dir=cfg.index_dir,
+        qr_settings=cfg.qr,
+        clock=clock,
     )
 
 

@@ -1,0 +1,158 @@
+"""The worker: takes messages from the spool and runs the pipeline on them, one at a time.
+
+The pipeline is CPU-bound (pure-Python DSTU 4145, PDF extraction), so each message is handled in
+a thread (`asyncio.to_thread`) and the event loop stays free for the SMTP receiver and the web
+app. A spool item is `done` only after the archive commit returned; a crash in between hands it
+out again and the pipeline's unique `raw_sha256` makes the second run a no-op.
+
+What happens to an item, by outcome:
+    archived / duplicate        -> spool.done
+    quarantined (permanent)     -> spool.quarantine with the pipeline's reason
+    TransientError              -> spool.retry (back-off); after max attempts the spool sets it
+                                   aside and we record a quarantined row if the database is back
+    anything unexpected (a bug) -> the same as transient, so a defect triggered by one hostile
+                                   message costs a few attempts and then quarantine, never a loop
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from ingest.metrics import IngestMetrics
+from ingest.pipeline import Outcome, PipelineDeps, TransientError, process, quarantine_raw
+from ingest.spool import Spool, SpoolItem
+
+log = logging.getLogger("diia_inbox.ingest.worker")
+
+INTERNAL_ERROR = "INTERNAL_ERROR"
+TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one spool item (for tests, the CLI and metrics)."""
+
+    item_id: str
+    action: str  # done | quarantined | retry
+    outcome: Outcome | None
+    reason: str | None = None
+
+
+class Worker:
+    """A component (`start`/`stop`) draining the spool through the pipeline."""
+
+    def __init__(
+        self,
+        spool: Spool,
+        deps: PipelineDeps,
+        *,
+        metrics: IngestMetrics | None = None,
+        idle_seconds: float = 1.0,
+    ) -> None:
+        self.spool = spool
+        self.deps = deps
+        self.metrics = metrics
+        self.idle_seconds = idle_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    # -- component -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        recovered = await asyncio.to_thread(self.spool.recover)
+        if recovered:
+            log.info("recovered %d interrupted message(s)", recovered)
+        self._stopping = False
+        self._task = asyncio.create_task(self._loop(), name="ingest-worker")
+
+    async def stop(self) -> None:
+        """Finish the message in hand (a thread cannot be interrupted), then return."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Called by the receiver after a commit so new mail does not wait for the idle tick."""
+        self._wake.set()
+
+    # -- work ----------------------------------------------------------------------------
+
+    async def drain(self) -> list[Handled]:
+        """Handle every item that is due now; returns what became of each (tests, CLI)."""
+        handled: list[Handled] = []
+        while not self._stopping:
+            result = await asyncio.to_thread(self.step)
+            if result is None:
+                break
+            handled.append(result)
+        return handled
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self.drain()
+            except Exception as exc:  # the loop must survive anything (disk errors on claim ...)
+                log.error("worker loop error: %s", type(exc).__name__)
+            if self._stopping:
+                break
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+
+    def step(self) -> Handled | None:
+        """Claim one due item and handle it (blocking; runs in a worker thread)."""
+        item = self.spool.claim()
+        if item is None:
+            return None
+        return self.handle(item)
+
+    def handle(self, item: SpoolItem) -> Handled:
+        started = time.monotonic()
+        attempt = item.attempts + 1
+        try:
+            raw = self.spool.read(item)
+        except OSError as exc:
+            return self._retry(item, None, f"SPOOL_READ:{type(exc).__name__}")
+        try:
+            outcome = process(raw, item.envelope, self.deps, attempts=attempt)
+        except TransientError as exc:
+            log.warning("item %s: transient failure %s (attempt %d)", item.id, exc.reason, attempt)
+            return self._retry(item, raw, exc.reason)
+        except Exception as exc:
+            # The type only: an exception's text may quote message content (personal data).
+            log.error("item %s: internal error %s", item.id, type(exc).__name__)
+            log.debug("item %s: traceback", item.id, exc_info=True)
+            return self._retry(item, raw, f"{INTERNAL_ERROR}:{type(exc).__name__}")
+        if self.metrics is not None:
+            self.metrics.count_processed(time.monotonic() - started)
+        if outcome.status == "quarantined":
+            self.spool.quarantine(item, outcome.reason or "QUARANTINED")
+            if self.metrics is not None:
+                self.metrics.count_quarantined()
+            return Handled(item.id, "quarantined", outcome, outcome.reason)
+        self.spool.done(item)
+        return Handled(item.id, "done", outcome)
+
+    def _retry(self, item: SpoolItem, raw: bytes | None, reason: str) -> Handled:
+        if self.spool.retry(item, reason):
+            return Handled(item.id, "retry", None, reason)
+        # The spool set it aside after too many attempts: make that visible in the archive too.
+        final = f"{TOO_MANY_ATTEMPTS}:{reason}"
+        if self.metrics is not None:
+            self.metrics.count_quarantined()
+        outcome: Outcome | None = None
+        if raw is not None:
+            try:
+                outcome = quarantine_raw(raw, item.envelope, self.deps, final, item.attempts + 1)
+            except Exception as exc:  # the database may still be down; the spool keeps it
+                log.warning("item %s: cannot record quarantine: %s", item.id, type(exc).__name__)
+        log.warning("item %s quarantined after %d attempts", item.id, item.attempts + 1)
+        return Handled(item.id, "quarantined", outcome, final)
