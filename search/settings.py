@@ -7,8 +7,24 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SearchSettings:
-    backend: str = "whoosh"  # whoosh | postgres
+    #: "whoosh" (embedded, one node) or "postgres" (full text in the archive's PostgreSQL, for
+    #: installations with several nodes).
+    backend: str = "whoosh"
+    #: PostgreSQL URL of the index when backend = "postgres"; empty means the archive database.
+    postgres_url: str = ""
     max_pages: int = 200
     max_decompressed_bytes: int = 200 * 1024 * 1024
     extract_seconds: float = 20.0
+    #: Address space the extraction child may add to what it starts with.
+    extract_memory_bytes: int = 768 * 1024 * 1024
+    #: "auto" uses pdftotext when installed and pypdf's text looks garbled; "none" never does.
+    fallback_extractor: str = "auto"
+    #: Documents per commit when indexing new copies (and per progress report).
     commit_batch: int = 500
+    #: Documents per commit during a full rebuild: larger segments make faster queries, and
+    #: memory stays flat anyway (Whoosh spills to temporary files past 64 MB).
+    rebuild_commit_batch: int = 25_000
+    #: Dates typed in queries ("received:2026-01-31") are days in this zone.
+    timezone: str = "Europe/Kyiv"
+    #: Tolerate one typo in names of five letters or more (Whoosh fuzzy terms, pg_trgm).
+    fuzzy_names: bool = True

@@ -1,0 +1,230 @@
+"""Ukrainian text analysis shared by both index backends.
+
+Every word becomes one or more *keys*: lower-case Latin strings that the index stores and the
+query looks up. Cyrillic words are lemmatised with pymorphy3's Ukrainian dictionary (all lemmas a
+form may have, so "шевченка", "Шевченкові" and "Шевченко" meet) and then transliterated with the
+official 2010 system, which makes "SHEVCHENKO" read off a passport land on the same key. Words
+with digits are document numbers: spaces, dashes and "№" go, Cyrillic letters that look like Latin
+ones (С/C, Н/H, ...) are folded, so "СН 123456", "CH123456" and "сн123456" are one number, and the
+digits alone are a key too. Both backends index exactly these keys, which is why they agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pymorphy3
+
+from search.translit import APOSTROPHES, transliterate
+
+#: Bumped whenever keys change: an index built with another version is rebuilt.
+ANALYSIS_VERSION = 1
+
+APOSTROPHE = "'"
+_APOS_TABLE = str.maketrans({a: APOSTROPHE for a in APOSTROPHES})
+#: Dates are one token (so "09.03.1814" and "1814-03-09" meet), other words are letters and
+#: digits with inner apostrophes.
+DATE_PATTERN = r"\d{1,2}\.\d{1,2}\.\d{4}(?![\d.])|\d{4}-\d{2}-\d{2}(?!\d)"
+WORD_PATTERN = rf"(?:{DATE_PATTERN}|[^\W_]+(?:['’ʼ`][^\W_]+)*)"
+_WORD = re.compile(WORD_PATTERN)
+_DMY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_CYRILLIC = re.compile(r"[а-яіїєґёъыэ]")
+_DIGIT = re.compile(r"\d")
+_MAX_LEMMAS = 6
+
+# Cyrillic letters that look like Latin ones in printed series (upper and lower case agree).
+_LOOKALIKE = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "і": "i", "к": "k", "м": "m", "н": "h", "о": "o",
+        "р": "p", "с": "c", "т": "t", "х": "x", "у": "y",
+    }
+)  # fmt: skip
+_SERIES = r"(?:[IVXІ]{1,3}-)?[A-ZА-ЯІЇЄҐ]{1,3}"
+_NUMBER_IN_TEXT = re.compile(
+    rf"(?<![\w.])(?:(?P<series>{_SERIES})[ \t-]?(?:№[ \t]?)?)?(?P<digits>\d{{5,}})(?![\w.]\d)"
+)
+_SHORT_SERIES = re.compile(r"[^\W\d_]{1,3}")
+
+
+def normalize(text: str) -> str:
+    """NFC, one apostrophe, lower case: the form every comparison starts from."""
+    return unicodedata.normalize("NFC", text).translate(_APOS_TABLE).lower()
+
+
+def fold_number(number: str) -> str:
+    """One spelling of a document number: no separators, look-alike letters in Latin."""
+    s = normalize(number)
+    s = re.sub(r"[\s\-№'.]+", "", s)
+    s = s.translate(_LOOKALIKE)
+    return transliterate(s).lower() if _CYRILLIC.search(s) else s
+
+
+def number_keys(number: str) -> set[str]:
+    """Keys of a number: the folded whole and, when there is a series, its digits alone."""
+    folded = fold_number(number)
+    if not folded:
+        return set()
+    keys = {folded}
+    digits = "".join(ch for ch in folded if ch.isdigit())
+    if len(digits) >= 5:
+        keys.add(digits)
+    return keys
+
+
+def find_numbers(text: str) -> list[str]:
+    """Document numbers in extracted text, as written (series letters upper case)."""
+    found: list[str] = []
+    for m in _NUMBER_IN_TEXT.finditer(unicodedata.normalize("NFC", text)):
+        found.append(m.group(0).strip())
+    return found
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of the source text and the keys it stands for (used to highlight snippets)."""
+
+    start: int
+    end: int
+    keys: frozenset[str]
+
+
+class Analyzer:
+    """Turns text into index keys; holds the morphology dictionary and a bounded word cache.
+
+    One instance per backend: loading the dictionary takes about half a second and the cache
+    makes repeated words (most of a corpus) cost a dictionary lookup once.
+    """
+
+    def __init__(self, cache_size: int = 200_000) -> None:
+        self._morph = pymorphy3.MorphAnalyzer(lang="uk")
+        self.word_keys = functools.lru_cache(maxsize=cache_size)(self._word_keys)
+
+    def lemmas(self, word: str) -> tuple[str, ...]:
+        """Dictionary forms of a normalised Cyrillic word, the word itself first."""
+        out = [word]
+        for parse in self._morph.parse(word):
+            lemma = parse.normal_form
+            if lemma not in out:
+                out.append(lemma)
+            if len(out) > _MAX_LEMMAS:
+                break
+        return tuple(out)
+
+    def _word_keys(self, word: str) -> tuple[str, ...]:
+        w = normalize(word)
+        m = _DMY.fullmatch(w)
+        if m:
+            return (f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}",)
+        if "-" in w:
+            return (w,)  # an ISO date
+        if _DIGIT.search(w):
+            return (fold_number(w),)
+        if _CYRILLIC.search(w):
+            keys: list[str] = []
+            for lemma in self.lemmas(w):
+                key = transliterate(lemma).lower().replace(APOSTROPHE, "")
+                if key and key not in keys:
+                    keys.append(key)
+            return tuple(keys)
+        return (w.replace(APOSTROPHE, ""),)
+
+    def prefix_key(self, word: str) -> str:
+        """The key of a word prefix (no lemmatising: "Шевч*" is a spelling, not a form)."""
+        w = normalize(word)
+        if _DIGIT.search(w):
+            return fold_number(w)
+        return transliterate(w).lower().replace(APOSTROPHE, "")
+
+    def words(self, text: str) -> list[tuple[int, int, str]]:
+        norm = unicodedata.normalize("NFC", text).translate(_APOS_TABLE)
+        return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(norm)]
+
+    def positions(self, text: str) -> list[tuple[str, ...]]:
+        """Keys per word position; alternatives (lemmas) share a position."""
+        return [self.word_keys(w) for _s, _e, w in self.words(text)]
+
+    def spans(self, text: str) -> list[Span]:
+        """Words and document numbers of `text` with their keys, in text order."""
+        spans = [Span(s, e, frozenset(self.word_keys(w))) for s, e, w in self.words(text)]
+        nfc = unicodedata.normalize("NFC", text)
+        for m in _NUMBER_IN_TEXT.finditer(nfc):
+            spans.append(Span(m.start(), m.end(), frozenset(number_keys(m.group(0)))))
+        spans.sort(key=lambda sp: (sp.start, -sp.end))
+        return spans
+
+    def query_words(self, words: Iterable[str]) -> list[str]:
+        """Join series tokens with the number after them ("СН 123456" → "СН123456",
+        "І-АВ № 123456" → "ІАВ123456"), as the number keys of the index have them."""
+        out: list[str] = []
+        for w in words:
+            if w.isdigit() and len(w) >= 5:
+                series: list[str] = []
+                while out and len(series) < 2 and _SHORT_SERIES.fullmatch(normalize(out[-1])):
+                    series.insert(0, out.pop())
+                out.append("".join(series) + w)
+                continue
+            out.append(w)
+        return out
+
+
+def encode_positions(positions: Iterable[tuple[str, ...]]) -> str:
+    """The positional keys as one string ("a|b c"), the form the Whoosh field reads back."""
+    return " ".join("|".join(keys) for keys in positions if keys)
+
+
+def make_snippet(
+    analyzer: Analyzer,
+    text: str,
+    keys: Iterable[str],
+    *,
+    prefixes: Iterable[str] = (),
+    width: int = 200,
+) -> str:
+    """A piece of `text` around the densest match, HTML-escaped, matches in <mark> tags.
+
+    Shared by both backends so a hit looks the same whichever index found it.
+    """
+    text = unicodedata.normalize("NFC", text)
+    flat = " ".join(text.split())
+    if not flat:
+        return ""
+    keys = frozenset(keys)
+    pre = tuple(prefixes)
+
+    def hit(sp: Span) -> bool:
+        return bool(sp.keys & keys) or any(k.startswith(pre) for k in sp.keys)
+
+    spans = [sp for sp in analyzer.spans(flat) if hit(sp)] if keys or pre else []
+    if not spans:
+        cut = flat[:width]
+        return html.escape(cut) + ("…" if len(flat) > width else "")
+    # Window with the most matches, starting a little before its first match.
+    best_i, best_count = 0, 0
+    for i, sp in enumerate(spans):
+        count = sum(1 for other in spans[i:] if other.end <= sp.start + width)
+        if count > best_count:
+            best_i, best_count = i, count
+    start = max(0, spans[best_i].start - width // 4)
+    if start:
+        space = flat.rfind(" ", 0, start + 1)
+        start = space + 1 if space >= 0 else start
+    end = min(len(flat), start + width)
+    out: list[str] = ["…" if start else ""]
+    pos = start
+    for sp in spans[best_i:]:
+        if sp.start < pos:
+            continue
+        if sp.end > end:
+            break
+        out.append(html.escape(flat[pos : sp.start]))
+        out.append("<mark>" + html.escape(flat[sp.start : sp.end]) + "</mark>")
+        pos = sp.end
+    out.append(html.escape(flat[pos:end]))
+    if end < len(flat):
+        out.append("…")
+    return "".join(out)

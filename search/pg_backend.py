@@ -1,0 +1,424 @@
+"""The shared index: PostgreSQL full text plus trigram similarity for names, for several nodes.
+
+The table is the backend's own (created here, not by archive migrations) and holds the keys our
+Analyzer made, as a tsvector built in Python: PostgreSQL's own dictionaries know no Ukrainian
+lemmas or passport transliteration, and both backends must agree on what matches. Names are also
+kept as plain text under a pg_trgm index, so a typo in a surname still finds the person.
+Writers serialise on a transaction-level advisory lock, so any node may index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import zoneinfo
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from archive.db import Database
+from search.analysis import ANALYSIS_VERSION, Analyzer, make_snippet, number_keys
+from search.errors import IndexUnavailable, SearchError
+from search.index import ArchiveSource, Hit, IndexDoc, SearchResult, check_sort
+from search.plan import Plan, TermPlan, plan_query, sender_keys
+from search.query import parse_query
+from search.settings import SearchSettings
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_VERSION = f"{SCHEMA_VERSION}.{ANALYSIS_VERSION}"
+_LOCK_KEY = 0x5EA4C4  # pg_advisory_xact_lock key of index writers
+_MAX_POS = 16383  # PostgreSQL's largest tsvector position
+
+_DDL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """CREATE TABLE IF NOT EXISTS search_meta (
+        key text PRIMARY KEY,
+        value text NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS search_documents (
+        id bigint PRIMARY KEY,
+        document_type text,
+        person_name text,
+        branch text,
+        branch_id integer,
+        branch_keys tsvector NOT NULL,
+        received_at timestamptz NOT NULL,
+        indication text NOT NULL,
+        sender_keys text[] NOT NULL,
+        keys tsvector NOT NULL,
+        name_keys text NOT NULL,
+        text text NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS search_documents_keys ON search_documents USING gin (keys)",
+    "CREATE INDEX IF NOT EXISTS search_documents_names ON search_documents"
+    " USING gin (name_keys gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS search_documents_received ON search_documents (received_at)",
+    "CREATE INDEX IF NOT EXISTS search_documents_type ON search_documents (document_type)",
+    "CREATE INDEX IF NOT EXISTS search_documents_sender ON search_documents"
+    " USING gin (sender_keys)",
+)
+_COLUMNS = (
+    "id, document_type, person_name, branch, branch_id, branch_keys, received_at, indication,"
+    " sender_keys, keys, name_keys, text"
+)
+_UPSERT = text(
+    f"INSERT INTO search_documents ({_COLUMNS}) VALUES (:id, :document_type, :person_name,"
+    " :branch, :branch_id, CAST(:branch_keys AS tsvector), :received_at, :indication,"
+    " :sender_keys, setweight(CAST(:names AS tsvector), 'A')"
+    " || setweight(CAST(:numbers AS tsvector), 'A') || CAST(:content AS tsvector),"
+    " :name_keys, :text)"
+    " ON CONFLICT (id) DO UPDATE SET document_type = EXCLUDED.document_type,"
+    " person_name = EXCLUDED.person_name, branch = EXCLUDED.branch,"
+    " branch_id = EXCLUDED.branch_id, branch_keys = EXCLUDED.branch_keys,"
+    " received_at = EXCLUDED.received_at, indication = EXCLUDED.indication,"
+    " sender_keys = EXCLUDED.sender_keys, keys = EXCLUDED.keys,"
+    " name_keys = EXCLUDED.name_keys, text = EXCLUDED.text"
+)
+
+
+def _lexeme(key: str) -> str:
+    return "'" + key.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(positions: Sequence[Sequence[str]]) -> str:
+    """Our positional keys as tsvector text: alternatives of a word share its position."""
+    where: dict[str, list[int]] = {}
+    for i, keys in enumerate(positions, start=1):
+        pos = min(i, _MAX_POS)
+        for key in keys:
+            if key:
+                where.setdefault(key, []).append(pos)
+    return " ".join(
+        f"{_lexeme(k)}:{','.join(str(p) for p in sorted(set(v))[:256])}" for k, v in where.items()
+    )
+
+
+def _alts(keys: Sequence[str]) -> str:
+    inner = " | ".join(_lexeme(k) for k in keys)
+    return f"( {inner} )" if len(keys) > 1 else inner
+
+
+def tsquery_literal(term: TermPlan) -> str:
+    if term.kind == "prefix":
+        return _lexeme(term.positions[0][0]) + ":*"
+    if term.kind == "phrase":
+        return "( " + " <-> ".join(_alts(p) for p in term.positions) + " )"
+    return _alts(term.positions[0])
+
+
+class PostgresBackend:
+    """SearchBackend over the `search_documents` table of a PostgreSQL database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: SearchSettings,
+        *,
+        source: ArchiveSource | None = None,
+        analyzer: Analyzer | None = None,
+        owns_engine: bool = False,
+    ) -> None:
+        if engine.dialect.name != "postgresql":
+            raise SearchError(
+                "the postgres search backend needs a PostgreSQL database", reason="BAD_BACKEND"
+            )
+        self.engine = engine
+        self.settings = settings
+        self.source = source
+        self.analyzer = analyzer or Analyzer()
+        self.tz = zoneinfo.ZoneInfo(settings.timezone)
+        self._owns_engine = owns_engine
+
+    @classmethod
+    def open(
+        cls,
+        settings: SearchSettings,
+        db: Database,
+        *,
+        source: ArchiveSource | None = None,
+        repair: bool = True,
+        analyzer: Analyzer | None = None,
+    ) -> PostgresBackend:
+        if settings.postgres_url:
+            engine = create_engine(settings.postgres_url, pool_pre_ping=True)
+            backend = cls(engine, settings, source=source, analyzer=analyzer, owns_engine=True)
+        else:
+            backend = cls(db.engine, settings, source=source, analyzer=analyzer)
+        backend.ensure_schema(repair=repair)
+        return backend
+
+    # -- schema and repair -----------------------------------------------------------------
+
+    def _begin_write(self, conn: Connection) -> None:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+
+    def ensure_schema(self, *, repair: bool = True) -> None:
+        try:
+            with self.engine.begin() as conn:
+                self._begin_write(conn)
+                for ddl in _DDL:
+                    conn.execute(text(ddl))
+                version = conn.execute(
+                    text("SELECT value FROM search_meta WHERE key = 'version'")
+                ).scalar()
+        except SQLAlchemyError as exc:
+            raise IndexUnavailable(
+                f"search tables unusable: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
+            ) from exc
+        if not repair or self.source is None:
+            if version is None:
+                self._set_version()
+            return
+        if version != _VERSION:
+            log.warning("search table from another version: rebuilding from the archive")
+            self.rebuild(self.source.docs())
+        else:
+            self.reconcile()
+
+    def _set_version(self, conn: Connection | None = None) -> None:
+        stmt = text(
+            "INSERT INTO search_meta (key, value) VALUES ('version', :v)"
+            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+        )
+        if conn is not None:
+            conn.execute(stmt, {"v": _VERSION})
+            return
+        with self.engine.begin() as c:
+            c.execute(stmt, {"v": _VERSION})
+
+    def reconcile(self) -> int:
+        if self.source is None:
+            return 0
+        with self.engine.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM search_documents")).scalar_one()
+            if count == self.source.count():
+                return 0
+            indexed = set(conn.execute(text("SELECT id FROM search_documents")).scalars())
+        archived = self.source.ids()
+        missing, extra = archived - indexed, indexed - archived
+        if extra:
+            self.delete(extra)
+        if missing:
+            self.add(self.source.docs(missing))
+        return len(missing) + len(extra)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _row(self, doc: IndexDoc) -> dict[str, Any]:
+        a = self.analyzer
+        names = " ".join(n for n in (doc.person_name, doc.person_name_lat) if n)
+        name_positions = a.positions(names)
+        extra = " ".join(x for x in (doc.filename, doc.subject, doc.sender) if x)
+        return {
+            "id": doc.id,
+            "document_type": doc.document_type,
+            "person_name": doc.person_name,
+            "branch": doc.branch,
+            "branch_id": doc.branch_id,
+            "branch_keys": tsvector_literal(a.positions(doc.branch or "")),
+            "received_at": doc.received_at,
+            "indication": doc.indication,
+            "sender_keys": sender_keys(doc.sender),
+            "names": tsvector_literal(name_positions),
+            "numbers": tsvector_literal([sorted(number_keys(n)) for n in doc.numbers]),
+            "content": tsvector_literal(a.positions(doc.text + "\n" + extra)),
+            "name_keys": " ".join(k for pos in name_positions for k in pos),
+            "text": doc.text.replace("\x00", ""),
+        }
+
+    def _write(
+        self,
+        docs: Iterable[IndexDoc],
+        progress: Callable[[int], None] | None,
+        conn: Connection | None = None,
+    ) -> int:
+        batch: list[dict[str, Any]] = []
+        done = 0
+        size = max(1, self.settings.commit_batch)
+
+        def flush() -> None:
+            if conn is not None:
+                conn.execute(_UPSERT, batch)
+            else:
+                with self.engine.begin() as c:
+                    self._begin_write(c)
+                    c.execute(_UPSERT, batch)
+            batch.clear()
+            if progress is not None:
+                progress(done)
+
+        for doc in docs:
+            batch.append(self._row(doc))
+            done += 1
+            if len(batch) >= size:
+                flush()
+        if batch:
+            flush()
+        return done
+
+    def add(self, docs: Iterable[IndexDoc]) -> None:
+        self._write(docs, None)
+
+    def delete(self, ids: Iterable[int]) -> None:
+        id_list = list(ids)
+        if not id_list:
+            return
+        with self.engine.begin() as conn:
+            self._begin_write(conn)
+            conn.execute(
+                text("DELETE FROM search_documents WHERE id = ANY(:ids)"), {"ids": id_list}
+            )
+
+    def optimize(self) -> None:
+        """VACUUM the table so deleted rows' space is reclaimed (erasure, retention)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("VACUUM search_documents")
+            )
+
+    def rebuild(
+        self, docs: Iterable[IndexDoc], progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Replace the whole table in one transaction: readers see the old rows until commit.
+
+        Memory stays flat on our side (rows go out in batches); the server keeps the pending
+        transaction, which is what it is built for.
+        """
+        with self.engine.begin() as conn:
+            self._begin_write(conn)
+            conn.execute(text("DELETE FROM search_documents"))
+            count = self._write(docs, progress, conn)
+            self._set_version(conn)
+        with self.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                text("ANALYZE search_documents")
+            )
+        return count
+
+    # -- searching -----------------------------------------------------------------------
+
+    def search(
+        self, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance"
+    ) -> SearchResult:
+        check_sort(sort)
+        plan = plan_query(parse_query(query, self.tz), self.analyzer)
+        result = self._search(plan, limit, offset, sort, fuzzy=False)
+        if result.total or not self.settings.fuzzy_names or not plan.has_fuzzy:
+            return result
+        # Only when nothing matches exactly: a typo in a name (pg_trgm word similarity).
+        return self._search(plan, limit, offset, sort, fuzzy=True)
+
+    def _search(
+        self, plan: Plan, limit: int, offset: int, sort: str, *, fuzzy: bool
+    ) -> SearchResult:
+        limit = max(0, min(limit, 1000))
+        offset = max(0, offset)
+        where, params, rank_q = self._where(plan, fuzzy)
+        by_date = sort == "date" or not plan.terms
+        rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
+        order = "received_at DESC, id DESC" if by_date else "score DESC, received_at DESC, id DESC"
+        sql = (
+            f"SELECT id, document_type, person_name, branch, received_at, indication, text,"
+            f" {'0' if by_date else rank} AS score, count(*) OVER () AS total"
+            f" FROM search_documents WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        params.update(rank_q=rank_q, limit=limit, offset=offset)
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(text(sql), params).all()
+                if rows:
+                    total = int(rows[0].total)
+                else:
+                    total = int(
+                        conn.execute(
+                            text(f"SELECT count(*) FROM search_documents WHERE {where}"), params
+                        ).scalar_one()
+                    )
+        except SQLAlchemyError as exc:
+            raise IndexUnavailable(
+                f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
+            ) from exc
+        hits = [
+            Hit(
+                id=int(r.id),
+                document_type=r.document_type,
+                person_name=r.person_name,
+                branch=r.branch,
+                received_at=r.received_at.astimezone(dt.UTC),
+                indication=r.indication,
+                score=float(r.score or 0.0),
+                snippet=make_snippet(
+                    self.analyzer, r.text, plan.highlight, prefixes=plan.highlight_prefixes
+                ),
+            )
+            for r in rows
+        ]
+        return SearchResult(total=total, hits=hits)
+
+    def _where(self, plan: Plan, fuzzy: bool) -> tuple[str, dict[str, Any], str]:
+        conds: list[str] = []
+        params: dict[str, Any] = {}
+        rank_parts: list[str] = []
+        for i, term in enumerate(plan.terms):
+            tsq = tsquery_literal(term)
+            rank_parts.append(tsq)
+            params[f"q{i}"] = tsq
+            cond = f"keys @@ CAST(:q{i} AS tsquery)"
+            if fuzzy and term.fuzzy:
+                for j, key in enumerate(term.fuzzy):
+                    params[f"f{i}_{j}"] = key
+                    cond += f" OR name_keys %> :f{i}_{j}"
+            conds.append(f"({cond})")
+        if plan.types:
+            conds.append("document_type = ANY(:types)")
+            params["types"] = list(plan.types)
+        if plan.statuses:
+            conds.append("indication = ANY(:statuses)")
+            params["statuses"] = list(plan.statuses)
+        if plan.branch_ids or plan.branch_words:
+            parts = []
+            if plan.branch_ids:
+                parts.append("branch_id = ANY(:branch_ids)")
+                params["branch_ids"] = list(plan.branch_ids)
+            for i, words in enumerate(plan.branch_words):
+                params[f"b{i}"] = " & ".join(_alts(alts) for alts in words)
+                parts.append(f"branch_keys @@ CAST(:b{i} AS tsquery)")
+            conds.append("(" + " OR ".join(parts) + ")")
+        if plan.senders:
+            conds.append("sender_keys && CAST(:senders AS text[])")
+            params["senders"] = list(plan.senders)
+        if plan.received_from is not None:
+            conds.append("received_at >= :lo")
+            params["lo"] = plan.received_from
+        if plan.received_until is not None:
+            conds.append("received_at < :hi")
+            params["hi"] = plan.received_until
+        return (" AND ".join(conds) or "TRUE"), params, " | ".join(rank_parts)
+
+    # -- health --------------------------------------------------------------------------
+
+    def check(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT id FROM search_documents LIMIT 1")).all()
+        except SQLAlchemyError as exc:
+            raise IndexUnavailable(
+                f"search table unusable: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
+            ) from exc
+
+    def doc_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM search_documents")).scalar_one())
+
+    def close(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return msg[0] if msg else type(exc).__name__
