@@ -522,6 +522,10 @@ class WhooshBackend:
                     plan, terms=tuple(t for t in plan.terms if t.kind != "phrase")
                 )
             by_date = sort == "date" or not plan.terms
+            if allowed is not None and not allowed:
+                # Nothing passes the filters. (Whoosh would read an empty filter set as "no
+                # filter", so this must not reach it.)
+                return SearchResult(total=0, hits=[])
             if not plan.terms and allowed is not None:
                 # Filters alone: the allowed set is the answer; order it by the date column
                 # instead of running a collector over it.

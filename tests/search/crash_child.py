@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Protocol
 
 from search.index import IndexDoc
 from search.settings import SearchSettings
@@ -14,7 +15,11 @@ from search.settings import SearchSettings
 BATCH = 20
 
 
-def endless_docs(conn: Connection) -> Iterator[IndexDoc]:
+class Reporter(Protocol):
+    def send(self, obj: object) -> None: ...
+
+
+def endless_docs(conn: Reporter) -> Iterator[IndexDoc]:
     for i in itertools.count(10_000):
         if i % BATCH == 0:
             conn.send(i)
