@@ -57,9 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the promise is "never a traceback" for the user
+        reason = getattr(exc, "reason", None)
+        if isinstance(reason, str):
+            # Any of the packages' typed errors (TLS configuration, spool, search index...).
+            print(f"diia-inbox {args.verb}: {reason}: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_FAIL
         logging.getLogger("diia_inbox").debug("unexpected error", exc_info=True)
         print(f"diia-inbox {args.verb}: internal error: {type(exc).__name__}", file=sys.stderr)
         return EXIT_SOFTWARE
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "detail", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -162,3 +162,24 @@ def test_every_verb_takes_data_and_config(tmp_path: Path) -> None:
         for leaf in leaves:
             opts = {o for a in leaf._actions for o in a.option_strings}
             assert {"--data", "--config"} <= opts, (name, leaf.prog)
+
+
+def test_serve_with_inconsistent_tls_settings_is_one_line(tmp_path: Path) -> None:
+    env = {"DIIA_INBOX_INGEST_REQUIRE_TLS": "1"}
+    from tests.test_serve import free_port
+
+    proc = run(
+        [
+            "serve",
+            "--data",
+            str(tmp_path),
+            "--web",
+            f"127.0.0.1:{free_port()}",
+            "--smtp",
+            f"127.0.0.1:{free_port()}",
+        ],
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "TLS_CONFIG_INVALID" in proc.stderr
