@@ -45,25 +45,22 @@ def search_backend(rt: Runtime) -> Iterator[Any]:
         backend.close()
 
 
-def _forget_in_index(rt: Runtime, ids: list[int]) -> None:
+def _forget_in_index(rt: Runtime, ids: list[int], *, compact: bool = False) -> None:
     """Delete index entries so that their bytes leave the index files, not just the results.
 
     A Whoosh delete only marks documents deleted: their terms and stored fields stay in the
     segment files until a merge rewrites them (seen in tests/privacy: the RNOKPP still in a
-    .seg file after `delete`). Without an `optimize` on the backend, the embedded index is
-    rebuilt from the archive into a new generation and the old one is removed. PostgreSQL's
-    table rows are reclaimed by `retention.scrub` (VACUUM).
+    .seg file after `delete`); `optimize` merges them away. `compact` does that even with
+    nothing to delete here, so copies deleted one by one from the web (which only marks them,
+    a merge being too slow for a request) are gone from disk by the next daily purge.
+    PostgreSQL's rows are reclaimed by `retention.scrub` (VACUUM).
     """
-    if not ids:
+    if not ids and not compact:
         return
     with search_backend(rt) as backend:
-        backend.delete(ids)
-        if hasattr(backend, "optimize"):
-            backend.optimize()
-        elif rt.config.search.backend == "whoosh":
-            from search.index import ArchiveSource
-
-            backend.rebuild(ArchiveSource(rt.db).docs())
+        if ids:
+            backend.delete(ids)
+        backend.optimize()
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
         return PurgeReport(plan, None, 0)
     with file_lock(gc_lock(rt)):
         result = retention.execute(rt.db, rt.blobs, plan)
-    _forget_in_index(rt, result.document_ids)
+    _forget_in_index(rt, result.document_ids, compact=True)
     removed = _purge_old_quarantine(rt, now - dt.timedelta(days=days))
     with rt.db.session() as s:
         from archive import audit
