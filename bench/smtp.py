@@ -9,8 +9,8 @@
    reference ratio for this machine.
 2. Memory: peak RSS (VmHWM) of a fresh receiver process while `--connections` messages of
    `--big-size` bytes arrive at once, and its RSS before they did.
-3. End-to-end documents/s through the worker pipeline: not measured here yet (see the marked
-   place at the end; F2 / the lead add it).
+3. End-to-end documents/s through the worker pipeline: measured by bench/pipeline.py (ECDSA and
+   DSTU copies through parse, verify, extract, archive and index).
 
 `--stock` adds aiosmtpd's stock DATA handling (whole message in memory) feeding the same
 spool, the baseline that the streamed DATA replaced. `--target receiver` (default) runs only
@@ -337,10 +337,7 @@ def main() -> None:
     if args.stock:
         memory(args, big, "aiosmtpd stock DATA", stock=True)
 
-    # --- end-to-end documents/s through the worker pipeline (F2 / the lead): start
-    # `diia-inbox serve`, send Diia-like messages (tests/ingest/mailmaker.py) and time until
-    # the archive holds them all. Not measured yet.
-    print("end-to-end documents/s: not measured yet")
+    print("end-to-end documents/s through the pipeline: run bench/pipeline.py")
 
 
 if __name__ == "__main__":
