@@ -172,7 +172,12 @@ async def serve(
             await c.start()
             started.append(c)
         host, port = web or (rt.config.web.host, rt.config.web.port)
-        print(f"diia-inbox: web at http://{host}:{port}/ (data: {rt.config.data_dir})", flush=True)
+        smtp_host, smtp_port = smtp or (rt.config.ingest.smtp_host, rt.config.ingest.smtp_port)
+        print(
+            f"diia-inbox: web at http://{host}:{port}/, SMTP at {smtp_host}:{smtp_port} "
+            f"(data: {rt.config.data_dir})",
+            flush=True,
+        )
         if password:
             print(
                 "diia-inbox: first start: created user 'admin' with password "
