@@ -126,11 +126,17 @@ class Config:
         return self.data_dir / "trust"
 
 
-SECTIONS: dict[str, type] = {
-    f.name: type(f.default_factory())  # type: ignore[misc]
-    for f in dataclasses.fields(Config)
-    if f.name != "data_dir"
-}
+def _section_types() -> dict[str, type]:
+    """Section name -> its settings class, read from Config's fields (all have factories)."""
+    out: dict[str, type] = {}
+    for f in dataclasses.fields(Config):
+        factory = f.default_factory
+        if f.name != "data_dir" and callable(factory):
+            out[f.name] = type(factory())
+    return out
+
+
+SECTIONS: dict[str, type] = _section_types()
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:
