@@ -103,27 +103,30 @@ def main() -> None:
     print(f"  ratio CLI / openssl        : {ours_proc / ossl:8.2f}")
 
     mb = os.urandom(1024 * 1024)
-    for name, fn in (
-        ("GOST 34.311-95", lambda: gost34311(mb)),
-        ("Kupyna-256", lambda: kupyna(mb, 256)),
+    for name, fn, target in (
+        ("GOST 34.311-95", lambda: gost34311(mb), " (target >= 1 MB/s)"),
+        ("Kupyna-256", lambda: kupyna(mb, 256), ""),
     ):
         secs = median_seconds(fn, 3)
-        print(f"{name:15s} throughput: {1 / secs:6.2f} MB/s (target for GOST: >= 1 MB/s)")
+        print(f"{name:15s} throughput: {1 / secs:6.2f} MB/s{target}")
 
     rng = random.Random(7)
     for oid_index, m in ((6, 257), (9, 431)):
         params = dstu4145.parse_params(
             dstu4145.encode_params(f"1.2.804.2.1.1.1.1.3.1.1.2.{oid_index}", None, None)
         )
-        d = dstu4145.generate_private_key(params.curve, rng)
-        q = dstu4145.encode_public_key(params.curve, dstu4145.public_point(params.curve, d))
+        priv = dstu4145.generate_private_key(params.curve, rng)
+        q = dstu4145.encode_public_key(params.curve, dstu4145.public_point(params.curve, priv))
         digest = gost34311(b"bench")
-        sig = dstu4145.sign_digest(params, d, digest, wrapped=False)
+        sig = dstu4145.sign_digest(params, priv, digest, wrapped=False)
         assert dstu4145.verify_signature(params, q, digest, sig)
-        secs = median_seconds(
-            lambda p=params, q=q, h=digest, s=sig: dstu4145.verify_signature(p, q, h, s),
-            args.runs,
-        )
+
+        def verify_once(
+            p: dstu4145.DstuParams = params, q: bytes = q, h: bytes = digest, s: bytes = sig
+        ) -> bool:
+            return dstu4145.verify_signature(p, q, h, s)
+
+        secs = median_seconds(verify_once, args.runs)
         print(
             f"DSTU 4145 m={m} verify: {secs * 1000:6.1f} ms"
             + (" (target < 50 ms)" if m == 257 else "")

@@ -36,18 +36,52 @@ _HELVETICA_ASCII_WIDTHS = (
     333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
     556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
 )  # fmt: skip
-_WIDE_LETTERS = frozenset("ЖШЩЮМжшщюмЫы")
+# Metric-compatible widths (Liberation Sans, same advances as Helvetica/Arial) for А..я
+# (U+0410..U+044F) and the other characters of Ukrainian documents; anything else gets 556.
+_CYRILLIC_WIDTHS = (
+    667, 656, 667, 542, 677, 667, 923, 604, 719, 719, 583, 656, 833, 722, 778, 719,
+    667, 722, 611, 635, 760, 667, 740, 667, 917, 938, 792, 885, 656, 719, 1010, 722,
+    556, 573, 531, 365, 583, 556, 669, 458, 559, 559, 438, 583, 688, 552, 556, 542,
+    556, 500, 458, 500, 823, 500, 573, 521, 802, 823, 625, 719, 521, 510, 750, 542,
+)  # fmt: skip
+_OTHER_WIDTHS = {
+    0x401: 667, 0x404: 719, 0x406: 278, 0x407: 278, 0x451: 556, 0x454: 510, 0x456: 222,
+    0x457: 278, 0x490: 489, 0x491: 411, 0xAB: 556, 0xBB: 556, 0x2013: 556, 0x2014: 1000,
+    0x2018: 222, 0x2019: 222, 0x201C: 333, 0x201D: 333, 0x2116: 1073, 0xA0: 278, 0xB0: 400,
+}  # fmt: skip
 
 
 def _width_of(char: str) -> int:
     code = ord(char)
     if 32 <= code <= 126:
         return _HELVETICA_ASCII_WIDTHS[code - 32]
-    if char in _WIDE_LETTERS:
-        return 889 if char.isupper() else 778
-    if char.isupper():
-        return 722
-    return 556
+    if 0x410 <= code <= 0x44F:
+        return _CYRILLIC_WIDTHS[code - 0x410]
+    return _OTHER_WIDTHS.get(code, 556)
+
+
+# Adobe Glyph List names of the Cyrillic letters outside the two alphabetic runs, and of the
+# punctuation Diia documents use. Type 1 fonts with Cyrillic (URW Nimbus Sans, which poppler
+# substitutes for Helvetica) know the afii names, not uniXXXX.
+_AGL_NAMES = {
+    0x401: "afii10023", 0x451: "afii10071", 0x404: "afii10053", 0x454: "afii10101",
+    0x406: "afii10055", 0x456: "afii10103", 0x407: "afii10056", 0x457: "afii10104",
+    0x490: "afii10050", 0x491: "afii10098", 0x2116: "afii61352", 0x2019: "quoteright",
+    0xAB: "guillemotleft", 0xBB: "guillemotright", 0x2014: "emdash", 0x2013: "endash",
+    0xA0: "space", 0x2018: "quoteleft", 0x201C: "quotedblleft", 0x201D: "quotedblright",
+}  # fmt: skip
+
+
+def _glyph_name(char: str) -> str:
+    """The glyph name for `char`: AGL ``afii`` names for Cyrillic, else ``uniXXXX``."""
+    cp = ord(char)
+    # А..Я are afii10017..afii10049 and а..я afii10065..afii10097, each run skipping the
+    # slot of Ё/ё (afii10023/afii10071) after Е/е.
+    for first, afii in ((0x410, 10017), (0x430, 10065)):
+        if first <= cp <= first + 31:
+            offset = cp - first
+            return f"afii{afii + offset + (1 if offset >= 6 else 0)}"
+    return _AGL_NAMES.get(cp, f"uni{cp:04X}")
 
 
 class _Encoding:
@@ -85,7 +119,7 @@ class _Encoding:
         return out
 
     def differences(self) -> str:
-        names = " ".join(f"/uni{ord(ch):04X}" for ch in self.extra)
+        names = " ".join("/" + _glyph_name(ch) for ch in self.extra)
         return f"[{_FIRST_EXTRA_CODE} {names}]" if self.extra else "[]"
 
     def to_unicode_cmap(self) -> bytes:

@@ -8,8 +8,8 @@ structures, so the DSTU certificates have exactly the shape of real Ukrainian on
 parameters, little-endian compressed key in an OCTET STRING, r||s signature) and the ECDSA
 flavour is checked against `openssl cms -verify` by the tests.
 
-Deterministic for a seed: the same seed and `now` give the same keys and certificates (ECDSA
-signatures themselves are randomised by `cryptography`; DSTU ones are seeded too).
+Deterministic for a seed: the same seed and `now` give the same keys, certificates and
+signatures (ECDSA uses RFC 6979 deterministic nonces; DSTU nonces come from the seeded RNG).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class Key:
         """Sign `data`; DSTU signatures are wrapped in an OCTET STRING inside certificates
         and bare r||s inside CMS, as real Ukrainian material has them."""
         if self.ecdsa is not None:
-            return self.ecdsa.sign(data, ec.ECDSA(hashes.SHA256()))
+            return self.ecdsa.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
         assert self.dstu_params is not None
         rng = random.Random(self.seed ^ int.from_bytes(hashlib.sha256(data).digest()[:8], "big"))
         e = rng.randrange(1, self.dstu_params.curve.n)

@@ -125,6 +125,11 @@ def test_same_seed_same_certificates() -> None:
     a, b = make_pki("dstu", now=NOW, seed=5), make_pki("dstu", now=NOW, seed=5)
     assert a.root.cert == b.root.cert and a.seal.cert == b.seal.cert
     assert make_pki("dstu", now=NOW, seed=6).root.cert != a.root.cert
+    for flavour in ("dstu", "ecdsa"):
+        one = sign_cades(make_pki(flavour, now=NOW), b"x", signing_time=NOW)  # type: ignore[arg-type]
+        two = sign_cades(make_pki(flavour, now=NOW), b"x", signing_time=NOW)  # type: ignore[arg-type]
+        assert one == two
+        assert sign_cades(make_pki(flavour, now=NOW), b"y", signing_time=NOW) != one  # type: ignore[arg-type]
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl CLI not installed")
@@ -176,3 +181,77 @@ def test_openssl_verifies_the_ecdsa_flavour(tmp_path: Path, detached: bool) -> N
         assert openssl_verify("tampered.pdf") != 0
     else:
         assert (tmp_path / "out.bin").read_bytes() == PDF
+
+
+# The PDF maker: other areas' fixtures rely on the text coming back exactly.
+
+UKRAINIAN_LINES = [
+    "Паспорт громадянина України",
+    "Шевченко Тарас Григорович",
+    "ЇїЄєІіҐґ ʼ’ «лапки» — № 5",
+    "Копію створено 2026-11-20 для ТОВ «Готель Дніпро»",
+    "ASCII (parens) \\ back",
+]
+
+
+def _pypdf_text(pdf: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_pdf_text_comes_back_exactly_with_ukrainian_letters() -> None:
+    from verify.testpdf import make_pdf
+
+    pdf = make_pdf(UKRAINIAN_LINES, title="Паспорт")
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    assert _pypdf_text(pdf) == "\n".join(UKRAINIAN_LINES)
+    assert make_pdf(UKRAINIAN_LINES, title="Паспорт") == pdf  # deterministic bytes
+    # Twin: another line gives another text (the check above can fail).
+    assert _pypdf_text(make_pdf(UKRAINIAN_LINES[:-1])) != "\n".join(UKRAINIAN_LINES)
+
+
+def test_pdf_pages_and_diia_copy(diia_pdf: bytes) -> None:
+    from verify.testpdf import diia_copy_lines, make_pdf
+
+    lines = [f"Рядок {i}" for i in range(100)]
+    assert _pypdf_text(make_pdf(lines)) == "\n".join(lines)
+    text = _pypdf_text(diia_pdf)
+    assert text == "\n".join(diia_copy_lines())
+    assert "Копію створено 2026-11-20 для ТОВ «Готель Дніпро»" in text
+
+
+def test_pdf_glyph_names_follow_the_adobe_glyph_list() -> None:
+    from verify.testpdf import _glyph_name
+
+    # Viewers that substitute a Type 1 font for Helvetica find Cyrillic glyphs by these names.
+    assert [_glyph_name(c) for c in "АЕЁЖЯаеёжяІїҐ"] == [
+        "afii10017", "afii10022", "afii10023", "afii10024", "afii10049",
+        "afii10065", "afii10070", "afii10071", "afii10072", "afii10097",
+        "afii10055", "afii10104", "afii10050",
+    ]  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdftotext_reads_the_same_text(tmp_path: Path) -> None:
+    from verify.testpdf import make_pdf
+
+    (tmp_path / "t.pdf").write_bytes(make_pdf(UKRAINIAN_LINES))
+    out = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(tmp_path / "t.pdf"), "-"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    assert [line for line in out.splitlines() if line.strip()] == UKRAINIAN_LINES
+
+
+def test_shared_pkis_are_built_around_the_shared_instant(
+    dstu_pki: TestPKI, ecdsa_pki: TestPKI, pki_now: dt.datetime, vectors_dir: Path
+) -> None:
+    assert dstu_pki.flavour == "dstu" and ecdsa_pki.flavour == "ecdsa"
+    for pki in (dstu_pki, ecdsa_pki):
+        validity = pki.seal.x509["tbs_certificate"]["validity"]
+        assert validity["not_before"].native <= pki_now <= validity["not_after"].native
+    assert (vectors_dir / "certs" / "CA-Justice.cer").is_file()

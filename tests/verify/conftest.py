@@ -1,0 +1,49 @@
+"""Shared fixtures for tests/verify (any engineer's tests may use them).
+
+- `vectors_dir`: the public test vectors, ``../shared/test-vectors`` from the repository root.
+- `pki_now`: the fixed instant the shared PKIs are built around (2026-11-20 10:00 UTC).
+- `dstu_pki`, `ecdsa_pki`: session-scoped test PKIs (`verify.testpki.make_pki`, seed 1) in the
+  DSTU 4145 m=257/GOST 34.311 and the ECDSA P-256/SHA-256 flavour. Treat them as read-only;
+  building the DSTU one costs a few hundred milliseconds, so share it rather than rebuild.
+- `diia_pdf`: the fixture Diia-like copy (`verify.testpdf.make_diia_copy_pdf()`), a real PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from verify.testpdf import make_diia_copy_pdf
+from verify.testpki import TestPKI, make_pki
+
+PKI_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def vectors_dir() -> Path:
+    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
+    if not path.is_dir():
+        pytest.skip(f"public test vectors not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pki_now() -> dt.datetime:
+    return PKI_NOW
+
+
+@pytest.fixture(scope="session")
+def dstu_pki() -> TestPKI:
+    return make_pki("dstu", now=PKI_NOW)
+
+
+@pytest.fixture(scope="session")
+def ecdsa_pki() -> TestPKI:
+    return make_pki("ecdsa", now=PKI_NOW)
+
+
+@pytest.fixture(scope="session")
+def diia_pdf() -> bytes:
+    return make_diia_copy_pdf()
