@@ -19,6 +19,7 @@ import logging
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -77,12 +78,18 @@ class ReceiverPolicy:
 PolicySource = Callable[[], Collection[str]]
 
 
+#: How long RCPT waits for the recipient policy before answering 451.
+POLICY_SECONDS = 10.0
+
+
 class AddressCache:
     """A `policy_source`: the active branches' receiving addresses, re-read every `ttl` s.
 
-    New branches are accepted within `ttl` seconds without a restart. When the database cannot
-    be read, the last known set is kept (refusing mail because of a database hiccup would bounce
-    citizens' documents); with no known set the error propagates and RCPT gets a 451.
+    New branches are accepted within `ttl` seconds without a restart. A due refresh runs in a
+    background thread while the last known set keeps answering, so a database that hangs
+    (rather than refusing) never stalls SMTP; when it cannot be read, the last known set is kept
+    (refusing mail because of a database hiccup would bounce citizens' documents). With no known
+    set yet, the first read happens in the caller and its error propagates (RCPT gets a 451).
     """
 
     def __init__(
@@ -91,20 +98,39 @@ class AddressCache:
         self._db, self._ttl, self._clock = db, ttl, clock
         self._value: frozenset[str] | None = None
         self._read_at = 0.0
+        self._lock = threading.Lock()
+        self._refreshing = False
+
+    def _read(self) -> frozenset[str]:
+        with self._db.session() as s:
+            return frozenset(normalize_email(a) for a in receiving_addresses(s))
+
+    def _refresh(self) -> None:
+        try:
+            value = self._read()
+        except Exception:
+            log.warning("receiving addresses: database unavailable, using the last set")
+            value = None
+        with self._lock:
+            if value is not None:
+                self._value = value
+            self._read_at = self._clock()
+            self._refreshing = False
 
     def __call__(self) -> frozenset[str]:
-        now = self._clock()
-        if self._value is None or now - self._read_at >= self._ttl:
-            try:
-                with self._db.session() as s:
-                    value = frozenset(normalize_email(a) for a in receiving_addresses(s))
-            except Exception:
-                if self._value is None:
-                    raise
-                log.warning("receiving addresses: database unavailable, using the last set")
-                value = self._value
-            self._value, self._read_at = value, now
-        return self._value
+        with self._lock:
+            value, due = self._value, self._clock() - self._read_at >= self._ttl
+            start = value is not None and due and not self._refreshing
+            if start:
+                self._refreshing = True
+        if value is None:
+            value = self._read()
+            with self._lock:
+                self._value, self._read_at = value, self._clock()
+            return value
+        if start:
+            threading.Thread(target=self._refresh, name="address-refresh", daemon=True).start()
+        return value
 
 
 class _Sessions:
@@ -176,7 +202,8 @@ class _Hooks:
         rcpt_options: list[str],
     ) -> str:
         try:
-            policy = self._policy()
+            # In a thread with a deadline: the first read of the addresses touches the database.
+            policy = await asyncio.wait_for(asyncio.to_thread(self._policy), POLICY_SECONDS)
         except Exception:
             log.exception("recipient policy unavailable")
             self._metrics.count_rejected("policy_unavailable")

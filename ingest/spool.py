@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.envelope import Envelope
+
+log = logging.getLogger("ingest.spool")
 
 MESSAGE = "message"
 ENVELOPE = "envelope.json"
@@ -245,10 +248,16 @@ class Spool:
         """Forget an item once the archive commit succeeded."""
         shutil.rmtree(item.dir, ignore_errors=True)
 
-    def retry(self, item: SpoolItem, reason: str, delay: float | None = None) -> bool:
-        """Put an item back for a later attempt; returns False if it was quarantined instead."""
+    def retry(
+        self, item: SpoolItem, reason: str, delay: float | None = None, *, transient: bool = False
+    ) -> bool:
+        """Put an item back for a later attempt; returns False if it was quarantined instead.
+
+        A `transient` failure (the database or the disk is away) is never a reason to set
+        accepted mail aside: it is retried, with the capped back-off, until it goes through.
+        """
         attempts = item.attempts + 1
-        if attempts >= self.max_attempts:
+        if attempts >= self.max_attempts and not transient:
             self._quarantine_dir(item.dir, item.id, attempts, reason)
             return False
         if delay is None:
@@ -334,9 +343,14 @@ class Spool:
     def _move_back(
         self, item_dir: Path, item_id: str, attempts: int, reason: str, not_before: float
     ) -> None:
-        self._write_state(
-            item_dir, {"attempts": attempts, "reason": reason, "not_before": not_before}
-        )
+        try:
+            self._write_state(
+                item_dir, {"attempts": attempts, "reason": reason, "not_before": not_before}
+            )
+        except OSError:
+            # A full disk cannot take the state file, but a rename needs no space: the item
+            # goes back all the same (losing its attempt count) rather than staying in work/.
+            log.warning("item %s: state not written, returned to the queue anyway", item_id)
         os.rename(item_dir, self.root / "new" / item_id)
         _fsync_dir(self.root / "new")
 

@@ -120,12 +120,12 @@ class Worker:
         try:
             raw = self.spool.read(item)
         except OSError as exc:
-            return self._retry(item, None, f"SPOOL_READ:{type(exc).__name__}")
+            return self._retry(item, None, f"SPOOL_READ:{type(exc).__name__}", transient=True)
         try:
             outcome = process(raw, item.envelope, self.deps, attempts=attempt)
         except TransientError as exc:
             log.warning("item %s: transient failure %s (attempt %d)", item.id, exc.reason, attempt)
-            return self._retry(item, raw, exc.reason)
+            return self._retry(item, raw, exc.reason, transient=True)
         except Exception as exc:
             # The type only: an exception's text may quote message content (personal data).
             log.error("item %s: internal error %s", item.id, type(exc).__name__)
@@ -141,8 +141,10 @@ class Worker:
         self.spool.done(item)
         return Handled(item.id, "done", outcome)
 
-    def _retry(self, item: SpoolItem, raw: bytes | None, reason: str) -> Handled:
-        if self.spool.retry(item, reason):
+    def _retry(
+        self, item: SpoolItem, raw: bytes | None, reason: str, *, transient: bool = False
+    ) -> Handled:
+        if self.spool.retry(item, reason, transient=transient):
             return Handled(item.id, "retry", None, reason)
         # The spool set it aside after too many attempts: make that visible in the archive too.
         final = f"{TOO_MANY_ATTEMPTS}:{reason}"

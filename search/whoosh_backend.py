@@ -237,6 +237,9 @@ class WhooshBackend:
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
         """One writer at a time across processes (flock, released even by SIGKILL)."""
+        # The folder may have been deleted under a running service: recreate it (and the
+        # index is then rebuilt from the archive by whoever finds it missing).
+        self.root.mkdir(parents=True, exist_ok=True)
         with self._writing, open(self.root / "write.lock", "a+b") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
@@ -384,7 +387,12 @@ class WhooshBackend:
             except IndexUnavailable as exc:
                 if exc.reason != "INDEX_MISSING":
                     raise
-                self._new_generation_from((), None)
+                # Lost while running (deleted folder or generation): rebuild from the archive,
+                # which already holds these documents, rather than start an index of just them.
+                log.warning("search index missing while running: rebuilding from the archive")
+                with self._lock:
+                    self._drop_searcher()
+                self._new_generation_from(self.source.docs() if self.source else (), None)
                 ix = self._writer_index()
             try:
                 self._write_batches(ix, docs, None)
