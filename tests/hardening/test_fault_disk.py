@@ -125,7 +125,7 @@ def test_worker_on_a_full_disk_keeps_messages_and_archives_them_once_later(
         spool.put(padded(token, 100_000), Envelope.now(SENDER, [BRANCH_ADDRESS]))
 
     # Room for the spool's small state files, none for a message's blobs (the 100 % full
-    # case is the xfail test below).
+    # case is the next test).
     filler = fill(disk, leave=48 * 1024)
     node = start_node(rt.db, spool, deps)
     try:
