@@ -496,29 +496,44 @@ def signer_policy(accepted: Sequence[str]) -> Any:
     return SignerPolicy.only(*rules) if rules else SignerPolicy.any_trusted()
 
 
-def make_verifier(
+def context_factory(
     verify_settings: Any, trust_dir: Path, *, clock: Callable[[], datetime] | None = None
-) -> Verifier:
-    """The verifier step: `verify.validate` with the configured trust and policy."""
-    from verify.errors import FormatError
-    from verify.validate import ValidationContext, validate
+) -> Callable[[], Any]:
+    """Zero-argument maker of the ValidationContext of an installation: configured trust (plus
+    the data folder's trust/, reloaded when it changes), revocation policy and signer policy.
+    The pipeline and the web's manual check share it, so both judge a P7S the same way."""
+    from verify.validate import ValidationContext
 
     cache = TrustCache(
         [*(Path(p) for p in verify_settings.trust), trust_dir],
         [Path(p) for p in verify_settings.certs],
     )
     policy = signer_policy(verify_settings.accepted_signers)
+    extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
 
-    def run(p7s: bytes, content: bytes | None) -> Verification:
-        extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
-        ctx = ValidationContext(
+    def context() -> Any:
+        return ValidationContext(
             trust=cache.store(),
             revocation=verify_settings.revocation,
             signer_policy=policy,
             **extra,
         )
+
+    return context
+
+
+def make_verifier(
+    verify_settings: Any, trust_dir: Path, *, clock: Callable[[], datetime] | None = None
+) -> Verifier:
+    """The verifier step: `verify.validate` with the configured trust and policy."""
+    from verify.errors import FormatError
+    from verify.validate import validate
+
+    make_context = context_factory(verify_settings, trust_dir, clock=clock)
+
+    def run(p7s: bytes, content: bytes | None) -> Verification:
         try:
-            report = validate(p7s, content, ctx)
+            report = validate(p7s, content, make_context())
         except FormatError as exc:
             return Verification(
                 "TOTAL_FAILED",

@@ -76,26 +76,10 @@ def verify_context_factory(
     verify_settings: Any, trust_dir: Path, *, clock: Callable[[], dt.datetime] | None = None
 ) -> Callable[[], Any]:
     """The `"verify_context"` service: the same trust, revocation and signer policy as the
-    pipeline, reloaded when an admin changes the trust folder (the pipeline's TrustCache)."""
-    from ingest.pipeline import TrustCache, signer_policy
-    from verify.validate import ValidationContext
+    pipeline, reloaded when an admin changes the trust folder."""
+    from ingest.pipeline import context_factory
 
-    cache = TrustCache(
-        [*(Path(p) for p in verify_settings.trust), trust_dir],
-        [Path(p) for p in verify_settings.certs],
-    )
-    policy = signer_policy(verify_settings.accepted_signers)
-
-    def context() -> Any:
-        extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
-        return ValidationContext(
-            trust=cache.store(),
-            revocation=verify_settings.revocation,
-            signer_policy=policy,
-            **extra,
-        )
-
-    return context
+    return context_factory(verify_settings, trust_dir, clock=clock)
 
 
 def standard(
