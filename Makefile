@@ -52,6 +52,7 @@ test: $(STAMP) apt-deps postgres
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy diia_inbox archive verify ingest search qrtools web
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,6 +9,7 @@ to "off" to skip the PostgreSQL half where no server exists.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-VECTORS = SHARED / "test-vectors"
+VECTORS = ROOT / "tests" / "vectors"
+# The folder a development checkout happens to have beside it: never read by a test (a clone
+# alone has no such folder). An audit hook records any open() of it and fails the session.
+_SIBLING_SHARED = str(ROOT.parent / "shared") + os.sep
+_OUTSIDE_READS: list[str] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and args and isinstance(args[0], str | bytes | os.PathLike):
+        path = os.path.abspath(os.fsdecode(args[0]))
+        if path.startswith(_SIBLING_SHARED):
+            _OUTSIDE_READS.append(path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    sys.addaudithook(_audit)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OUTSIDE_READS:
+        sys.stderr.write(
+            "\ntests read outside the repository:\n  "
+            + "\n  ".join(sorted(set(_OUTSIDE_READS)))
+            + "\n"
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 PG_ADMIN = os.environ.get("DIIA_INBOX_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

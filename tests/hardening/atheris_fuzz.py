@@ -29,7 +29,7 @@ with atheris.instrument_imports():
     from verify.errors import VerifyError
     from verify.trust import load_bytes
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 LIMITS = ExtractLimits(max_pages=20, max_decompressed_bytes=8 << 20, seconds=8.0,
                        memory_bytes=256 << 20)  # fmt: skip
 

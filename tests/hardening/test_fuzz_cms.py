@@ -27,7 +27,7 @@ from verify.report import Report
 from verify.trust import TrustStore, load_bytes
 from verify.validate import ValidationContext, validate
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 DSTU_CMS = [(VECTORS / "cms" / n).read_bytes() for n in ("message.p7", "message_detached.p7")]
 CERTS = [p.read_bytes() for p in sorted((VECTORS / "certs").glob("*.cer"))]
 SIGNED = signed_copy()

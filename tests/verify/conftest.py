@@ -1,6 +1,6 @@
 """Shared fixtures for tests/verify (any engineer's tests may use them).
 
-- `vectors_dir`: the public test vectors, ``../shared/test-vectors`` from the repository root.
+- `vectors_dir`: the public test vectors in ``tests/vectors`` (sources in its README.md).
 - `pki_now`: the fixed instant the shared PKIs are built around (2026-11-20 10:00 UTC).
 - `dstu_pki`, `ecdsa_pki`: session-scoped test PKIs (`verify.testpki.make_pki`, seed 1) in the
   DSTU 4145 m=257/GOST 34.311 and the ECDSA P-256/SHA-256 flavour. Treat them as read-only;
@@ -23,9 +23,8 @@ PKI_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
-    path = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
-    if not path.is_dir():
-        pytest.skip(f"public test vectors not found at {path}")
+    path = Path(__file__).resolve().parents[2] / "tests" / "vectors"
+    assert path.is_dir(), f"test vectors missing at {path}: they ship with the repository"
     return path
 
 

@@ -13,7 +13,7 @@ from verify.certs import Certificate, load_certificate
 from verify.errors import FormatError, VerifyError
 from verify.path import verify_certificate_signature
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors" / "certs"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "certs"
 
 
 def cert(name: str) -> Certificate:

@@ -13,11 +13,11 @@ import pytest
 from verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT / ".." / "shared" / "test-vectors"
-MESSAGE = SHARED / "cms" / "message.p7"
-DETACHED = SHARED / "cms" / "message_detached.p7"
-ANCHOR = SHARED / "certs" / "SELF_SIGNED1.cer"
-OTHER_ANCHOR = SHARED / "certs" / "CZOROOT.cer"
+VECTORS = ROOT / "tests" / "vectors"
+MESSAGE = VECTORS / "cms" / "message.p7"
+DETACHED = VECTORS / "cms" / "message_detached.p7"
+ANCHOR = VECTORS / "certs" / "SELF_SIGNED1.cer"
+OTHER_ANCHOR = VECTORS / "certs" / "CZOROOT.cer"
 AT = "2018-10-22T19:25:05Z"
 
 
@@ -119,7 +119,7 @@ def _bad_inputs(tmp: Path) -> dict[str, Path]:
         "empty": b"",
         "truncated": message[: len(message) // 2],
         "pdf": b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n",
-        "certificate": (SHARED / "certs" / "CZOROOT.cer").read_bytes(),
+        "certificate": (VECTORS / "certs" / "CZOROOT.cer").read_bytes(),
         "sequence_garbage": b"\x30\x82\x01\x00" + b"\x01" * 256,
     }
     out = {}

@@ -32,10 +32,10 @@ from .test_path import (
     tst_attribute,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
-MESSAGE = (SHARED / "cms" / "message.p7").read_bytes()
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
+MESSAGE = (VECTORS / "cms" / "message.p7").read_bytes()
 DSTU_CTX = ValidationContext(
-    trust=TrustStore.load([SHARED / "certs" / "SELF_SIGNED1.cer"]),
+    trust=TrustStore.load([VECTORS / "certs" / "SELF_SIGNED1.cer"]),
     at="signing-time",
     clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
 )

@@ -31,15 +31,15 @@ from .test_path import (
     signer_info,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
-MESSAGE = (SHARED / "cms" / "message.p7").read_bytes()
-DETACHED = (SHARED / "cms" / "message_detached.p7").read_bytes()
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
+MESSAGE = (VECTORS / "cms" / "message.p7").read_bytes()
+DETACHED = (VECTORS / "cms" / "message_detached.p7").read_bytes()
 SIGNING_TIME = datetime(2018, 10, 22, 19, 25, 5, tzinfo=UTC)
 LATER = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def anchor_store(name: str = "SELF_SIGNED1.cer") -> TrustStore:
-    return TrustStore.load([SHARED / "certs" / name])
+    return TrustStore.load([VECTORS / "certs" / name])
 
 
 def at_signing_time(store: TrustStore | None = None, **kw: object) -> ValidationContext:
@@ -177,7 +177,7 @@ def test_not_cms_is_a_format_error() -> None:
     with pytest.raises(FormatError):
         validate(MESSAGE[:200], None, at_signing_time())
     with pytest.raises(FormatError):
-        validate((SHARED / "certs" / "CZOROOT.cer").read_bytes(), None, at_signing_time())
+        validate((VECTORS / "certs" / "CZOROOT.cer").read_bytes(), None, at_signing_time())
 
 
 def test_pem_armoured_vector_is_accepted() -> None:

@@ -23,7 +23,7 @@ from verify import dstu4145 as D
 from verify.dstu_curves import CURVE_SPECS, NAMED_CURVE_OIDS
 from verify.errors import FormatError, InvalidKey, UnsupportedAlgorithm
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 CERTS = VECTORS / "certs"
 
 HAVE_GOST = importlib.util.find_spec("verify.gost34311") is not None

@@ -1,6 +1,6 @@
 """GOST 34.311-95: known answers, S-box forms, a plain reference to compare with, and properties.
 
-Known answers come from `shared/test-vectors/gost34311/kat.json` (DKE No.1). The plain reference
+Known answers come from `tests/vectors/gost34311/kat.json` (DKE No.1). The plain reference
 below follows the standard's description byte by byte (no tables, no ints wider than 32 bits),
 so comparing it with the fast module on random inputs and random S-boxes checks the precomputed
 round tables, the packed S-box layout and the key schedule, not just the default S-box.
@@ -28,7 +28,7 @@ from verify.gost34311 import (
     unpack_sbox,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 KAT = json.loads((VECTORS / "gost34311" / "kat.json").read_text())
 KAT_NIBBLES = bytes.fromhex(KAT["sbox_dke1_nibbles_hex"])
 KAT_TABLE = tuple(tuple(KAT_NIBBLES[16 * r : 16 * r + 16]) for r in range(8))

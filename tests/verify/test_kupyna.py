@@ -1,6 +1,6 @@
 """Kupyna (DSTU 7564:2014): known answers, a plain reference to compare with, and properties.
 
-Known answers come from `shared/test-vectors/kupyna/kat.json`. None of them makes the padding
+Known answers come from `tests/vectors/kupyna/kat.json`. None of them makes the padding
 spill into a second block (a tail of more than block - 13 bytes), so the plain byte-by-byte
 reference below, written from the standard's description (S-boxes, row shift, MDS by GF(2^8)
 multiplication), covers those lengths and checks the table-driven rounds independently.
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from verify.kupyna import Kupyna, Kupyna256, Kupyna384, Kupyna512, KupynaHash, kupyna
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 KAT = json.loads((VECTORS / "kupyna" / "kat.json").read_text())
 
 

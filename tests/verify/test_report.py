@@ -13,8 +13,8 @@ from verify.report import Indication, Report, SubIndication
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors"
-MESSAGE = (SHARED / "cms" / "message.p7").read_bytes()
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
+MESSAGE = (VECTORS / "cms" / "message.p7").read_bytes()
 LATER = datetime(2026, 11, 1, tzinfo=UTC)
 
 CONTRACT_KEYS = {
@@ -35,8 +35,8 @@ CONTRACT_KEYS = {
 
 
 def report_for(anchor: str = "SELF_SIGNED1.cer", content: bytes | None = None) -> Report:
-    store = TrustStore.load([SHARED / "certs" / anchor])
-    p7s = MESSAGE if content is None else (SHARED / "cms" / "message_detached.p7").read_bytes()
+    store = TrustStore.load([VECTORS / "certs" / anchor])
+    p7s = MESSAGE if content is None else (VECTORS / "cms" / "message_detached.p7").read_bytes()
     return validate(
         p7s, content, ValidationContext(trust=store, at="signing-time", clock=lambda: LATER)
     )

@@ -97,12 +97,7 @@ def test_dstu_certificates_have_the_shape_of_real_ones() -> None:
     pki = make_pki("dstu", now=NOW)
     real = x509.Certificate.load(
         (
-            Path(__file__).resolve().parents[2]
-            / ".."
-            / "shared"
-            / "test-vectors"
-            / "certs"
-            / "CA-Justice.cer"
+            Path(__file__).resolve().parents[2] / "tests" / "vectors" / "certs" / "CA-Justice.cer"
         ).read_bytes()
     )
     for party in (pki.root, pki.ca, pki.seal, pki.citizen, pki.tsa):

@@ -15,10 +15,10 @@ from verify.trust import TrustStore, load_bytes, trusted_list_certificates
 
 from .test_path import make_crl, make_pki
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "test-vectors" / "certs"
-CZOROOT = (SHARED / "CZOROOT.cer").read_bytes()
-JUSTICE = (SHARED / "CA-Justice.cer").read_bytes()
-KUPYNA_ROOT = (SHARED / "czo-root-kupyna256.cer").read_bytes()
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "certs"
+CZOROOT = (VECTORS / "CZOROOT.cer").read_bytes()
+JUSTICE = (VECTORS / "CA-Justice.cer").read_bytes()
+KUPYNA_ROOT = (VECTORS / "czo-root-kupyna256.cer").read_bytes()
 
 
 def pem(der: bytes) -> bytes:
