@@ -11,17 +11,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from archive.blobs import BlobStore
+from archive.blobs import Blobs, BlobStore
 from archive.db import Database
 from archive.keyring import ENV_KEYRING, Keyring, load_keyring
 from diia_inbox.config import Config
+
+
+def open_blobs(config: Config, keyring: Keyring | None) -> Blobs:
+    """The configured blob store: a folder, or a bucket on S3-compatible storage."""
+    settings = config.blobs
+    if settings.backend == "s3":
+        from archive.blobs_s3 import S3BlobStore, S3Location
+
+        location = S3Location(
+            bucket=settings.bucket,
+            endpoint=settings.endpoint,
+            region=settings.region,
+            prefix=settings.prefix,
+            multipart_bytes=settings.multipart_mb << 20,
+            max_attempts=settings.max_attempts,
+        )
+        return S3BlobStore(location, keyring)
+    return BlobStore(config.blob_dir, keyring)
 
 
 @dataclass
 class Runtime:
     config: Config
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     keyring: Keyring | None
 
     @classmethod
@@ -49,9 +67,7 @@ class Runtime:
         if migrate:
             db.migrate()
         blob_ring = keyring if config.storage.encrypt else None
-        return cls(
-            config=config, db=db, blobs=BlobStore(config.blob_dir, blob_ring), keyring=keyring
-        )
+        return cls(config=config, db=db, blobs=open_blobs(config, blob_ring), keyring=keyring)
 
     def close(self) -> None:
         self.db.dispose()

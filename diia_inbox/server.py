@@ -16,10 +16,12 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from archive import audit
 from archive.passwords import new_password
 from archive.users import add_user, count_users
+from diia_inbox.readiness import ReadinessCheck, first_failure, folder_takes_write, raising
 from diia_inbox.runtime import Runtime
 from web.app import WebDeps, create_app
 
@@ -50,11 +52,12 @@ class WebComponent:
         port: int,
         *,
         services: dict[str, Any],
-        metrics: list[Callable[[], str]],
-        health_checks: dict[str, Callable[[], None]],
+        registry: CollectorRegistry,
+        checks: list[ReadinessCheck],
     ) -> None:
         self.rt, self.host, self.port = rt, host, port
-        self.services, self.metrics, self.health_checks = services, metrics, health_checks
+        self.services, self.registry, self.checks = services, registry, checks
+        self.deps: WebDeps | None = None
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -68,8 +71,11 @@ class WebComponent:
             keys_dir=cfg.keys_dir,
         )
         deps.services.update(self.services)
-        deps.metrics.extend(self.metrics)
-        deps.health_checks.update(self.health_checks)
+        deps.registry = self.registry
+        for check in self.checks:
+            deps.readiness.add(check)
+        self.registry.register(deps.readiness)
+        self.deps = deps
         self._runner = web.AppRunner(create_app(deps), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -77,6 +83,8 @@ class WebComponent:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        if self.deps is not None:
+            self.registry.unregister(self.deps.readiness)
 
 
 class Closing:
@@ -104,7 +112,7 @@ def build_components(
     accepting first, then IMAP pollers, the worker, the daily jobs, the web app, and the
     search backend is closed last."""
     from diia_inbox.daily import DailyJobs
-    from diia_inbox.metrics import TimedSearch, archive_metrics
+    from diia_inbox.metrics import ArchiveCollector, TimedSearch, service_registry
     from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
     from ingest.pipeline import deps_from_config
@@ -116,9 +124,10 @@ def build_components(
 
     cfg = rt.config
     spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
-    ingest_metrics = IngestMetrics(queue_depth=spool.depth)
+    registry = service_registry()
+    ingest_metrics = IngestMetrics(queue_depth=spool.depth, registry=registry)
     # One search backend for the worker (writes) and the web pages (reads).
-    search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db))
+    search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db), registry)
 
     def index(db: Any, document_ids: Any) -> None:
         search.add(list(ArchiveSource(db).docs(only=document_ids)))
@@ -143,18 +152,18 @@ def build_components(
     today = _today(cfg.qr.timezone)
     services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
     services["today"] = today
+    registry.register(ArchiveCollector(rt.db, today, cfg.qr.remind_days))
     host, port = web_addr or (cfg.web.host, cfg.web.port)
+    index_probes = [raising(search.check)]
+    if cfg.search.backend == "whoosh":
+        index_probes.append(lambda: folder_takes_write(cfg.index_dir))
     web_component = WebComponent(
         rt,
         host,
         port,
         services=services,
-        metrics=[
-            ingest_metrics.render_prometheus,
-            search.render_prometheus,
-            lambda: archive_metrics(rt.db, today, cfg.qr.remind_days),
-        ],
-        health_checks={"index": search.check},
+        registry=registry,
+        checks=[ReadinessCheck("index", first_failure(*index_probes))],
     )
     return [Closing(search), web_component, DailyJobs(rt), worker, *pollers, *receivers]
 

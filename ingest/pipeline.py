@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from archive.blobs import BlobError, BlobStore
+from archive.blobs import BlobError, Blobs
 from archive.branches import branch_for_address
 from archive.db import Database, DatabaseError
 from archive.models import Document, Message
@@ -114,7 +114,7 @@ class PipelineDeps:
     """What `process` needs, passed explicitly (see `ingest.wiring` for the runtime's)."""
 
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     verify: Verifier
     extract: Extractor
     recognise: Recogniser
@@ -599,7 +599,7 @@ def make_indexer(search_settings: Any, index_dir: Path) -> Indexer:
 
 def build_deps(
     db: Database,
-    blobs: BlobStore,
+    blobs: Blobs,
     *,
     verify_settings: Any,
     search_settings: Any,
@@ -647,7 +647,7 @@ def build_deps(
     )
 
 
-def deps_from_config(config: Any, db: Database, blobs: BlobStore) -> PipelineDeps:
+def deps_from_config(config: Any, db: Database, blobs: Blobs) -> PipelineDeps:
     """`build_deps` from a diia_inbox Config (duck-typed: ingest never imports the CLI)."""
     return build_deps(
         db,
