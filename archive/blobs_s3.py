@@ -108,8 +108,9 @@ class S3BlobStore:
     # -- the Blobs protocol ------------------------------------------------------------------
 
     def exists(self, digest: str) -> bool:
+        key = self.key(digest)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self.key(digest))
+            self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
             if _not_found(exc):
                 return False
@@ -141,14 +142,16 @@ class S3BlobStore:
         return digest
 
     def _upload(self, digest: str, body: IO[bytes]) -> None:
+        key = self.key(digest)
         try:
-            self.client.upload_fileobj(body, self.bucket, self.key(digest), Config=self.transfer)
+            self.client.upload_fileobj(body, self.bucket, key, Config=self.transfer)
         except Exception as exc:
             raise BlobError(f"cannot store blob {digest}: {_one_line(exc)}") from exc
 
     def _download(self, digest: str) -> bytes:
+        key = self.key(digest)
         try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self.key(digest))
+            answer = self.client.get_object(Bucket=self.bucket, Key=key)
             return bytes(answer["Body"].read())
         except Exception as exc:
             if _not_found(exc):
