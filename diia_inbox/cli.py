@@ -20,6 +20,7 @@ from diia_inbox.cli_common import (
     common_parser,
 )
 from diia_inbox.config import ConfigError
+from diia_inbox.logs import TEXT_FORMAT
 
 #: Verb modules, each with `register(subparsers, common)`; later capabilities add theirs here.
 VERB_MODULES = [cli_serve, cli_verify, cli_admin, cli_privacy, cli_ingest, cli_search, cli_qr]
@@ -39,7 +40,7 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 import socket
 import ssl
 import threading
@@ -28,6 +29,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Session, syntax
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
+from structlog.contextvars import bind_contextvars
 
 from archive.branches import normalize_email, receiving_addresses
 from archive.db import Database
@@ -270,6 +272,14 @@ class StreamingSMTP(SMTP):
             return
         self._sessions.leave(self)
         super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        """The session's task: every line logged while it runs (ours and aiosmtpd's) carries
+        the same random `smtp_session` id, so one conversation can be followed in the logs
+        without logging who it was with. The task has its own context, so the id never leaks
+        to another session."""
+        bind_contextvars(smtp_session=secrets.token_hex(6))
+        await super()._handle_client()  # type: ignore[misc]
 
     def _timeout_cb(self) -> None:
         transport = self.transport

@@ -35,6 +35,7 @@ from web import (
 )
 from web.auth import ANYONE, PUBLIC
 from web.render import page
+from web.request_ids import request_ids
 from web.security import PRINCIPAL, gate, requires
 
 HERE = Path(__file__).parent
@@ -151,7 +152,7 @@ async def home(request: web.Request) -> web.Response:
 
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
-        client_max_size=60 * 1024 * 1024, middlewares=[gate(DEPS), api.json_errors]
+        client_max_size=60 * 1024 * 1024, middlewares=[request_ids, gate(DEPS), api.json_errors]
     )
     app[DEPS] = deps
     aiohttp_jinja2.setup(
