@@ -23,6 +23,7 @@ from archive.passwords import new_password
 from archive.users import add_user, count_users
 from diia_inbox.readiness import ReadinessCheck, first_failure, folder_takes_write, raising
 from diia_inbox.runtime import Runtime
+from diia_inbox.sdnotify import SystemdNotifier
 from web.app import WebDeps, create_app
 
 log = logging.getLogger("diia_inbox.server")
@@ -175,6 +176,7 @@ async def serve(
 ) -> None:
     password = ensure_admin(rt)
     components = build_components(rt, web, smtp)
+    notifier = SystemdNotifier()
     started: list[Component] = []
     try:
         for c in components:
@@ -197,9 +199,11 @@ async def serve(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        notifier.ready(f"web {host}:{port}, SMTP {smtp_host}:{smtp_port}")
         await stop.wait()
         log.info("stopping")
     finally:
+        await notifier.stopping()
         for c in reversed(started):
             try:
                 await c.stop()
