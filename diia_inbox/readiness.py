@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from prometheus_client.registry import Collector
 
 #: Bytes a folder check writes and fsyncs: enough to need data blocks, small enough to be cheap.
 PROBE_BYTES = 4096
+
+#: A check that has not answered by then counts as failed (a hung database or NFS server must
+#: make the node not ready, not make the probe hang past the orchestrator's own timeout).
+CHECK_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,18 @@ def run_check(check: ReadinessCheck) -> CheckResult:
 
 class Readiness(Collector):
     """The node's checks, run on demand; as a Prometheus collector it exports
-    `diia_inbox_ready{check="..."}` (1 ready, 0 not) from a fresh run at every scrape."""
+    `diia_inbox_ready{check="..."}` (1 ready, 0 not) from a fresh run at every scrape.
 
-    def __init__(self, checks: Iterable[ReadinessCheck] = ()) -> None:
+    Checks run concurrently on a small pool of their own, so a check stuck on a hung server
+    ties up only that pool: the web pages' threads stay free, and while the pool is full later
+    runs answer "no answer" instead of queueing forever."""
+
+    def __init__(
+        self, checks: Iterable[ReadinessCheck] = (), timeout: float = CHECK_SECONDS
+    ) -> None:
         self._checks: list[ReadinessCheck] = list(checks)
+        self.timeout = timeout
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="readiness")
 
     def add(self, check: ReadinessCheck) -> None:
         """Add a check, replacing one of the same name (a component knows its part better)."""
@@ -68,7 +81,18 @@ class Readiness(Collector):
         return [c.name for c in self._checks]
 
     def run(self) -> list[CheckResult]:
-        return [run_check(c) for c in self._checks]
+        started: list[tuple[ReadinessCheck, Future[CheckResult]]] = [
+            (c, self._pool.submit(run_check, c)) for c in self._checks
+        ]
+        wait([f for _, f in started], timeout=self.timeout)  # one deadline for all of them
+        results = []
+        for check, future in started:
+            if future.done():
+                results.append(future.result())
+            else:
+                future.cancel()  # still queued behind hung checks: never run it
+                results.append(CheckResult(check.name, f"no answer within {self.timeout:g} s"))
+        return results
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(

@@ -115,6 +115,24 @@ def test_readyz_reports_a_stopped_database_and_recovers(tmp_path: Path, pg: OwnP
         node.stop()
 
 
+def test_readyz_answers_while_the_database_hangs(tmp_path: Path, pg: OwnPostgres) -> None:
+    """A frozen server (SIGSTOP: connections open, nothing answers) must not hang the probe:
+    the database check gets no answer within its time and the node is not ready."""
+    node = Node(tmp_path / "data", {"DIIA_INBOX_DATABASE_URL": pg.url})
+    try:
+        assert node.ready()[0] == 200
+        pg.freeze()
+        try:
+            status, body = node.ready()
+            assert status == 503 and body["failed"] == {"database": "no answer within 10 s"}
+            assert node.get("/livez")[0] == 200
+        finally:
+            pg.thaw()
+        wait_until(lambda: node.ready()[0] == 200, "readiness after the database thawed")
+    finally:
+        node.stop()
+
+
 @pytest.mark.skipif(tmpfs_available() is not None, reason=str(tmpfs_available()))
 def test_readyz_reports_a_full_spool_disk_and_recovers(tmp_path: Path) -> None:
     data = tmp_path / "data"
