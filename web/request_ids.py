@@ -2,7 +2,7 @@
 returned in `X-Request-Id`, and taken from the proxy in front when it sent a sane one (so a
 line in nginx's log and ours can be matched).
 
-One access line per request names the route template ("/documents/{doc_id}"), never the path
+One access line per request names the route template ("/documents/{id}"), never the path
 or query, which can carry a searched name.
 """
 
