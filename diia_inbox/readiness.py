@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,16 +62,19 @@ class Readiness(Collector):
     """The node's checks, run on demand; as a Prometheus collector it exports
     `diia_inbox_ready{check="..."}` (1 ready, 0 not) from a fresh run at every scrape.
 
-    Checks run concurrently on a small pool of their own, so a check stuck on a hung server
-    ties up only that pool: the web pages' threads stay free, and while the pool is full later
-    runs answer "no answer" instead of queueing forever."""
+    Each check runs in a daemon thread of its own with one deadline for the run, so a check
+    stuck on a hung server neither hangs the probe, nor ties up the web pages' threads, nor
+    keeps the process from exiting. At most `MAX_HUNG` such threads exist at once; past that a
+    check is not started again until an earlier one returns."""
+
+    MAX_HUNG = 16
 
     def __init__(
         self, checks: Iterable[ReadinessCheck] = (), timeout: float = CHECK_SECONDS
     ) -> None:
         self._checks: list[ReadinessCheck] = list(checks)
         self.timeout = timeout
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="readiness")
+        self._slots = threading.BoundedSemaphore(self.MAX_HUNG)
 
     def add(self, check: ReadinessCheck) -> None:
         """Add a check, replacing one of the same name (a component knows its part better)."""
@@ -81,18 +85,34 @@ class Readiness(Collector):
         return [c.name for c in self._checks]
 
     def run(self) -> list[CheckResult]:
-        started: list[tuple[ReadinessCheck, Future[CheckResult]]] = [
-            (c, self._pool.submit(run_check, c)) for c in self._checks
-        ]
-        wait([f for _, f in started], timeout=self.timeout)  # one deadline for all of them
+        deadline = time.monotonic() + self.timeout
+        started = [(c, self._start(c)) for c in self._checks]
         results = []
-        for check, future in started:
-            if future.done():
-                results.append(future.result())
+        for check, (thread, box) in started:
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            if box:
+                results.append(box[0])
+            elif thread is None:
+                results.append(CheckResult(check.name, "earlier checks still have no answer"))
             else:
-                future.cancel()  # still queued behind hung checks: never run it
                 results.append(CheckResult(check.name, f"no answer within {self.timeout:g} s"))
         return results
+
+    def _start(self, check: ReadinessCheck) -> tuple[threading.Thread | None, list[CheckResult]]:
+        box: list[CheckResult] = []
+        if not self._slots.acquire(blocking=False):
+            return None, box
+
+        def target() -> None:
+            try:
+                box.append(run_check(check))
+            finally:
+                self._slots.release()
+
+        thread = threading.Thread(target=target, name=f"readiness-{check.name}", daemon=True)
+        thread.start()
+        return thread, box
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(

@@ -72,3 +72,18 @@ def test_a_check_that_never_answers_fails_and_the_others_still_report() -> None:
         assert results == {"database": "no answer within 5 s", "spool": None}
     finally:
         never.set()
+
+
+def test_hung_checks_are_not_piled_up() -> None:
+    """While a check is still stuck from an earlier run, it is not started again."""
+
+    class OneSlot(Readiness):
+        MAX_HUNG = 1
+
+    never = threading.Event()
+    readiness = OneSlot([ReadinessCheck("database", lambda: None if never.wait() else "x")], 5.0)
+    try:
+        assert readiness.run()[0].reason == "no answer within 5 s"
+        assert readiness.run()[0].reason == "earlier checks still have no answer"
+    finally:
+        never.set()
