@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, LargeBinary, Table, insert, select, text
+from sqlalchemy import Date, DateTime, Integer, LargeBinary, Table, insert, select, text
 from sqlalchemy.sql.type_api import TypeEngine
 
 from archive.db import Database
@@ -115,6 +115,24 @@ def _add_spool(tar: tarfile.TarFile, spool_dir: Path) -> int:
 
 def _tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
+
+
+def _integer_sequences() -> list[tuple[str, str]]:
+    """(table, column) of every integer primary key the database numbers itself.
+
+    Only these have a sequence on PostgreSQL to move past the restored rows; a text key
+    (`web_sessions.id`, a hash) has none, and asking for its sequence failed the restore.
+    """
+    out = []
+    for table in _tables():
+        for column in table.primary_key.columns:
+            if (
+                isinstance(column.type, Integer)
+                and column.autoincrement in (True, "auto")
+                and len(table.primary_key.columns) == 1
+            ):
+                out.append((table.name, column.name))
+    return out
 
 
 def backup(
@@ -221,14 +239,13 @@ def restore(
                     conn.execute(insert(table), batch)
                 rows[table.name] = len(batch)
             if not db.is_sqlite:
-                for table in _tables():
-                    if "id" in table.columns:
-                        conn.execute(
-                            text(
-                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-                            )
+                for table_name, column in _integer_sequences():
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table_name}', '{column}'), "
+                            f"COALESCE((SELECT MAX({column}) FROM {table_name}), 0) + 1, false)"
                         )
+                    )
         for name, member in members.items():
             if name.startswith("blobs/"):
                 rel = Path(name).relative_to("blobs")
