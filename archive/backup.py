@@ -1,6 +1,9 @@
 """Backup and restore of one installation, while it runs, on either database engine.
 
-The snapshot is taken in an order that loses nothing accepted: first the spool (messages not
+With several nodes, `diia-inbox backup` first waits until every running node has handed the
+mail it accepted before the backup started to the archive (diia_inbox.cluster.wait_for_drain),
+so the database snapshot holds it; this node's own spool is copied as well. The snapshot is
+taken in an order that loses nothing accepted: first the spool (messages not
 yet processed), then the database in one read-only snapshot transaction, then the blobs (a blob
 is written before the row that names it is committed, so every blob the snapshot references
 already exists). A message processed between the spool copy and the database snapshot is in
@@ -25,10 +28,10 @@ from typing import Any
 from sqlalchemy import Date, DateTime, Integer, LargeBinary, Table, insert, select, text
 from sqlalchemy.sql.type_api import TypeEngine
 
+from archive.cluster_lock import BLOB_GC, cluster_lock
 from archive.db import Database
 from archive.errors import ArchiveError
-from archive.locks import file_lock
-from archive.models import Base, UTCDateTime
+from archive.models import RUNTIME_TABLES, Base, UTCDateTime
 
 FORMAT = "diia-inbox-backup/1"
 
@@ -114,7 +117,9 @@ def _add_spool(tar: tarfile.TarFile, spool_dir: Path) -> int:
 
 
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    """The archive's tables; the nodes registry and job leases describe running processes
+    (of the old installation, on restore) and stay out."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in RUNTIME_TABLES]
 
 
 def _integer_sequences() -> list[tuple[str, str]]:
@@ -140,7 +145,6 @@ def backup(
     blob_dir: Path,
     spool_dir: Path,
     out: Path,
-    lock_path: Path,
     *,
     trust_dir: Path | None = None,
 ) -> BackupSummary:
@@ -155,7 +159,9 @@ def backup(
     tmp = out.with_name(out.name + ".partial")
     rows: dict[str, int] = {}
     blob_count = 0
-    with file_lock(lock_path, shared=True), tarfile.open(tmp, "w") as tar:
+    # Shared against blob garbage collection on every node (a purge elsewhere must not delete
+    # a blob the snapshot names while we copy).
+    with cluster_lock(db, BLOB_GC, shared=True), tarfile.open(tmp, "w") as tar:
         spool_count = _add_spool(tar, spool_dir)
         with db.engine.connect() as conn:
             if db.is_sqlite:

@@ -206,7 +206,7 @@ def test_backup_restore_roundtrip_across_engines(
     (spool / "new" / "item1" / "message").write_bytes(b"raw accepted mail")
     (spool / "new" / "item1" / "envelope.json").write_text("{}")
     out = tmp_path / "b.tar"
-    summary = backup(db, blobs.root, spool, out, tmp_path / "gc.lock")
+    summary = backup(db, blobs.root, spool, out)
     assert summary.rows["documents"] == 2 and summary.spool == 1
     target = restore_target
     tblobs = BlobStore(tmp_path / "rblobs")
