@@ -25,13 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, LargeBinary, Table, insert, select, text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    Table,
+    delete,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.sql.type_api import TypeEngine
 
 from archive.cluster_lock import BLOB_GC, cluster_lock
 from archive.db import Database
 from archive.errors import ArchiveError
-from archive.models import RUNTIME_TABLES, Base, UTCDateTime
+from archive.models import RUNTIME_TABLES, Base, StoredKeyring, UTCDateTime
 
 FORMAT = "diia-inbox-backup/1"
 
@@ -216,6 +226,8 @@ def restore(
     """Load a backup into an installation whose database is empty (freshly migrated)."""
     with db.engine.connect() as conn:
         for table in _tables():
+            if table.name == StoredKeyring.__tablename__:
+                continue  # made by the restoring node's start-up; the backup's one wins
             if conn.execute(select(table).limit(1)).first() is not None:
                 raise BackupError(f"restore needs an empty database; table {table.name} has rows")
     try:
@@ -241,6 +253,10 @@ def restore(
                 for line in data.splitlines():
                     raw = json.loads(line)
                     batch.append({c.name: _decode(raw.get(c.name), c.type) for c in table.columns})
+                if batch and table.name == StoredKeyring.__tablename__:
+                    # The installation's keyring (wrapped by the master key, which is not in
+                    # the backup) replaces one the restoring node may have just made.
+                    conn.execute(delete(table))
                 if batch:
                     conn.execute(insert(table), batch)
                 rows[table.name] = len(batch)
