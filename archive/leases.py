@@ -83,18 +83,22 @@ def renew(db: Database, job: str, holder: str, ttl: dt.timedelta) -> bool:
 
 
 def release(
-    db: Database, job: str, holder: str, *, ok: bool, result: str, ran_at: dt.datetime
+    db: Database,
+    job: str,
+    holder: str,
+    *,
+    ok: bool,
+    result: str,
+    ran_at: dt.datetime,
+    ran: bool = True,
 ) -> None:
-    """Free the lease; a success also records `ran_at` as the job's last good run."""
-    values: dict[str, object] = {
-        "holder": None,
-        "expires_at": None,
-        "last_finished_at": utcnow(),
-        "last_holder": holder,
-        "last_result": result[:200],
-    }
-    if ok:
-        values["last_ok_at"] = ran_at
+    """Free the lease; a success also records `ran_at` as the job's last good run. With
+    `ran=False` (the holder found nothing to do) the record of the last run is left as is."""
+    values: dict[str, object] = {"holder": None, "expires_at": None}
+    if ran:
+        values |= {"last_finished_at": utcnow(), "last_holder": holder, "last_result": result[:200]}
+        if ok:
+            values["last_ok_at"] = ran_at
     with db.session() as s:
         s.execute(
             update(JobLease)
@@ -137,11 +141,16 @@ class Lease:
         self.db, self.job, self.holder, self.ttl = db, job, holder, ttl
         self._mine = False
         self._outcome: tuple[bool, str, dt.datetime] | None = None
+        self._ran = True
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
     def finish(self, *, ok: bool, result: str, ran_at: dt.datetime) -> None:
         self._outcome = (ok, result, ran_at)
+
+    def skipped(self) -> None:
+        """The holder found the job already done: free the lease, keep the last run's record."""
+        self._ran = False
 
     def _renew_loop(self) -> None:
         while not self._stop.wait(self.ttl.total_seconds() / 3):
@@ -171,7 +180,8 @@ class Lease:
                 False,
                 str(getattr(exc, "reason", None) or getattr(exc_type, "__name__", "FAILED")),
             )
-        release(self.db, self.job, self.holder, ok=ok, result=result, ran_at=ran_at)
+        ran = self._ran or exc_type is not None
+        release(self.db, self.job, self.holder, ok=ok, result=result, ran_at=ran_at, ran=ran)
 
 
 def holder_busy(db: Database, job: str) -> str:

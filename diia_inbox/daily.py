@@ -172,7 +172,7 @@ class DailyJobs:
                     log.info("daily %s: another node is running it", job)
                     return JobRun(job, now, True, 0, "ANOTHER_NODE")
                 if self._ran_since_slot(job, now):
-                    lease.finish(ok=True, result="ALREADY_RUN", ran_at=self._last_ok(job) or now)
+                    lease.skipped()
                     return JobRun(job, now, True, 0, "ALREADY_RUN")
                 run = self._purge(now) if job == "purge" else self._reminders(now)
                 lease.finish(ok=run.ok, result=run.detail or "OK", ran_at=now)
