@@ -29,7 +29,7 @@ from archive import nodes
 from archive.blobs import BlobError, BlobStore
 from archive.db import Database
 from archive.errors import ArchiveError
-from archive.models import utcnow
+from archive.models import Node, utcnow
 from diia_inbox.config import Config
 from diia_inbox.runtime import Runtime
 from ingest.spool import Spool
@@ -156,6 +156,8 @@ class NodeHeartbeat:
             f"diia-inbox probe of node {self.name} {secrets.token_hex(8)}".encode()
         )
         with self.rt.db.session() as s:
+            previous = s.get(Node, self.name)
+            old_probe = previous.probe_sha256 if previous is not None else None
             nodes.register(
                 s,
                 self.name,
@@ -165,6 +167,9 @@ class NodeHeartbeat:
                 heartbeat_seconds=self.interval,
                 probe_sha256=probe,
             )
+        if old_probe and old_probe != probe:
+            # The probe of this node's previous run: named by no document, never needed again.
+            self.rt.blobs.delete(old_probe)
         self.beat()
         log.info("node %s registered", self.name)
 
