@@ -20,6 +20,7 @@ from asn1crypto import core, keys, x509
 
 from . import asn1 as _asn1  # noqa: F401  (OID registrations)
 from .asn1 import OID_UA_DRFO, OID_UA_EDRPOU
+from . import der as der_walk
 from .errors import FormatError
 
 OID_SKI = "2.5.29.14"
@@ -273,9 +274,10 @@ class Certificate:
     def spki(self) -> keys.PublicKeyInfo:
         return self.asn1["tbs_certificate"]["subject_public_key_info"]
 
-    @property
+    @cached_property
     def tbs_der(self) -> bytes:
-        return bytes(self.asn1["tbs_certificate"].dump())
+        """The TBSCertificate exactly as it appears in `der`, never a re-encoding."""
+        return der_walk.tbs_certificate(self.der)
 
     @property
     def signature_value(self) -> bytes:
