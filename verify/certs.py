@@ -194,7 +194,7 @@ class Certificate:
             subject_txt = name_text(subject)
             issuer_txt = name_text(issuer)
             exts_raw = tbs["extensions"]
-            raw_list = [e.dump() for e in exts_raw] if exts_raw is not None else []
+            raw_list = [der_walk.received(e) for e in exts_raw] if exts_raw is not None else []
         except FormatError:
             raise
         except Exception as exc:

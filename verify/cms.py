@@ -220,11 +220,11 @@ def _decode_signed_data(
     if crl_set is not None and not isinstance(crl_set, core.Void):
         for choice in crl_set:
             if choice.name == "crl":
-                crls.append(choice.chosen.dump())
+                crls.append(der_walk.received(choice.chosen))
             elif choice.name == "other":
                 other = choice.chosen
                 if other["other_rev_info_format"].dotted == OID_OCSP_RESPONSE_FORMAT:
-                    ocsp_responses.append(other["other_rev_info"].dump())
+                    ocsp_responses.append(der_walk.received(other["other_rev_info"]))
 
     infos = list(sd["signer_infos"])
     if len(infos) != len(raw_signers):
@@ -332,17 +332,17 @@ def _decode_attr_value(oid: str, value: Any) -> Any:
     if oid == OID_SIGNING_CERTIFICATE:
         return tuple(_cert_ref(c, v2=False) for c in value["certs"])
     if oid in (OID_SIGNATURE_TIMESTAMP, OID_CONTENT_TIMESTAMP):
-        return value.dump()
+        return der_walk.received(value)
     if oid == OID_CERTIFICATE_VALUES:
-        return tuple(c.dump() for c in value)
+        return tuple(der_walk.received(c) for c in value)
     if oid == OID_REVOCATION_VALUES:
         out: list[tuple[str, bytes]] = []
         crl_vals = value["crl_vals"]
         if crl_vals is not None and not isinstance(crl_vals, core.Void):
-            out.extend(("crl", c.dump()) for c in crl_vals)
+            out.extend(("crl", der_walk.received(c)) for c in crl_vals)
         ocsp_vals = value["ocsp_vals"]
         if ocsp_vals is not None and not isinstance(ocsp_vals, core.Void):
-            out.extend(("ocsp_basic", o.dump()) for o in ocsp_vals)
+            out.extend(("ocsp_basic", der_walk.received(o)) for o in ocsp_vals)
         return tuple(out)
     return value
 

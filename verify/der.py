@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import core
 
 from .errors import FormatError
 
@@ -144,3 +147,19 @@ def signed_attributes(der: bytes, signer_info: Tlv) -> bytes | None:
                 return None  # not DER: the caller falls back to a DER encoding
             return b"\x31" + der[element.start + 1 : element.end]
     return None
+
+
+def received(value: Any) -> bytes:
+    """An element parsed by asn1crypto, as its bytes arrived (header, contents, trailer).
+
+    `Asn1Value.dump()` re-encodes whenever the header's last octet is 0x80 (it takes that for an
+    indefinite length), so the bytes of anything signed or hashed are taken from here instead.
+    Values built rather than parsed have no received form and are DER-encoded.
+    """
+    if isinstance(value, core.Choice):
+        return received(value.chosen)
+    header = getattr(value, "_header", None)
+    contents = getattr(value, "contents", None)
+    if header is None or contents is None:
+        return bytes(value.dump())
+    return bytes(header) + bytes(contents) + bytes(getattr(value, "_trailer", b"") or b"")
