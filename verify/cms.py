@@ -425,6 +425,7 @@ def check_signature(signer: SignerData, cert: Certificate, content: bytes) -> Ch
         signer.signature_algorithm,
         signer.signature,
         signer.signed_bytes(content),
+        form="cms",
         digest_algorithm=signer.digest_oid,
     )
     if ok:

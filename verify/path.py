@@ -26,7 +26,11 @@ def verify_certificate_signature(cert: Certificate, issuer: Certificate) -> bool
     """Whether `issuer`'s key signed `cert`. Unusable keys or algorithms count as "no"."""
     try:
         return algorithms.verify_with_key(
-            issuer.spki, cert.signature_algorithm_asn1, cert.signature_value, cert.tbs_der
+            issuer.spki,
+            cert.signature_algorithm_asn1,
+            cert.signature_value,
+            cert.tbs_der,
+            form="certificate",
         )
     except VerifyError:
         return False

@@ -210,7 +210,9 @@ def _ocsp_signer(
 
     def verifies(candidate: Certificate) -> bool:
         try:
-            return algorithms.verify_with_key(candidate.spki, sig_alg, signature, tbs)
+            return algorithms.verify_with_key(
+                candidate.spki, sig_alg, signature, tbs, form="certificate"
+            )
         except VerifyError:
             return False
 
@@ -241,6 +243,7 @@ def _from_crl(cert: Certificate, issuer: Certificate, der: bytes) -> CertStatus 
             parsed["signature_algorithm"],
             bytes(parsed["signature"].native),
             der_walk.received(tbs),
+            form="certificate",
         )
     except VerifyError:
         ok = False

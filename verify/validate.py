@@ -27,7 +27,7 @@ from .cms import (
     check_signing_certificate,
     parse_signed_data,
 )
-from .errors import UnsupportedAlgorithm, VerifyError
+from .errors import FormatError, UnsupportedAlgorithm, VerifyError
 from .path import build_path, check_constraints, check_validity
 from .policy import RevocationPolicy, SignerPolicy
 from .report import (
@@ -440,6 +440,10 @@ def _check_crypto(
             exc.detail,
         )
         return False
+    except FormatError as exc:
+        # One signature, one encoding: a value in the wrong form for its place is malformed.
+        f.fail("signature", Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, exc.detail)
+        return True
     except VerifyError as exc:
         f.fail("signature", Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE, exc.detail)
         return True
