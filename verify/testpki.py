@@ -153,8 +153,11 @@ def _name(
     serial: str | None = None,
     given: str | None = None,
     surname: str | None = None,
+    title: str | None = None,
 ) -> x509.Name:
     attrs: dict[str, str] = {"country_name": "UA", "organization_name": org, "common_name": cn}
+    if title:
+        attrs["title"] = title
     if org_id:
         attrs["organization_identifier"] = org_id
     if serial:
@@ -183,6 +186,7 @@ def _issue(
     ca: bool,
     path_len: int | None = None,
     timestamping: bool = False,
+    directory: dict[str, str] | None = None,
 ) -> bytes:
     if ca:
         usage = {"key_cert_sign", "crl_sign"}
@@ -207,6 +211,23 @@ def _issue(
     if timestamping:
         extensions.append(
             {"extn_id": "extended_key_usage", "critical": True, "extn_value": ["time_stamping"]}
+        )
+    if directory:
+        # subjectDirectoryAttributes as Ukrainian CAs write the DRFO / EDRPOU numbers.
+        attrs = b"".join(
+            _tlv(
+                0x30,
+                core.ObjectIdentifier(oid).dump()
+                + _tlv(0x31, core.PrintableString(value).dump()),
+            )
+            for oid, value in directory.items()
+        )
+        extensions.append(
+            {
+                "extn_id": "subject_directory_attributes",
+                "critical": False,
+                "extn_value": x509.SubjectDirectoryAttributes.load(_tlv(0x30, attrs)),
+            }
         )
     tbs = x509.TbsCertificate(
         {
@@ -303,6 +324,42 @@ def make_pki(flavour: Flavour, *, now: dt.datetime | None = None, seed: int = 1)
         tsa=Party("tsa", issued["tsa"], keys_["tsa"]),
         serials=serials,
     )
+
+
+def issue_person(
+    pki: TestPKI,
+    name: str,
+    *,
+    cn: str,
+    org: str,
+    surname: str | None = None,
+    given: str | None = None,
+    title: str | None = None,
+    org_id: str | None = None,
+    serial: str | None = None,
+    directory: dict[str, str] | None = None,
+    seed: int = 7,
+) -> Party:
+    """Another end-entity under the test CA, with the identity fields Ukrainian certificates
+    carry (names, position, serialNumber TINUA-…, organizationIdentifier NTRUA-…, and the
+    DRFO/EDRPOU subjectDirectoryAttributes)."""
+    rng = random.Random(f"{pki.flavour}:{name}:{seed}")
+    key = new_key(pki.flavour, rng)
+    subject = _name(
+        cn, org=org, org_id=org_id, serial=serial, given=given, surname=surname, title=title
+    )
+    cert = _issue(
+        subject,
+        key,
+        pki.ca.x509.subject,
+        pki.ca.key,
+        rng.getrandbits(63) | 1 << 62,
+        pki.now - dt.timedelta(days=1),
+        pki.now + dt.timedelta(days=730),
+        ca=False,
+        directory=directory,
+    )
+    return Party(name, cert, key)
 
 
 def _signer_info(
@@ -420,14 +477,17 @@ def sign_cades(
     pki: TestPKI,
     content: bytes,
     *,
-    signer: Literal["seal", "citizen"] = "seal",
+    signer: Literal["seal", "citizen"] | Party = "seal",
     detached: bool = True,
     level: Literal["BES", "T"] = "BES",
     signing_time: dt.datetime | None = None,
     timestamp_time: dt.datetime | None = None,
 ) -> bytes:
     """A CAdES-BES (or -T, with a signature time-stamp from the test TSA) over `content`."""
-    party = pki.seal if signer == "seal" else pki.citizen
+    if isinstance(signer, Party):
+        party = signer
+    else:
+        party = pki.seal if signer == "seal" else pki.citizen
     when = (signing_time or pki.now).replace(microsecond=0)
     stamp_at = (timestamp_time or when).replace(microsecond=0)
 

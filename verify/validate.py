@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from . import algorithms
+from . import algorithms, identity
 from .certs import Certificate
 from .cms import (
     MAX_CMS_SIZE,
@@ -38,7 +38,6 @@ from .report import (
     Indication,
     Message,
     Report,
-    SignerSummary,
     SubIndication,
     TimestampSummary,
 )
@@ -241,6 +240,15 @@ def _run(
     pool = [*local, *store.intermediates, *store.anchors]
     cert = _choose_signer_certificate(signer, [c for c in pool if signer.matches(c)])
     if cert is None:
+        cert = _bound_certificate(signer, local)
+        if cert is not None:
+            f.warn(
+                "signer_identifier",
+                "SIGNER_IDENTIFIER_MISMATCH",
+                "the SignerInfo's identifier matches no certificate; the embedded certificate "
+                "that the signingCertificate attribute binds by hash was used",
+            )
+    if cert is None:
         f.fail(
             "signing_certificate",
             Indication.INDETERMINATE,
@@ -322,6 +330,21 @@ def _run(
     else:
         f.warn("signer_policy", "POLICY_REJECTED", why)
     st.policy_accepted = accepted
+
+
+def _bound_certificate(signer: SignerData, local: list[Certificate]) -> Certificate | None:
+    """The embedded certificate a signingCertificate(V2) hash names, for a SignerInfo whose
+    identifier matches none (seen with producers that write the issuer name re-encoded)."""
+    if not signer.cert_refs:
+        return None
+    for cand in local:
+        try:
+            binding = check_signing_certificate(signer, cand, algorithms.key_dke(cand.spki))
+        except VerifyError:
+            continue
+        if binding is not None and binding.ok:
+            return cand
+    return None
 
 
 def _choose_signer_certificate(
@@ -601,16 +624,7 @@ def _build_report(
     cert = st.cert
     summary = None
     if cert is not None:
-        summary = SignerSummary(
-            subject=cert.subject,
-            serial_number=cert.subject_serial_number,
-            organization_identifier=cert.organization_identifier,
-            issuer=cert.issuer,
-            certificate_serial=cert.serial_hex,
-            sha256=cert.sha256,
-            common_name=cert.common_name,
-            edrpou=cert.edrpou,
-        )
+        summary = identity.summary(cert)
     chain = tuple(
         ChainEntry(
             subject=c.subject,

@@ -233,6 +233,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "report.signer": {"uk": "Підписувач", "en": "Signer"},
     "report.diia": {"uk": "ДП «ДІЯ»", "en": 'State Enterprise "DIIA"'},
     "report.org_id": {"uk": "Ідентифікатор організації", "en": "Organization identifier"},
+    "report.rnokpp": {"uk": "РНОКПП", "en": "RNOKPP (taxpayer number)"},
+    "report.edrpou": {"uk": "Код ЄДРПОУ", "en": "EDRPOU code"},
+    "report.organization": {"uk": "Організація", "en": "Organisation"},
+    "report.title": {"uk": "Посада", "en": "Position"},
+    "report.issuer_ca": {"uk": "Сертифікат видав", "en": "Certificate issued by"},
+    "report.validity": {"uk": "Сертифікат чинний", "en": "Certificate valid"},
     "report.signing_time": {"uk": "Час підписання (заявлений)", "en": "Signing time (claimed)"},
     "report.timestamp": {"uk": "Позначка часу", "en": "Time-stamp"},
     "report.ts_valid": {"uk": "дійсна", "en": "valid"},
@@ -501,6 +507,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No service sets its own period.",
     },
     "retention.cli": {"uk": "Видалення виконує команда", "en": "Deletion is run by the command"},
+    "code.SIGNER_IDENTIFIER_MISMATCH": {
+        "uk": "Ідентифікатор підписувача не збігся з жодним сертифікатом; використано вбудований "
+        "сертифікат, на який вказує підписаний атрибут.",
+        "en": "The signer identifier matched no certificate; the embedded certificate the signed "
+        "attribute points to was used.",
+    },
+    "code.REVERIFIED_AT_RECEIPT": {
+        "uk": "Перевірено повторно на момент отримання копії архівом.",
+        "en": "Verified again as of the time the archive received the copy.",
+    },
     "code.HASH_FAILURE": {
         "uk": "Вміст не збігається з підписаним.",
         "en": "The content does not match what was signed.",

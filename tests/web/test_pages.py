@@ -62,6 +62,10 @@ async def test_document_page_report_and_audited_downloads(seeded: WebFixture) ->
         assert "Підпис дійсний" in page and "<details" in page
         assert f'data="/documents/{doc}/pdf?inline=1"' in page
         assert "ТОВ «Готель Дніпро»" in page  # the recognised "made for" organisation
+        # Signer identity in the report's own fields, with Ukrainian labels (issue 12).
+        assert "<dt>Код ЄДРПОУ</dt><dd>43395033</dd>" in page
+        assert "<dt>Організація</dt><dd>Invented Enterprise</dd>" in page
+        assert "<dt>Сертифікат видав</dt><dd>Test Provider CA</dd>" in page
         async with s.get(seeded.url(f"/documents/{doc}/pdf?inline=1")) as r:
             assert r.status == 200 and r.content_type == "application/pdf"
             assert (await r.read()) == seeded.data.pdf
