@@ -19,8 +19,8 @@ from typing import Any
 from asn1crypto import core, keys, x509
 
 from . import asn1 as _asn1  # noqa: F401  (OID registrations)
-from .asn1 import OID_UA_DRFO, OID_UA_EDRPOU
 from . import der as der_walk
+from .asn1 import OID_UA_DRFO, OID_UA_EDRPOU
 from .errors import FormatError
 
 OID_SKI = "2.5.29.14"

@@ -719,7 +719,9 @@ def _digest_element(curve: Curve, digest: bytes) -> int:
     return int.from_bytes(digest, "little")
 
 
-def decode_signature(curve: Curve, signature: bytes, form: SignatureForm | None = None) -> tuple[int, int]:
+def decode_signature(
+    curve: Curve, signature: bytes, form: SignatureForm | None = None
+) -> tuple[int, int]:
     """(r, s) from r || s little-endian halves.
 
     `form` is where the signature was found, and each place has one encoding: "cms" (a

@@ -217,8 +217,7 @@ def _issue(
         attrs = b"".join(
             _tlv(
                 0x30,
-                core.ObjectIdentifier(oid).dump()
-                + _tlv(0x31, core.PrintableString(value).dump()),
+                core.ObjectIdentifier(oid).dump() + _tlv(0x31, core.PrintableString(value).dump()),
             )
             for oid, value in directory.items()
         )

@@ -232,7 +232,8 @@ def _describe(der: bytes) -> str:
     """Serial and subject of an unreadable certificate, as far as they can be read."""
     try:
         tbs = x509.TbsCertificate.load(der_walk.tbs_certificate(der))
-        return f"serial {format(int(tbs['serial_number'].native), 'x')}, {tbs['subject'].human_friendly}"
+        serial = format(int(tbs["serial_number"].native), "x")
+        return f"serial {serial}, {tbs['subject'].human_friendly}"
     except Exception:
         return f"{len(der)} octets, sha256 {hashlib.sha256(der).hexdigest()[:16]}"
 

@@ -81,7 +81,9 @@ def test_every_bundle_certificate_verifies_under_its_issuer_in_the_bundle(
 ) -> None:
     by_issuer = _issuers(bundle.certificates)
     with_issuer = [c for c in bundle.certificates if by_issuer[c]]
-    verified = [c for c in with_issuer if any(verify_certificate_signature(c, i) for i in by_issuer[c])]
+    verified = [
+        c for c in with_issuer if any(verify_certificate_signature(c, i) for i in by_issuer[c])
+    ]
     algorithms = collections.Counter(c.signature_algorithm for c in verified)
     print(
         f"\nbundle signatures verified: {len(verified)} of {len(with_issuer)} certificates whose "
