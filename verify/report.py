@@ -435,6 +435,7 @@ _UK: dict[str, Any] = {
         "SIGNING_CERTIFICATE_MISMATCH": "атрибут signingCertificate не відповідає сертифікату",
         "FORMAT_FAILURE": "неправильний формат",
         "UNSUPPORTED_ALGORITHM": "алгоритм не підтримується",
+        "REVERIFIED_AT_RECEIPT": "перевірено повторно на момент отримання копії архівом",
         "SIGNER_IDENTIFIER_MISMATCH": "ідентифікатор підписувача не збігся з жодним сертифікатом; "
         "використано сертифікат, визначений атрибутом signingCertificate",
     },

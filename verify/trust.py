@@ -65,8 +65,12 @@ class TrustStore:
         intermediates: Sequence[str | Path] = (),
     ) -> TrustStore:
         """Anchors from `paths`, untrusted intermediates (and CRLs) from `intermediates`."""
-        trusted = load_paths(paths)
-        extra = load_paths(intermediates)
+        return cls.from_material(load_paths(paths), load_paths(intermediates))
+
+    @classmethod
+    def from_material(cls, trusted: Material, extra: Material | None = None) -> TrustStore:
+        """Anchors from `trusted`, intermediates from `extra`; CRLs and skip notes from both."""
+        extra = extra if extra is not None else Material()
         return cls.from_certificates(
             trusted.certificates,
             extra.certificates,

@@ -60,6 +60,9 @@ class ValidationContext:
     extra_certs: tuple[Certificate | bytes, ...] = ()
     crls: tuple[bytes, ...] = ()
     at: TimeMode = "now"
+    #: `at` is when the archive received the copy (re-verification): the report says that the
+    #: archive's own receipt time is the proof of existence it was validated at.
+    at_is_receipt: bool = False
     revocation: RevocationPolicy = "soft"
     signer_policy: SignerPolicy = field(default_factory=SignerPolicy)
     clock: Callable[[], datetime] = _utcnow
@@ -520,7 +523,14 @@ def _validation_time(
 ) -> datetime:
     if isinstance(ctx.at, datetime):
         when = ctx.at if ctx.at.tzinfo else ctx.at.replace(tzinfo=UTC)
-        f.note("VALIDATION_TIME_GIVEN", f"validated at the given time {when.isoformat()}")
+        if ctx.at_is_receipt:
+            f.note(
+                "REVERIFIED_AT_RECEIPT",
+                f"verified again as of {when.isoformat()}, when the archive received the copy: "
+                "the archive's own receipt time is its proof of existence",
+            )
+        else:
+            f.note("VALIDATION_TIME_GIVEN", f"validated at the given time {when.isoformat()}")
         return when
     if ctx.at == "signing-time":
         claimed = signer.signing_time

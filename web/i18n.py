@@ -475,6 +475,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Remove this file from the trust store?",
     },
     "trust.none": {"uk": "Довірених файлів ще немає.", "en": "No trust files yet."},
+    "trust.reverify": {"uk": "Повторна перевірка копій", "en": "Verify stored copies again"},
+    "trust.reverify_intro": {
+        "uk": "Після зміни довірених сертифікатів збережені копії перевіряються повторно на "
+        "момент їх отримання. Можна запустити перевірку й вручну.",
+        "en": "After the trust store changes, stored copies are verified again as of the time "
+        "they were received. You can also start it by hand.",
+    },
+    "trust.reverify_button": {
+        "uk": "Перевірити всі копії повторно",
+        "en": "Verify all copies again",
+    },
+    "trust.reverify_running": {"uk": "Триває перевірка:", "en": "In progress:"},
+    "trust.reverify_last": {
+        "uk": "Останню перевірку завершено, копій:",
+        "en": "Last run done, copies:",
+    },
+    "trust.reverify_changed": {"uk": "змінився результат:", "en": "changed result:"},
+    "trust.count": {"uk": "Сертифікатів:", "en": "Certificates:"},
+    "trust.show": {"uk": "Показати сертифікати", "en": "Show the certificates"},
+    "trust.source.import": {
+        "uk": "імпорт з командного рядка",
+        "en": "imported from the command line",
+    },
+    "trust.source.update": {"uk": "оновлення за розкладом", "en": "scheduled update"},
+    "trust.source.web": {"uk": "завантажено тут", "en": "uploaded here"},
     "trust.import": {"uk": "Імпортувати файл", "en": "Import a file"},
     "trust.file": {"uk": "Файл (XML, P7B, CER, PEM, CRL)", "en": "File (XML, P7B, CER, PEM, CRL)"},
     "audit.title": {"uk": "Журнал аудиту", "en": "Audit log"},
@@ -655,6 +680,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "note.released": {"uk": "Лист повернуто в чергу.", "en": "The message is back in the queue."},
     "note.retired": {"uk": "QR-код виведено з ужитку.", "en": "The QR code was retired."},
     "note.imported": {"uk": "Файл імпортовано.", "en": "The file was imported."},
+    "note.reverify": {
+        "uk": "Повторну перевірку запущено; результат з'явиться тут.",
+        "en": "Re-verification started; the result will show here.",
+    },
     "note.revoked": {"uk": "Токен відкликано.", "en": "The token was revoked."},
 }
 

@@ -338,11 +338,21 @@ async def test_trust_store_import_list_and_refuse_garbage(seeded: WebFixture) ->
             allow_redirects=False,
         ) as r:
             assert r.status == 404
+        async with s.get(seeded.url("/trust")) as r:
+            page = await r.text()
+        assert "Test Provider CA" in page  # the import is listed from the database
+    # Uploads go into the database (shared by every node), never into a path from the name.
     trust_dir = seeded.rt.config.trust_dir
     names = sorted(p.name for p in trust_dir.iterdir())
-    assert len(names) == 2 and all(not n.startswith("..") for n in names)
+    assert names == ["test-root.cer"]
     assert not (trust_dir.parent / "provider.cer").exists()
     assert (trust_dir.parent / "diia-inbox.db").exists()
+    from archive import trust_files
+
+    with seeded.rt.db.session() as db_session:
+        files = trust_files.listing(db_session)
+    assert [(f.source, f.certificates) for f in files] == [("web", 1)]
+    assert not files[0].name.startswith("..")
 
 
 async def test_audit_log_filters_and_retention_report(seeded: WebFixture) -> None:
