@@ -419,9 +419,12 @@ def _signed_data(
     content_type: str,
     signing_time: dt.datetime,
     unsigned: Callable[[bytes], list[dict[str, Any]]] | None = None,
+    extra_signed: list[dict[str, Any]] | None = None,
 ) -> cms.ContentInfo:
     """SignedData with one signer; `unsigned` makes unsigned attributes from the signature."""
     attrs = _signed_attrs(party, content_type, party.key.digest(content), signing_time)
+    for attr in extra_signed or ():
+        attrs.append(attr)
     signature = party.key.sign(attrs.dump(), for_cms=True)
     signer = _signer_info(party, attrs, signature)
     if unsigned is not None:
@@ -447,9 +450,16 @@ def _signed_data(
 
 
 def make_timestamp_token(
-    pki: TestPKI, imprinted: bytes, gen_time: dt.datetime, serial: int = 1
+    pki: TestPKI,
+    imprinted: bytes,
+    gen_time: dt.datetime,
+    serial: int = 1,
+    certs: list[bytes] | None = None,
 ) -> cms.ContentInfo:
-    """An RFC 3161 time-stamp token from the test TSA over the hash of `imprinted`."""
+    """An RFC 3161 time-stamp token from the test TSA over the hash of `imprinted`.
+
+    `certs` are the certificates the token carries (default: the TSA's and its CA's; real TSAs
+    often send none, RFC 3161 certReq false)."""
     info = tsp.TSTInfo(
         {
             "version": "v1",
@@ -465,7 +475,7 @@ def make_timestamp_token(
     return _signed_data(
         info.dump(),
         pki.tsa,
-        [pki.tsa.cert, pki.ca.cert],
+        [pki.tsa.cert, pki.ca.cert] if certs is None else certs,
         detached=False,
         content_type="tst_info",
         signing_time=gen_time,
@@ -481,8 +491,18 @@ def sign_cades(
     level: Literal["BES", "T"] = "BES",
     signing_time: dt.datetime | None = None,
     timestamp_time: dt.datetime | None = None,
+    token_certs: list[bytes] | None = None,
+    certificate_values: list[bytes] | None = None,
+    content_timestamp: bool = False,
+    content_token_certs: list[bytes] | None = None,
+    signed_data_certs: list[bytes] | None = None,
 ) -> bytes:
-    """A CAdES-BES (or -T, with a signature time-stamp from the test TSA) over `content`."""
+    """A CAdES-BES (or -T, with a signature time-stamp from the test TSA) over `content`.
+
+    The placements real CAdES-X-Long signatures use can be reproduced: `token_certs` (what the
+    signature time-stamp token carries), `certificate_values` (the CAdES certificate-values
+    attribute), `content_timestamp` (a content time-stamp, carrying `content_token_certs`) and
+    `signed_data_certs` (the SignedData certificates; default the signer's and its CA's)."""
     if isinstance(signer, Party):
         party = signer
     else:
@@ -490,18 +510,29 @@ def sign_cades(
     when = (signing_time or pki.now).replace(microsecond=0)
     stamp_at = (timestamp_time or when).replace(microsecond=0)
 
-    def timestamp(signature: bytes) -> list[dict[str, Any]]:
-        token = make_timestamp_token(pki, signature, stamp_at)
-        return [{"type": "signature_time_stamp_token", "values": [token]}]
+    def unsigned(signature: bytes) -> list[dict[str, Any]]:
+        attrs: list[dict[str, Any]] = []
+        if level == "T":
+            token = make_timestamp_token(pki, signature, stamp_at, certs=token_certs)
+            attrs.append({"type": "signature_time_stamp_token", "values": [token]})
+        if certificate_values is not None:
+            values = [x509.Certificate.load(c) for c in certificate_values]
+            attrs.append({"type": "certificate_values", "values": [values]})
+        return attrs
 
+    extra_signed: list[dict[str, Any]] = []
+    if content_timestamp:
+        token = make_timestamp_token(pki, content, when, serial=2, certs=content_token_certs)
+        extra_signed.append({"type": "content_time_stamp", "values": [token]})
     info = _signed_data(
         content,
         party,
-        [party.cert, pki.ca.cert],
+        [party.cert, pki.ca.cert] if signed_data_certs is None else signed_data_certs,
         detached=detached,
         content_type="data",
         signing_time=when,
-        unsigned=timestamp if level == "T" else None,
+        unsigned=unsigned if level == "T" or certificate_values is not None else None,
+        extra_signed=extra_signed,
     )
     return info.dump()
 

@@ -43,7 +43,7 @@ from .report import (
 )
 from .revocation import RevocationSources, certificate_status
 from .trust import TrustStore
-from .tsp import verify_timestamp
+from .tsp import token_certificates, verify_timestamp
 
 TimeMode = Literal["now", "signing-time"] | datetime
 
@@ -488,8 +488,13 @@ def _check_timestamps(
     extra: list[Certificate],
     f: _Findings,
 ) -> datetime | None:
-    """Verify time-stamp tokens; the earliest valid signature time-stamp is the POE."""
+    """Verify time-stamp tokens; the earliest valid signature time-stamp is the POE.
+
+    A token's TSA certificate may be in any other token of the same signature, so every
+    token's certificates join the material each token is checked with."""
     poe: datetime | None = None
+    tokens = (*signer.content_timestamps, *signer.signature_timestamps)
+    extra = [*extra, *(c for t in tokens for c in token_certificates(t))]
     for token in signer.content_timestamps:
         if st.content is None:
             f.skip("content_timestamp", "no content to compare the time-stamp imprint with")
