@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 from aiohttp import ClientSession, FormData
 from sqlalchemy import select
@@ -341,6 +342,16 @@ async def test_trust_store_import_list_and_refuse_garbage(seeded: WebFixture) ->
         async with s.get(seeded.url("/trust")) as r:
             page = await r.text()
         assert "Test Provider CA" in page  # the import is listed from the database
+        # The real national bundle loads whole through the page too.
+        bundle = Path(__file__).parents[1] / "vectors" / "trust" / "CACertificates-2023-05.p7b"
+        form = FormData()
+        form.add_field("csrf_token", csrf)
+        form.add_field("file", bundle.read_bytes(), filename="CACertificates.p7b")
+        async with s.post(seeded.url("/trust"), data=form, allow_redirects=False) as r:
+            assert r.status == 303
+        async with s.get(seeded.url("/trust")) as r:
+            page = await r.text()
+        assert "Сертифікатів: 484" in page
     # Uploads go into the database (shared by every node), never into a path from the name.
     trust_dir = seeded.rt.config.trust_dir
     names = sorted(p.name for p in trust_dir.iterdir())
@@ -351,7 +362,7 @@ async def test_trust_store_import_list_and_refuse_garbage(seeded: WebFixture) ->
 
     with seeded.rt.db.session() as db_session:
         files = trust_files.listing(db_session)
-    assert [(f.source, f.certificates) for f in files] == [("web", 1)]
+    assert [(f.source, f.certificates) for f in files] == [("web", 1), ("web", 484)]
     assert not files[0].name.startswith("..")
 
 
