@@ -460,8 +460,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "account.revoke": {"uk": "Відкликати токен", "en": "Revoke the token"},
     "trust.title": {"uk": "Довірені сертифікати", "en": "Trust store"},
     "trust.intro": {
-        "uk": "Імпортуйте довірений список (TL-UA-DSTU.xml), набір CACertificates.p7b чи сертифікати. Нічого не завантажується з інтернету.",
-        "en": "Import a trusted list (TL-UA-DSTU.xml), the CACertificates.p7b bundle or certificates. Nothing is fetched from the internet.",
+        "uk": "Імпортуйте довірений список (TL-UA-DSTU.xml), набір CACertificates.p7b чи сертифікати. Їх бачать усі вузли системи. З інтернету файли завантажуються лише тоді, коли адміністратор налаштував їхні адреси.",
+        "en": "Import a trusted list (TL-UA-DSTU.xml), the CACertificates.p7b bundle or certificates. Every node of the installation uses them. Files are fetched from the internet only when an administrator has configured their addresses.",
     },
     "trust.error": {"uk": "Файл не прийнято.", "en": "The file was not accepted."},
     "trust.unreadable": {"uk": "Файл не читається.", "en": "The file cannot be read."},
