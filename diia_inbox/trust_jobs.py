@@ -10,14 +10,16 @@ shortly after start). Work runs in a thread; the loop never dies on a failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from archive import trust_files
+from archive.db import Database
 from diia_inbox.runtime import Runtime
 from ingest.pipeline import Indexer
 from ingest.reverify import ReverifyResult, Selection, reverify, select_documents
@@ -25,6 +27,24 @@ from ingest.reverify import ReverifyResult, Selection, reverify, select_document
 log = logging.getLogger("diia_inbox.trust_jobs")
 
 UPDATE_EVERY = dt.timedelta(days=1)
+#: PostgreSQL advisory lock keys: one node updates / re-verifies at a time (daily.py has 1, 2).
+_LOCK_UPDATE = 0x_D11A_0012
+_LOCK_REVERIFY = 0x_D11A_0013
+
+
+@contextlib.contextmanager
+def _exclusive(db: Database, key: int) -> Iterator[bool]:
+    """On PostgreSQL, an advisory lock for the block (False: another node holds it)."""
+    if db.is_sqlite:
+        yield True
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        got = bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar())
+        try:
+            yield got
+        finally:
+            if got:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
 
 
 @dataclass
@@ -77,35 +97,39 @@ class TrustJobs:
         if not self._lock.acquire(blocking=False):
             return None  # one run at a time
         try:
-            ids = select_documents(self.rt.db, selection)
-            self.status = ReverifyStatus(True, 0, len(ids), self.status.last, self.status.last_at)
-
-            def progress(done: int, total: int) -> None:
-                self.status.done, self.status.total = done, total
-
-            result = reverify(
-                self.rt.db,
-                self.rt.blobs,
-                self.make_context,
-                ids,
-                index=self.index,
-                progress=progress,
-                reason=reason,
-            )
-            self.status = ReverifyStatus(
-                False, result.checked, result.checked, result, self.clock()
-            )
-            log.info(
-                "re-verified %d documents (%s): %d changed, %.1f/s",
-                result.checked,
-                reason,
-                result.changed,
-                result.per_second,
-            )
-            return result
+            with _exclusive(self.rt.db, _LOCK_REVERIFY) as mine:
+                if not mine:
+                    return None  # another node is re-verifying the same archive
+                return self._run(selection, reason)
         finally:
             self.status.running = False
             self._lock.release()
+
+    def _run(self, selection: Selection, reason: str) -> ReverifyResult:
+        ids = select_documents(self.rt.db, selection)
+        self.status = ReverifyStatus(True, 0, len(ids), self.status.last, self.status.last_at)
+
+        def progress(done: int, total: int) -> None:
+            self.status.done, self.status.total = done, total
+
+        result = reverify(
+            self.rt.db,
+            self.rt.blobs,
+            self.make_context,
+            ids,
+            index=self.index,
+            progress=progress,
+            reason=reason,
+        )
+        self.status = ReverifyStatus(False, result.checked, result.checked, result, self.clock())
+        log.info(
+            "re-verified %d documents (%s): %d changed, %.1f/s",
+            result.checked,
+            reason,
+            result.changed,
+            result.per_second,
+        )
+        return result
 
     def step(self) -> None:
         """Update when due, then re-verify if the trust revision moved or a run was asked."""
@@ -114,13 +138,15 @@ class TrustJobs:
         if urls and (self._next_update is None or now >= self._next_update):
             from diia_inbox.trust_admin import update
 
-            update(
-                self.rt.db,
-                urls,
-                actor="system",
-                timeout=self.rt.config.verify.trust_timeout,
-                min_certificates=self.rt.config.verify.trust_min_certificates,
-            )
+            with _exclusive(self.rt.db, _LOCK_UPDATE) as mine:
+                if mine:
+                    update(
+                        self.rt.db,
+                        urls,
+                        actor="system",
+                        timeout=self.rt.config.verify.trust_timeout,
+                        min_certificates=self.rt.config.verify.trust_min_certificates,
+                    )
             self._next_update = now + UPDATE_EVERY
         with self.rt.db.session() as s:
             revision = trust_files.revision(s)

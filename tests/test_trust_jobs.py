@@ -116,3 +116,28 @@ def test_serve_updates_configured_urls_daily(tmp_path: Path) -> None:
             rt.close()
     finally:
         server.close()
+
+
+def test_trust_material_is_shared_by_the_nodes_of_one_database(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Two nodes (two data folders, one database, on SQLite and PostgreSQL): what one imports,
+    the other verifies with, without a file in its own `trust/`; a removal reaches it too."""
+    from archive.db import Database
+
+    node_a, node_b = Database(db_url), Database(db_url)
+    try:
+        node_a.migrate()
+        root = tmp_path / "root.cer"
+        pki = make_pki("ecdsa")
+        root.write_bytes(pki.anchor)
+        cache_b = TrustCache([tmp_path / "b" / "trust"], [], node_b)
+        assert cache_b.store().anchors == ()
+        [imported] = trust_admin.import_paths(node_a, [root], actor="node a")
+        assert [c.der for c in cache_b.store().anchors] == [pki.anchor]
+        trust_admin.remove(node_a, str(imported.file.id), actor="node a")
+        assert cache_b.store().anchors == ()
+        assert not (tmp_path / "b" / "trust").exists()
+    finally:
+        node_a.dispose()
+        node_b.dispose()
