@@ -118,9 +118,7 @@ def test_serve_updates_configured_urls_daily(tmp_path: Path) -> None:
         server.close()
 
 
-def test_trust_material_is_shared_by_the_nodes_of_one_database(
-    db_url: str, tmp_path: Path
-) -> None:
+def test_trust_material_is_shared_by_the_nodes_of_one_database(db_url: str, tmp_path: Path) -> None:
     """Two nodes (two data folders, one database, on SQLite and PostgreSQL): what one imports,
     the other verifies with, without a file in its own `trust/`; a removal reaches it too."""
     from archive.db import Database
