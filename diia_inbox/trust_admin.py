@@ -157,32 +157,6 @@ def import_paths(db: Database, paths: Sequence[Path], *, actor: str) -> list[Imp
     return out
 
 
-def import_bytes(db: Database, data: bytes, *, name: str, actor: str, source: str) -> Imported:
-    """One uploaded file (the web's trust page)."""
-    material = check_material(data)
-    with db.session() as s:
-        info, created = trust_files.add(
-            s,
-            data,
-            name=name,
-            source=source,
-            origin=name,
-            certificates=len(material.certificates),
-            crls=len(material.crls),
-            actor=actor,
-        )
-        if created:
-            audit.record(
-                s,
-                actor,
-                "trust.import",
-                "trust_file",
-                info.id,
-                detail={"sha256": info.sha256, "certificates": info.certificates},
-            )
-    return Imported(info, created, material.skipped)
-
-
 def remove(db: Database, key: str, *, actor: str) -> list[TrustFileInfo]:
     with db.session() as s:
         removed = trust_files.remove(s, key)
