@@ -55,7 +55,7 @@ def test_import_list_verify_remove(tmp_path: Path, capsys: pytest.CaptureFixture
     with capsys.disabled():
         print(f"\ntrust import of the national bundle: {time.monotonic() - started:.2f} s")
     assert "CACertificates-2023-05.p7b: 484 certificates" in out
-    assert "484 certificates" in out.splitlines()[-2:][0] or "\n484 certificates\n" in out
+    assert "\n484 certificates\n" in out
     # Importing the same bytes again installs nothing new.
     assert main(["trust", "import", str(BUNDLE), "--data", str(data), "--no-reverify"]) == 0
     assert "already installed" in capsys.readouterr().out
