@@ -108,9 +108,10 @@ def build_components(
     from diia_inbox.cluster import NodeHeartbeat, cluster_metrics
     from diia_inbox.daily import DailyJobs
     from diia_inbox.metrics import TimedSearch, archive_metrics
+    from diia_inbox.trust_jobs import TrustJobs
     from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
-    from ingest.pipeline import deps_from_config
+    from ingest.pipeline import context_factory, deps_from_config
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
     from ingest.worker import Worker
@@ -145,8 +146,10 @@ def build_components(
         for account in cfg.ingest.imap
     ]
     today = _today(cfg.qr.timezone)
-    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
+    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
     services["today"] = today
+    trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
+    services["reverify"] = trust_jobs
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     web_component = WebComponent(
         rt,
@@ -163,7 +166,16 @@ def build_components(
     )
     # The heartbeat stops after the receivers and the worker, so the spool depth a stopped
     # node leaves behind in the nodes list is its final one.
-    return [Closing(search), node, web_component, DailyJobs(rt), worker, *pollers, *receivers]
+    return [
+        Closing(search),
+        node,
+        web_component,
+        DailyJobs(rt),
+        trust_jobs,
+        worker,
+        *pollers,
+        *receivers,
+    ]
 
 
 async def serve(
