@@ -19,6 +19,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from archive import audit
+from archive.cluster_lock import FIRST_START, cluster_lock
 from archive.passwords import new_password
 from archive.users import add_user, count_users
 from diia_inbox.readiness import ReadinessCheck, first_failure, folder_takes_write, raising
@@ -36,7 +37,8 @@ class Component(Protocol):
 
 def ensure_admin(rt: Runtime) -> str | None:
     """On first start create `admin` with a random password and return it (shown once)."""
-    with rt.db.session() as s:
+    # Nodes starting together on an empty database: only the first makes `admin`.
+    with cluster_lock(rt.db, FIRST_START), rt.db.session() as s:
         if count_users(s) > 0:
             return None
         password = new_password()
@@ -112,11 +114,13 @@ def build_components(
     """Everything `serve` runs, in start order; they stop in reverse, so the receivers stop
     accepting first, then IMAP pollers, the worker, the daily jobs, the web app, and the
     search backend is closed last."""
+    from diia_inbox.cluster import ClusterCollector, NodeHeartbeat
     from diia_inbox.daily import DailyJobs
     from diia_inbox.metrics import ArchiveCollector, TimedSearch, service_registry
+    from diia_inbox.trust_jobs import TrustJobs
     from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
-    from ingest.pipeline import deps_from_config
+    from ingest.pipeline import context_factory, deps_from_config
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
     from ingest.worker import Worker
@@ -125,6 +129,7 @@ def build_components(
 
     cfg = rt.config
     spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
+    node = NodeHeartbeat(rt, spool)
     registry = service_registry()
     ingest_metrics = IngestMetrics(queue_depth=spool.depth, registry=registry)
     # One search backend for the worker (writes) and the web pages (reads).
@@ -151,9 +156,12 @@ def build_components(
         for account in cfg.ingest.imap
     ]
     today = _today(cfg.qr.timezone)
-    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
+    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
     services["today"] = today
     registry.register(ArchiveCollector(rt.db, today, cfg.qr.remind_days))
+    registry.register(ClusterCollector(rt.db))
+    trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
+    services["reverify"] = trust_jobs
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     index_probes = [raising(search.check)]
     if cfg.search.backend == "whoosh":
@@ -164,9 +172,20 @@ def build_components(
         port,
         services=services,
         registry=registry,
-        checks=[ReadinessCheck("index", first_failure(*index_probes))],
+        checks=[ReadinessCheck("index", first_failure(*index_probes)), *node.checks()],
     )
-    return [Closing(search), web_component, DailyJobs(rt), worker, *pollers, *receivers]
+    # The heartbeat stops after the receivers and the worker, so the spool depth a stopped
+    # node leaves behind in the nodes list is its final one.
+    return [
+        Closing(search),
+        node,
+        web_component,
+        DailyJobs(rt),
+        trust_jobs,
+        worker,
+        *pollers,
+        *receivers,
+    ]
 
 
 async def serve(

@@ -7,6 +7,7 @@ configuration or databases itself.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from web import (
     pages_audit,
     pages_check,
     pages_document,
+    pages_nodes,
     pages_quarantine,
     pages_registry,
     pages_search,
@@ -107,6 +109,20 @@ def when(value: object) -> str:
     return text.replace("T", " ").replace("+00:00", " UTC").replace("Z", " UTC")
 
 
+def day(value: object) -> str:
+    """An ISO-8601 time as a Kyiv calendar date, DD.MM.YYYY (certificate validity)."""
+    from zoneinfo import ZoneInfo
+
+    text = str(value or "").replace("Z", "+00:00")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return str(value or "")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%d.%m.%Y")
+
+
 @requires(*PUBLIC)
 async def livez(request: web.Request) -> web.Response:
     """Liveness: the process and its event loop answer. Touches nothing else on purpose: a
@@ -159,7 +175,7 @@ def create_app(deps: WebDeps) -> web.Application:
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        filters={"when": when},
+        filters={"when": when, "day": day},
     )
     app.router.add_get("/livez", livez, name="livez")
     app.router.add_get("/readyz", readyz, name="readyz")
@@ -178,6 +194,7 @@ def create_app(deps: WebDeps) -> web.Application:
         pages_registry,
         pages_users,
         pages_trust,
+        pages_nodes,
         pages_audit,
         pages_subjects,
         api,
