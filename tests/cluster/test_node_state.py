@@ -190,6 +190,6 @@ def test_the_blob_store_location_is_a_setting(tmp_path: Path) -> None:
     config = load_config(data_dir=tmp_path / "d", env={"DIIA_INBOX_BLOBS_PATH": str(tmp_path)})
     assert config.blob_dir == tmp_path
     assert load_config(data_dir=tmp_path / "d", env={}).blob_dir == tmp_path / "d" / "blobs"
-    odd = load_config(data_dir=tmp_path / "d", env={"DIIA_INBOX_BLOBS_BACKEND": "tape"})
-    with pytest.raises(ConfigError, match="unknown backend"):
-        Runtime.open(odd)
+    # An unknown backend is refused with the configuration, before anything is opened.
+    with pytest.raises(ConfigError, match=r"blobs\.backend: expected 'filesystem' or 's3'"):
+        load_config(data_dir=tmp_path / "d", env={"DIIA_INBOX_BLOBS_BACKEND": "tape"})
