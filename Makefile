@@ -16,7 +16,8 @@ help:
 	@echo "make run   - set up and start diia-inbox on embedded defaults (data in $(DATA))"
 	@echo "make test  - set up and run the whole test suite"
 
-$(STAMP): pyproject.toml
+# setup.py and the C source too: the accelerator is built by the same editable install.
+$(STAMP): pyproject.toml setup.py verify/_native.c
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
