@@ -353,21 +353,28 @@ class WhooshBackend:
         return done
 
     def _commit_batch(self, ix: windex.Index, batch: list[dict[str, Any]], *, replace: bool) -> int:
-        """One batch, one commit. Replacing deletes first, in a commit of its own.
+        """One batch, one commit. Replacing deletes first, in a commit of its own, and only the
+        ids the index already has.
 
         Whoosh's update_document loses the deletion when the same commit merges the segment
         holding the old version (observed with Whoosh-Reloaded 2.7.5), which would leave
-        duplicates behind; a separate delete commit without merging avoids that.
+        duplicates behind; a separate delete commit without merging avoids that. The worker
+        adds documents that are new almost always: looking their ids up in the term index costs
+        microseconds, while a delete commit for nothing cost three quarters of an add at 100,000
+        documents (each one rewrites the deletion lists of every segment).
         """
         if replace:
-            writer = ix.writer(limitmb=_WRITER_MB)
-            try:
-                for fields in batch:
-                    writer.delete_by_term("id", fields["id"])
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(merge=False)
+            with ix.reader() as reader:
+                present = [f["id"] for f in batch if ("id", f["id"]) in reader]
+            if present:
+                writer = ix.writer(limitmb=_WRITER_MB)
+                try:
+                    for doc_id in present:
+                        writer.delete_by_term("id", doc_id)
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit(merge=False)
         writer = ix.writer(limitmb=_WRITER_MB)
         try:
             for fields in batch:
