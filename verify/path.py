@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+
+from asn1crypto import algos, keys
 
 from . import algorithms
 from .certs import Certificate
@@ -23,14 +26,39 @@ MAX_SIGNATURE_CHECKS = 64
 
 
 def verify_certificate_signature(cert: Certificate, issuer: Certificate) -> bool:
-    """Whether `issuer`'s key signed `cert`. Unusable keys or algorithms count as "no"."""
+    """Whether `issuer`'s key signed `cert`. Unusable keys or algorithms count as "no".
+
+    Every message of a branch arrives through the same two or three CA certificates, so the
+    answer is remembered (see `_link_verifies`): a CA signature is checked once per process,
+    not once per copy.
+    """
+    try:
+        return _link_verifies(
+            issuer.spki.dump(),
+            cert.signature_algorithm_asn1.dump(),
+            cert.signature_value,
+            cert.tbs_der,
+        )
+    except Exception:  # a malformed key or signature is "not signed by", never a crash
+        return False
+
+
+@lru_cache(maxsize=4096)
+def _link_verifies(issuer_spki: bytes, algorithm: bytes, signature: bytes, signed: bytes) -> bool:
+    """The signature check as a pure function of the exact bytes involved, memoised on them.
+
+    The key of the cache is everything the answer depends on (the issuer's key, the algorithm,
+    the signature and the signed bytes), so a certificate that differs in any byte is checked
+    afresh and a tampered one can never reuse a "yes". Bounded: 4,096 links.
+    """
     try:
         return algorithms.verify_with_key(
-            issuer.spki, cert.signature_algorithm_asn1, cert.signature_value, cert.tbs_der
+            keys.PublicKeyInfo.load(issuer_spki),
+            algos.SignedDigestAlgorithm.load(algorithm),
+            signature,
+            signed,
         )
     except VerifyError:
-        return False
-    except Exception:  # a malformed key or signature is "not signed by", never a crash
         return False
 
 
