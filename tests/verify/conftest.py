@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,8 @@ def kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     import verify.native as native
 
     if request.param == "native":
+        if os.environ.get("DIIA_INBOX_NATIVE") == "0":
+            pytest.skip("DIIA_INBOX_NATIVE=0: this run checks the pure-Python implementation")
         if not native.extension_built():
             pytest.skip("the C extension verify._native was not built")
         monkeypatch.setattr(native, "_EXT", native._BUILT)
