@@ -56,6 +56,19 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 _WRITER_MB = 64
+
+
+def _writer(ix: windex.Index) -> Any:
+    """A writer whose segments stay separate files (not one compound file).
+
+    Whoosh reads a compound segment through a BytesIO copy of each part it opens, so every
+    reader open copied the segment's terms, postings and columns into memory: a process that had
+    searched a 100,000-document index held about 1.7 times the index in RAM. Separate files are
+    read with seek and read, and the operating system's page cache is shared by every process.
+    """
+    return ix.writer(limitmb=_WRITER_MB, compound=False)
+
+
 # What a damaged segment or table of contents raises inside Whoosh.
 _CORRUPT = (OSError, EOFError, struct.error, ValueError, KeyError, IndexError, TypeError,
             AttributeError, pickle.UnpicklingError, zlib.error, windex.IndexError)  # fmt: skip
@@ -367,7 +380,7 @@ class WhooshBackend:
             with ix.reader() as reader:
                 present = [f["id"] for f in batch if ("id", f["id"]) in reader]
             if present:
-                writer = ix.writer(limitmb=_WRITER_MB)
+                writer = _writer(ix)
                 try:
                     for doc_id in present:
                         writer.delete_by_term("id", doc_id)
@@ -375,7 +388,7 @@ class WhooshBackend:
                     writer.cancel()
                     raise
                 writer.commit(merge=False)
-        writer = ix.writer(limitmb=_WRITER_MB)
+        writer = _writer(ix)
         try:
             for fields in batch:
                 writer.add_document(**fields)
@@ -410,7 +423,7 @@ class WhooshBackend:
         with self._write_lock():
             ix = self._writer_index()
             try:
-                writer = ix.writer(limitmb=_WRITER_MB)
+                writer = _writer(ix)
                 try:
                     for i in ids:
                         writer.delete_by_term("id", str(i))
@@ -431,7 +444,7 @@ class WhooshBackend:
         with self._write_lock():
             ix = self._writer_index()
             try:
-                ix.optimize()
+                _writer(ix).commit(optimize=True)
             finally:
                 ix.close()
 
