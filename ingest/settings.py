@@ -49,6 +49,11 @@ class IngestSettings:
     # -- worker and MIME parsing (F2) -------------------------------------------------------
     #: Seconds the worker sleeps when the spool is empty (the receiver also wakes it).
     worker_idle_seconds: float = 1.0
+    #: Messages handled at once (0: one per CPU core). Extraction runs in child processes and
+    #: the C kernels release the GIL, so parallel messages use the cores; exactly-once holds
+    #: because a spool claim is an atomic rename and the archive's unique raw hash catches the
+    #: rest.
+    workers: int = 0
     #: MIME nesting levels (multipart, message/rfc822) searched for documents.
     mime_max_depth: int = 10
     mime_max_parts: int = 500
