@@ -4,8 +4,9 @@ The pipeline is CPU-bound (signature verification, PDF extraction), so each mess
 a thread (`asyncio.to_thread`) and the event loop stays free for the SMTP receiver and the web
 app. With several loops, messages are handled in parallel: extraction runs in child processes
 and the C kernels of the Ukrainian algorithms release the GIL, so two cores are used; a claim is
-an atomic rename in the spool, so no item is handed to two loops. A spool item is `done` only after the archive commit returned; a crash in between hands it
-out again and the pipeline's unique `raw_sha256` makes the second run a no-op.
+an atomic rename in the spool, so no item is handed to two loops. A spool item is `done` only
+after the archive commit returned; a crash in between hands it out again and the pipeline's
+unique `raw_sha256` makes the second run a no-op.
 
 What happens to an item, by outcome:
     archived / duplicate        -> spool.done
