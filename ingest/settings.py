@@ -22,6 +22,11 @@ class ImapAccount:
     move_to: str = "Archive"
     #: A CA certificate file for servers with a private CA (empty: the system's trust store).
     ca_file: str = ""
+    #: Push: wait in IMAP IDLE (RFC 2177) between polls where the server offers it, so new mail
+    #: is taken within seconds; `poll_seconds` remains the pace without IDLE and after errors.
+    idle: bool = True
+    #: How long one IDLE lasts before it is re-issued (RFC 2177: at most 29 minutes).
+    idle_seconds: int = 25 * 60
     #: The branch receiving address this mailbox serves, taken as the envelope recipient (so
     #: Bcc'd mail finds its branch); empty: the recipients named in the headers.
     address: str = ""
