@@ -7,16 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# pdftotext: the fallback text extractor for PDFs whose text pypdf garbles.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends poppler-utils \
-    && rm -rf /var/lib/apt/lists/*
-
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin diia-inbox
 
 WORKDIR /app
 # Install through the same constraints file the test suite ran with.
-COPY constraints.txt pyproject.toml README.md ./
+COPY constraints.txt pyproject.toml setup.py README.md ./
 COPY diia_inbox ./diia_inbox
 COPY archive ./archive
 COPY verify ./verify
@@ -24,7 +19,14 @@ COPY ingest ./ingest
 COPY search ./search
 COPY qrtools ./qrtools
 COPY web ./web
-RUN pip install -c constraints.txt '.[postgres,s3]' \
+# pdftotext: the fallback text extractor for PDFs whose text pypdf garbles. The compiler is
+# there only to build the C accelerator (verify/_native.c) and is removed in the same layer.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends poppler-utils gcc libc6-dev \
+    && pip install -c constraints.txt '.[postgres,s3]' \
+    && (cd / && python -c "import verify.native as n; assert n.extension_built()") \
+    && apt-get purge -y --auto-remove gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* /root/.cache \
     && mkdir -p /data \
     && chown diia-inbox:diia-inbox /data
 

@@ -105,6 +105,8 @@ def test_dockerfile_copies_paths_that_exist_and_runs_unprivileged() -> None:
         p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     }
     assert packages <= copied, packages - copied
+    # The build files: setup.py builds the C accelerator (verify/_native.c).
+    assert {"pyproject.toml", "setup.py", "constraints.txt"} <= copied
     runs = " ".join(args for word, args in instructions if word == "RUN")
     assert "-c constraints.txt" in runs and "constraints.txt" in copied
     user = [args for word, args in instructions if word == "USER"]
