@@ -32,6 +32,11 @@ from tests.hardening.harness import (
     wait_until,
 )
 
+#: Checks that need the archive's database: the database itself and the node checks.
+DATABASE_CHECKS = {"database", "configuration", "blob_probe"}
+#: Checks of this node's own folders (blobs on the filesystem backend here).
+LOCAL_CHECKS = ("spool", "index", "blobs")
+
 
 class Node:
     """`serve` in a subprocess on free ports."""
@@ -100,8 +105,11 @@ def test_readyz_reports_a_stopped_database_and_recovers(tmp_path: Path, pg: OwnP
         pg.stop("immediate")  # a crash: connections cut, nothing answers on the port
         status, body = node.ready()
         assert status == 503 and body["status"] == "unavailable"
-        failed = body["failed"]
-        assert isinstance(failed, dict) and set(failed) == {"database"}, failed
+        failed, checks = body["failed"], body["checks"]
+        assert isinstance(failed, dict) and isinstance(checks, dict)
+        # The node checks read the shared database too; the local stores are fine.
+        assert "database" in failed and set(failed) <= DATABASE_CHECKS, failed
+        assert [checks[n] for n in LOCAL_CHECKS] == [None, None, None], checks
         assert "connect" in str(failed["database"]).lower(), failed  # the driver's own words
         assert node.gauge()["database"] == 0 and node.gauge()["spool"] == 1
         assert node.get("/livez")[0] == 200
@@ -124,7 +132,12 @@ def test_readyz_answers_while_the_database_hangs(tmp_path: Path, pg: OwnPostgres
         pg.freeze()
         try:
             status, body = node.ready()
-            assert status == 503 and body["failed"] == {"database": "no answer within 10 s"}
+            assert status == 503, body
+            failed, checks = body["failed"], body["checks"]
+            assert isinstance(failed, dict) and isinstance(checks, dict)
+            assert failed["database"] == "no answer within 10 s", failed
+            assert set(failed) <= DATABASE_CHECKS, failed
+            assert [checks[n] for n in LOCAL_CHECKS] == [None, None, None], checks
             assert node.get("/livez")[0] == 200
         finally:
             pg.thaw()
