@@ -43,6 +43,7 @@ class Attachment:
     data: bytes
     order: int
     problems: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # names of identical copies dropped
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,12 @@ def _pair_leftovers_by_name(docs: list[_Doc], leftovers: list[Attachment]) -> No
 def _parcel(doc: _Doc) -> Parcel:
     pdf = doc.pdf
     sigs = list(doc.sigs)
+    if pdf is not None and pdf.aliases:
+        # The same PDF came under several names: the one its signature fits names it.
+        stems = {name_stem(s.name) for s in sigs}
+        fitting = [n for n in (pdf.name, *pdf.aliases) if name_stem(n) in stems]
+        if fitting:
+            pdf.name = fitting[0]
     if pdf is not None:
         stem = name_stem(pdf.name)
         sigs.sort(key=lambda s: name_stem(s.name) != stem)  # stable: arrival order otherwise

@@ -311,6 +311,8 @@ def _add(
             # one copy, one document. A signature sent again under another PDF's name stays,
             # so that PDF is judged against the signature presented for it.
             walk.problem(DUPLICATE_ATTACHMENT)
+            if name and name not in other.aliases and name != other.name:
+                other.aliases.append(name)  # may be the name its signature fits
             return
     order = len(walk.attachments)
     walk.attachments.append(
