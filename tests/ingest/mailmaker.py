@@ -479,7 +479,9 @@ def make_tnef(
     PR_DISPLAY_NAME as PT_UNICODE (`long_names="unicode"`), PT_STRING8 in the code page
     (`"8bit"`), or nothing (`None`: old Outlook, short names only).
     """
-    charset = f"cp{codepage or 1251}"
+    charset = {21866: "koi8-u", 20866: "koi8-r", 65001: "utf-8"}.get(
+        codepage or 1251, f"cp{codepage or 1251}"
+    )
     out = bytearray(b"\x78\x9f\x3e\x22" + (0x1234).to_bytes(2, "little"))
     out += _tnef_attr(0x01, 0x00089006, (0x00010000).to_bytes(4, "little"))  # attTnefVersion
     if codepage is not None:
