@@ -271,7 +271,8 @@ def _visit_leaf(part: Message, ctype: str, walk: _Walk, depth: int) -> None:
         walk.problem(TNEF_ATTACHMENT)
         for item in tnef_files(data, walk.limits.max_attachment_bytes):
             tname = item.name.casefold()
-            _add(walk, item.name, item.data, tname.endswith(".pdf"), tname.endswith(P7S_SUFFIXES))
+            is_pdf_name, is_p7s_name = tname.endswith(".pdf"), tname.endswith(P7S_SUFFIXES)
+            _add(walk, item.name, item.data, is_pdf_name, is_p7s_name, extra)
         return
     _add(walk, name, data, maybe_pdf, maybe_p7s, extra)
 
