@@ -26,6 +26,7 @@ from ingest.parcels.problems import (
     PDF_WITHOUT_SIGNATURE,
     SEVERAL_SIGNATURES,
     SIGNATURE_WITHOUT_PDF,
+    TRANSFER_ENCODING_REPAIRED,
 )
 from verify import algorithms
 from verify.cms import SignedData, parse_signed_data
@@ -145,10 +146,12 @@ class _Hashes:
     """Each content hashed at most once per (algorithm, S-box)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[int, str, bytes | None], bytes | None] = {}
+        # Keyed by the bytes themselves (Python hashes them once): an id() could be reused by
+        # a later variant once an earlier one is freed.
+        self._cache: dict[tuple[bytes, str, bytes | None], bytes | None] = {}
 
     def of(self, content: bytes, oid: str, dke: bytes | None) -> bytes | None:
-        key = (id(content), oid, dke)
+        key = (content, oid, dke)
         if key not in self._cache:
             try:
                 self._cache[key] = algorithms.digest(oid, content, dke)
@@ -195,10 +198,58 @@ def pair(attachments: list[Attachment]) -> list[Parcel]:
             docs.append(_Doc(None, _carried(fact), [sig]))
         else:
             leftovers.append(sig)
+    _repair_by_signature(docs, leftovers, facts, hashes)
     _pair_leftovers_by_name(docs, leftovers)
     docs.extend(_Doc(None, None, [sig]) for sig in leftovers)
     docs.sort(key=lambda d: d.order)
     return [_parcel(d) for d in docs]
+
+
+def transport_variants(data: bytes) -> list[bytes]:
+    """What a PDF may have been before transport touched it: line ends canonicalised to CRLF
+    (a PDF sent as text), a line break added or lost at the end of the part."""
+    out: list[bytes] = []
+    bases = [data]
+    if b"\r\n" in data:
+        bases.append(data.replace(b"\r\n", b"\n"))
+    elif b"\n" in data:
+        bases.append(data.replace(b"\n", b"\r\n"))
+    for base in bases:
+        trimmed = base.rstrip(b"\r\n")
+        for variant in (base, trimmed, trimmed + b"\n", trimmed + b"\r\n"):
+            if variant != data and variant not in out:
+                out.append(variant)
+    return out
+
+
+def _repair_by_signature(
+    docs: list[_Doc],
+    leftovers: list[Attachment],
+    facts: dict[int, _Facts | None],
+    hashes: _Hashes,
+) -> None:
+    """A PDF no signature covers, next to signatures that cover nothing: when one of the PDF's
+    transport variants is what a signature covers, those are the bytes that were signed. They
+    are kept (with TRANSFER_ENCODING_REPAIRED), so the copy is not judged on its wrapping;
+    a PDF whose content was changed has no such variant and still fails."""
+    readable = [(s, f) for s in leftovers if (f := facts[id(s)]) is not None]
+    if not readable:
+        return
+    for doc in docs:
+        if doc.pdf is None or doc.sigs:
+            continue
+        for variant in transport_variants(doc.pdf.data):
+            matched = [s for s, f in readable if covers(f, variant, hashes)]
+            if not matched:
+                continue
+            doc.pdf.data = doc.content = variant
+            if TRANSFER_ENCODING_REPAIRED not in doc.pdf.problems:
+                doc.pdf.problems.append(TRANSFER_ENCODING_REPAIRED)
+            doc.sigs.extend(matched)
+            for sig in matched:
+                leftovers.remove(sig)
+            readable = [(s, f) for s, f in readable if s not in matched]
+            break
 
 
 def _carried(fact: _Facts | None) -> bytes | None:

@@ -321,19 +321,32 @@ def _add(
     )
 
 
+def wire_bytes(part: Message) -> bytes | None:
+    """The body of a leaf part exactly as it came over the wire (None for a multipart).
+
+    `get_payload()` cannot be used: for a body with 8-bit bytes (a PDF sent `8bit` or
+    `binary`, or mislabelled) compat32 decodes it with the part's charset and *replaces* every
+    byte it cannot map with U+FFFD, so the PDF would no longer be the bytes that were signed.
+    The parser keeps the wire bytes surrogate-escaped in `_payload`; they are taken back here.
+    """
+    payload: object = getattr(part, "_payload", None)  # not in the typed API; see above
+    if not isinstance(payload, str):
+        return None
+    return payload.encode("utf-8", "surrogateescape")
+
+
 def _decode(part: Message, walk: _Walk) -> tuple[bytes, bool] | None:
     """The decoded body of a leaf part and whether its transfer encoding had to be repaired;
     bounded before decoding so a huge part costs nothing."""
-    payload = part.get_payload()
-    if not isinstance(payload, str):
+    raw = wire_bytes(part)
+    if raw is None:
         walk.ignored += 1
         return None
     # Decoded base64/quoted-printable is never longer than its encoded form.
-    if len(payload) > walk.limits.max_attachment_bytes * 4 // 3 + 1024:
+    if len(raw) > walk.limits.max_attachment_bytes * 4 // 3 + 1024:
         walk.problem(PART_TOO_LARGE)
         walk.ignored += 1
         return None
-    raw = payload.encode("utf-8", "surrogateescape")  # the parser's str back to the wire bytes
     cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     try:
         if cte in _UUENCODE:

@@ -306,6 +306,12 @@ SHAPES: list[Shape] = [
         (Doc("passport", P, PASSED, flags=REPAIRED),),
     ),
     Shape(
+        "pdf-as-text-crlf",
+        "PDF sent as text/plain 8bit, line ends made CRLF",
+        lambda m, r: mm.pdf_as_text(_order(_pair(m.passport), r)),
+        (Doc("passport", P, PASSED, flags=REPAIRED),),
+    ),
+    Shape(
         "p7m-pkcs7-mime",
         "attached signature as X.pdf.p7m, application/pkcs7-mime",
         lambda m, r: mm.outlook(

@@ -870,3 +870,41 @@ def pem(der: bytes) -> bytes:
     text = base64.b64encode(der).decode("ascii")
     body = "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
     return f"-----BEGIN CMS-----\n{body}\n-----END CMS-----\n".encode("ascii")
+
+
+def pdf_as_text(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT) -> bytes:
+    """A client that did not know the file type: the PDF sent as `text/plain`, `8bit`, with its
+    line ends canonicalised to CRLF as text is on the wire (RFC 5321); signatures in base64."""
+    seed = _seed(atts, "as-text")
+    outer = _boundary(seed, "=_astext_{h:.20}")
+    head = [
+        f"Message-ID: {_msgid(seed, 'mail.example.net')}",
+        f"Date: {DATE}",
+        f"Subject: {rfc2047(subject)}",
+        f"From: {SENDER}",
+        f"To: {to}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/mixed; boundary="{outer}"',
+        "",
+    ]
+    out = _join(head) + CRLF.encode()
+    for a in atts:
+        enc = rfc2047(a.name, fold="")
+        if a.data.startswith(b"%PDF-"):
+            headers = [
+                f'Content-Type: text/plain; charset=us-ascii; name="{enc}"',
+                f'Content-Disposition: attachment; filename="{enc}"',
+                "Content-Transfer-Encoding: 8bit",
+            ]
+            body = a.data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        else:
+            headers = [
+                f'Content-Type: {a.content_type}; name="{enc}"',
+                f'Content-Disposition: attachment; filename="{enc}"',
+                "Content-Transfer-Encoding: base64",
+            ]
+            body = b64_body(a.data).encode()
+        out += f"--{outer}{CRLF}".encode() + _join([*headers, ""]) + CRLF.encode() + body
+        if not body.endswith(b"\r\n"):
+            out += CRLF.encode()
+    return out + f"--{outer}--{CRLF}".encode()

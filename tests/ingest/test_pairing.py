@@ -244,3 +244,38 @@ def test_tnef_mail_pairs_and_names_the_documents() -> None:
     assert parcel.filename == "Паспорт громадянина України.pdf"
     assert parcel.p7s_name == "Паспорт громадянина України.pdf.p7s"
     assert parcel.problems == ()
+
+
+@pytest.mark.parametrize("cte", ["8bit", "binary"])
+def test_an_8bit_pdf_body_is_kept_byte_for_byte(cte: str) -> None:
+    """compat32's get_payload() would replace the PDF's binary-comment bytes with U+FFFD."""
+    assert b"\xe2\xe3\xcf\xd3" in PDF1
+    sig = unsigned_cms(PDF1, "2.16.840.1.101.3.4.2.1")
+    raw = (
+        b"From: a@example.net\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b'Content-Type: application/pdf; charset=us-ascii; name="a.pdf"\r\n'
+        + f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode()
+        + PDF1
+        + b"\r\n--b\r\n"
+        + b'Content-Type: application/pkcs7-signature; name="b.p7s"\r\n'
+        + b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + mm.b64_body(sig).encode()
+        + b"--b--\r\n"
+    )
+    (parcel,) = parse_parcels(raw).parcels
+    assert (parcel.pdf, parcel.p7s) == (PDF1, sig)
+    assert TRANSFER_ENCODING_REPAIRED not in parcel.problems
+
+
+def test_line_ends_made_crlf_are_undone_only_when_a_signature_says_so() -> None:
+    sig = unsigned_cms(PDF1, algorithms.OID_GOST34311)
+    crlf = PDF1.replace(b"\n", b"\r\n")
+    raw = mm.pdf_as_text([mm.Att("a.pdf", PDF1, "application/pdf"), mm.Att("a.p7s", sig, "x/y")])
+    (parcel,) = parse_parcels(raw).parcels
+    assert parcel.pdf == PDF1 and TRANSFER_ENCODING_REPAIRED in parcel.problems
+    # Without a signature that covers the LF version, the bytes stay as they came.
+    alone = mm.pdf_as_text([mm.Att("a.pdf", PDF1, "application/pdf")])
+    (parcel,) = parse_parcels(alone).parcels
+    assert parcel.pdf is not None and parcel.pdf.rstrip(b"\r\n") == crlf.rstrip(b"\r\n")
+    assert TRANSFER_ENCODING_REPAIRED not in parcel.problems
