@@ -11,6 +11,7 @@ Layout per [MS-OXTNEF]; the Debian `tnef` tool reads the same streams (tests cro
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from ingest.parcels.headers import decode_legacy, safe_name
@@ -48,6 +49,9 @@ _CODEPAGE_NAMES = {
     65001: "utf-8", 20866: "koi8-r", 21866: "koi8-u", 28595: "iso8859-5",
     28591: "latin-1", 1200: "utf-16-le", 20127: "ascii",
 }  # fmt: skip
+
+
+_PSEUDOGRAPHICS = re.compile("[\u2500-\u25ff\u2591-\u2593]")
 
 
 class _Truncated(Exception):
@@ -148,9 +152,14 @@ def _string(value: tuple[int, bytes], codec: str | None) -> str:
     raw = raw.split(b"\x00", 1)[0]
     if codec is not None:
         try:
-            return raw.decode(codec)
+            text = raw.decode(codec)
         except UnicodeDecodeError:
             pass
+        else:
+            if not _PSEUDOGRAPHICS.search(text):
+                return text
+            # An OEM code page (866) declared over ANSI (1251) bytes reads as box drawing,
+            # never as a file name: fall back to the guess by shape.
     return decode_legacy(raw)
 
 

@@ -279,3 +279,12 @@ def test_line_ends_made_crlf_are_undone_only_when_a_signature_says_so() -> None:
     (parcel,) = parse_parcels(alone).parcels
     assert parcel.pdf is not None and parcel.pdf.rstrip(b"\r\n") == crlf.rstrip(b"\r\n")
     assert TRANSFER_ENCODING_REPAIRED not in parcel.problems
+
+
+def test_tnef_oem_code_page_over_ansi_names_falls_back_to_the_guess() -> None:
+    """attOemCodepage 866 over cp1251 names would read as box drawing; the guess reads them."""
+    stream = mm.make_tnef(files(PDF1, b"sig"), codepage=1251, long_names="8bit")
+    declared = (1251).to_bytes(4, "little") + bytes(4)
+    assert stream.count(declared) == 1
+    stream = stream.replace(declared, (866).to_bytes(4, "little") + bytes(4))
+    assert [f.name for f in tnef_files(stream, 1 << 20)] == LONG
