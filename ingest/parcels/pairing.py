@@ -200,7 +200,9 @@ def pair(attachments: list[Attachment]) -> list[Parcel]:
             leftovers.append(sig)
     _repair_by_signature(docs, leftovers, facts, hashes)
     _pair_leftovers_by_name(docs, leftovers)
-    docs.extend(_Doc(None, None, [sig]) for sig in leftovers)
+    placed = {sig.data for doc in docs for sig in doc.sigs}
+    # A signature already on a document, sent again (say PEM beside DER), is not a second one.
+    docs.extend(_Doc(None, None, [sig]) for sig in leftovers if sig.data not in placed)
     docs.sort(key=lambda d: d.order)
     return [_parcel(d) for d in docs]
 
@@ -312,6 +314,13 @@ def _parcel(doc: _Doc) -> Parcel:
         problems.append(SIGNATURE_WITHOUT_PDF)
     first = sigs[0] if sigs else None
     display = pdf.name if pdf is not None else pdf_name_from_sig(first.name if first else "")
+    if (
+        pdf is not None
+        and first is not None
+        and not _named_as(pdf.name, (".pdf",))
+        and _named_as(first.name, P7S_SUFFIXES)
+    ):
+        display = pdf_name_from_sig(first.name)  # `noname`, `ATT00001.bin`: the signature's
     return Parcel(
         pdf=pdf.data if pdf else None,
         p7s=first.data if first else None,

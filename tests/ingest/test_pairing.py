@@ -288,3 +288,23 @@ def test_tnef_oem_code_page_over_ansi_names_falls_back_to_the_guess() -> None:
     assert stream.count(declared) == 1
     stream = stream.replace(declared, (866).to_bytes(4, "little") + bytes(4))
     assert [f.name for f in tnef_files(stream, 1 << 20)] == LONG
+
+
+def test_a_nameless_pdf_is_named_after_its_signature() -> None:
+    sig = unsigned_cms(PDF1, "2.16.840.1.101.3.4.2.1")
+    atts = [
+        mm.Att("ATT00001.bin", PDF1, "application/octet-stream"),
+        mm.Att("Паспорт.pdf.p7s", sig, "application/pkcs7-signature"),
+    ]
+    (parcel,) = parse_parcels(mm.outlook(atts)).parcels
+    assert parcel.filename == "Паспорт.pdf" and parcel.pdf_name == "ATT00001.bin"
+
+
+def test_the_same_signature_as_der_and_pem_is_one_signature() -> None:
+    sig = unsigned_cms(PDF1, "2.16.840.1.101.3.4.2.1")
+    atts = [
+        mm.Att("a.pdf", PDF1, "application/pdf"),
+        mm.Att("a.pdf.p7s", sig, "application/pkcs7-signature"),
+        mm.Att("a.pem", mm.pem(sig), "application/x-pem-file"),
+    ]
+    assert pairs(mm.gmail(atts)) == [(PDF1, (sig,), "a.pdf")]
