@@ -234,6 +234,18 @@ def _repair_by_signature(
     transport variants is what a signature covers, those are the bytes that were signed. They
     are kept (with TRANSFER_ENCODING_REPAIRED), so the copy is not judged on its wrapping;
     a PDF whose content was changed has no such variant and still fails."""
+    carried = [d for d in docs if d.pdf is None and d.content is not None]
+    for doc in [d for d in docs if d.pdf is not None and not d.sigs]:
+        assert doc.pdf is not None
+        variants = transport_variants(doc.pdf.data)
+        twin = next((c for c in carried if c.content in variants), None)
+        if twin is not None and twin.content is not None:
+            # An attached signature carries what this PDF was before transport.
+            doc.pdf.data = doc.content = twin.content
+            doc.pdf.problems.append(TRANSFER_ENCODING_REPAIRED)
+            doc.sigs.extend(twin.sigs)
+            docs.remove(twin)
+            carried.remove(twin)
     readable = [(s, f) for s in leftovers if (f := facts[id(s)]) is not None]
     if not readable:
         return

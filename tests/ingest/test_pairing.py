@@ -308,3 +308,11 @@ def test_the_same_signature_as_der_and_pem_is_one_signature() -> None:
         mm.Att("a.pem", mm.pem(sig), "application/x-pem-file"),
     ]
     assert pairs(mm.gmail(atts)) == [(PDF1, (sig,), "a.pdf")]
+
+
+def test_a_crlf_mangled_pdf_joins_the_attached_signature_that_carries_it() -> None:
+    sig = unsigned_cms(PDF1, "2.16.840.1.101.3.4.2.1", attached=True)
+    raw = mm.pdf_as_text([mm.Att("a.pdf", PDF1, "application/pdf"), mm.Att("b.p7s", sig, "x/y")])
+    (parcel,) = parse_parcels(raw).parcels
+    assert (parcel.pdf, parcel.p7s) == (PDF1, sig)
+    assert TRANSFER_ENCODING_REPAIRED in parcel.problems
