@@ -187,8 +187,8 @@ def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
             pdf = result.content  # an attached signature carried the PDF: check the rest on it
             flags.append(PDF_FROM_SIGNATURE)
         checked.append((sig, result))
-    checked.sort(key=lambda item: _RANK.get(item[1].indication, 3))  # stable: arrival order
-    verification = _with_siblings(checked) if checked else None
+    checked = best_first(checked)
+    verification = with_siblings(checked) if checked else None
     if verification is not None:
         flags += [f for f in verification.flags if f not in flags]
     else:
@@ -212,7 +212,14 @@ def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
     return _Draft(parcel, pdf, verification, text, _storable(fields), flags, checked)
 
 
-def _with_siblings(checked: list[tuple[SignatureFile, Verification]]) -> Verification:
+def best_first(
+    checked: list[tuple[SignatureFile, Verification]],
+) -> list[tuple[SignatureFile, Verification]]:
+    """Verified signature files, best verdict first (stable: arrival order otherwise)."""
+    return sorted(checked, key=lambda item: _RANK.get(item[1].indication, 3))
+
+
+def with_siblings(checked: list[tuple[SignatureFile, Verification]]) -> Verification:
     """The best verification, its report listing every signature file of the document."""
     best = checked[0][1]
     if len(checked) == 1 or best.report is None:
