@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import os
 import signal
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -130,7 +131,11 @@ def build_components(
 
     pipeline = dataclasses.replace(deps_from_config(cfg, rt.db, rt.blobs), index=index)
     worker = Worker(
-        spool, pipeline, metrics=ingest_metrics, idle_seconds=cfg.ingest.worker_idle_seconds
+        spool,
+        pipeline,
+        metrics=ingest_metrics,
+        idle_seconds=cfg.ingest.worker_idle_seconds,
+        concurrency=cfg.ingest.workers or os.cpu_count() or 1,
     )
     receivers = build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
     for receiver in receivers:

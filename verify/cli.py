@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from . import native
 from .cms import MAX_CMS_SIZE
 from .errors import VerifyError
 from .policy import REVOCATION_POLICIES
@@ -146,7 +147,10 @@ def run(args: argparse.Namespace, installed: Material = NO_MATERIAL) -> tuple[in
 
 def _render(report: Report, args: argparse.Namespace) -> str:
     if args.json:
-        return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        out = report.to_dict()
+        # Which implementation computed the hashes and DSTU 4145 here ("native" or "python").
+        out["implementation"] = native.implementation()
+        return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
     return report.render_text(args.lang)
 
 

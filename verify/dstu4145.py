@@ -40,6 +40,7 @@ from typing import Literal
 
 from asn1crypto import core
 
+from . import native
 from .dstu_curves import CURVE_SPECS, NAMED_CURVE_OIDS, CurveSpec
 from .errors import FormatError, InvalidKey, UnsupportedAlgorithm
 from .gf2m import BinaryField
@@ -361,12 +362,33 @@ def point_add(curve: Curve, p: Point, q: Point) -> Point:
     return ar.to_affine(ar.madd(p.x, p.y, 1, q.x, q.y))
 
 
+def _native_mul2(curve: Curve, k1: int, p1: Point, k2: int, p2: Point) -> Point | None:
+    """k1*P1 + k2*P2 on the C kernels, or None when they are not in use for this curve.
+
+    Both points must be affine points other than infinity; the result is identical to the
+    Python path (the property tests compare them).
+    """
+    ext = native.kernels()
+    if ext is None:
+        return None
+    f = curve.field
+    try:
+        xy = ext.dstu_mul2(f.m, f.ks, curve.a, p1.x, p1.y, k1, p2.x, p2.y, k2)
+    except ValueError:  # a field shape the kernels do not take: the Python path does
+        return None
+    return INFINITY if xy is None else Point(*xy)
+
+
 def point_mul(curve: Curve, k: int, p: Point) -> Point:
     """k * P for any point P (k >= 0); uses the cached table when P is the base point."""
     if p.infinity or k == 0:
         return INFINITY
     if k < 0:
         return point_mul(curve, -k, point_neg(curve, p))
+    if p.x:
+        fast = _native_mul2(curve, k, p, 0, Point(0, 0))
+        if fast is not None:
+            return fast
     ar = curve._arith
     if p.x == curve.gx and p.y == curve.gy:
         return ar.to_affine(_multi_mul(ar, [(k, curve._base_table, _W_BASE)]))
@@ -505,12 +527,15 @@ def verify(curve: Curve, q: Point, h: int, r: int, s: int) -> bool:
         return False
     if q.infinity or not q.x or not on_curve(curve, q):
         return False
+    f = curve.field
+    fast = _native_mul2(curve, s, curve.G, r, q)
+    if fast is not None:
+        return not fast.infinity and _truncate(curve, f.mul(_hash_element(curve, h), fast.x)) == r
     ar = curve._arith
     q_table = ar.odd_multiples(q.x, q.y, _W_VAR)
     x, _, z = _multi_mul(ar, [(s, curve._base_table, _W_BASE), (r, q_table, _W_VAR)])
     if not z:
         return False
-    f = curve.field
     rx = f.mul(x, f.inv(z))
     return _truncate(curve, f.mul(_hash_element(curve, h), rx)) == r
 
