@@ -34,9 +34,9 @@ from archive.db import Database
 from archive.errors import ArchiveError
 from archive.models import Node, utcnow
 from diia_inbox.config import Config
-from diia_inbox.readiness import ReadinessCheck
 from diia_inbox.runtime import Runtime
 from ingest.spool import Spool
+from web.readiness import ReadinessCheck
 
 log = logging.getLogger("diia_inbox.cluster")
 

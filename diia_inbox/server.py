@@ -23,10 +23,10 @@ from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
 from archive.passwords import new_password
 from archive.users import add_user, count_users
-from diia_inbox.readiness import ReadinessCheck, first_failure, folder_takes_write, raising
 from diia_inbox.runtime import Runtime
 from diia_inbox.sdnotify import SystemdNotifier
 from web.app import WebDeps, create_app
+from web.readiness import ReadinessCheck, first_failure, folder_takes_write, raising
 
 log = logging.getLogger("diia_inbox.server")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
-from diia_inbox.readiness import (
+from web.readiness import (
     Readiness,
     ReadinessCheck,
     first_failure,

@@ -19,7 +19,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from archive.blobs import Blobs
 from archive.db import Database, check_write
-from diia_inbox.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
 from web import (
     api,
     login,
@@ -36,6 +35,7 @@ from web import (
     services,
 )
 from web.auth import ANYONE, PUBLIC
+from web.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
 from web.render import page
 from web.request_ids import request_ids
 from web.security import PRINCIPAL, gate, requires
