@@ -7,6 +7,9 @@ calls use the session cookie and send `X-CSRF-Token` on anything but GET. Errors
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from aiohttp import web
 
 from search.errors import SearchError
@@ -21,19 +24,42 @@ from web.snippet import safe_snippet
 
 MAX_LIMIT = 100
 
+log = logging.getLogger("diia_inbox.web.api")
+
+
+_REASONS = {
+    400: "BAD_REQUEST",
+    401: "AUTHENTICATION_REQUIRED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    503: "SERVICE_UNAVAILABLE",
+}
+
 
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """API errors as JSON, whatever the handler raised."""
+    """API errors as JSON, whatever raised them: the router, the gate, a handler, a bug.
+
+    It is the outermost middleware, so a 404 for an unknown /api/ path and a failure while
+    resolving the caller are covered too. An unexpected exception is logged (type and place
+    only reach the client as a stable reason) and answered 500 in JSON.
+    """
+    if not request.path.startswith("/api/"):
+        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if not request.path.startswith("/api/") or exc.status < 400:
+        if exc.status < 400:
             raise
-        reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 503: "SERVICE_UNAVAILABLE"}.get(
-            exc.status, "HTTP_ERROR"
-        )
-        return json_error(exc.status, reason)
+        return json_error(exc.status, _REASONS.get(exc.status, "HTTP_ERROR"))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("API request failed: %s %s", request.method, request.path)
+        return json_error(500, "INTERNAL_ERROR")
 
 
 @requires(*ANYONE)
