@@ -9,7 +9,16 @@ from collections.abc import Sequence
 from archive.blobs import BlobError
 from archive.db import DatabaseError
 from archive.errors import ArchiveError
-from diia_inbox import cli_admin, cli_ingest, cli_privacy, cli_qr, cli_search, cli_serve, cli_verify
+from diia_inbox import (
+    cli_admin,
+    cli_ingest,
+    cli_privacy,
+    cli_qr,
+    cli_search,
+    cli_serve,
+    cli_verify,
+    logsafe,
+)
 from diia_inbox.cli_common import (
     EXIT_FAIL,
     EXIT_SOFTWARE,
@@ -39,7 +48,7 @@ def build_parser() -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logsafe.configure(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = build_parser()
     args = parser.parse_args(argv)
