@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.backoff import StepLog
 from ingest.importer import envelope_for
 from ingest.settings import ImapAccount
 from ingest.spool import Spool
@@ -289,17 +290,22 @@ class ImapPoller:
 
     async def _loop(self) -> None:
         key = account_key(self.account)
+        warnings, failures = StepLog(log), 0
         while not self._stop.is_set():
             try:
                 result = await self.poll_once()
                 self.last_error = None
+                failures = 0
+                warnings.forget(key)
                 if result.spooled:
                     log.info("imap %s: %d message(s) spooled", key, result.spooled)
-            except ImapError as exc:
-                self.last_error = exc.reason
-                log.warning("imap %s: poll failed: %s", key, exc.reason)
             except Exception as exc:  # keep polling whatever one poll ran into
-                self.last_error = "INTERNAL_ERROR"
-                log.warning("imap %s: poll error %s", key, type(exc).__name__)
+                failures += 1
+                reason = exc.reason if isinstance(exc, ImapError) else "INTERNAL_ERROR"
+                self.last_error = reason
+                detail = reason if isinstance(exc, ImapError) else type(exc).__name__
+                warnings.warning(key, failures, "imap %s: poll failed: %s", key, detail)
+            # After failures the spool's back-off, never sooner than the polling interval.
+            wait = max(1, self.account.poll_seconds, self.spool.backoff.delay(failures))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), max(1, self.account.poll_seconds))
+                await asyncio.wait_for(self._stop.wait(), wait)
