@@ -337,3 +337,26 @@ async def test_throttle_holds_across_nodes_on_postgresql(tmp_path: object, pg_ur
             await node.server.close()
         for rt in runtimes:
             rt.close()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "-528"},
+        {"limit": "101"},
+        {"limit": "0"},
+        {"limit": "1e2"},
+        {"offset": "-1"},
+        {"offset": "99999999999999999999"},
+        {"offset": "🇺🇸"},
+    ],
+)
+async def test_out_of_range_paging_is_400(seeded: WebFixture, params: dict[str, str]) -> None:
+    auth = {"Authorization": f"Bearer {seeded.tokens['staff']}"}
+    async with ClientSession(headers=auth) as s:
+        async with s.get(seeded.url("/api/v1/search"), params={"q": "тест", **params}) as r:
+            assert r.status == 400 and (await r.json())["error"] == "BAD_PARAMETER"
+        async with s.get(seeded.url("/api/v1/search?q=x&offset=1&offset=2")) as r:
+            assert r.status == 400
+        async with s.get(seeded.url("/api/v1/search"), params={"q": "x", "limit": "100"}) as r:
+            assert r.status == 200
