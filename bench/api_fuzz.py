@@ -1,6 +1,6 @@
 """schemathesis against a real `diia-inbox serve`, as an admin, DELETE excluded; counts 5xx.
 
-    .venv/bin/pip install schemathesis        # not a dependency of the project
+    .venv/bin/pip install -e ".[apifuzz]"     # schemathesis, outside the suite
     .venv/bin/python bench/api_fuzz.py [--max-examples 50] [--seed 1] [--keep]
 
 1. A temporary installation with one branch, documents received through SMTP (so ids, searches
