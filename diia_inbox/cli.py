@@ -12,10 +12,12 @@ from archive.errors import ArchiveError
 from diia_inbox import (
     cli_admin,
     cli_ingest,
+    cli_nodes,
     cli_privacy,
     cli_qr,
     cli_search,
     cli_serve,
+    cli_trust,
     cli_verify,
     logsafe,
 )
@@ -31,7 +33,17 @@ from diia_inbox.cli_common import (
 from diia_inbox.config import ConfigError
 
 #: Verb modules, each with `register(subparsers, common)`; later capabilities add theirs here.
-VERB_MODULES = [cli_serve, cli_verify, cli_admin, cli_privacy, cli_ingest, cli_search, cli_qr]
+VERB_MODULES = [
+    cli_serve,
+    cli_verify,
+    cli_trust,
+    cli_admin,
+    cli_privacy,
+    cli_ingest,
+    cli_search,
+    cli_qr,
+    cli_nodes,
+]
 
 
 def build_parser() -> Parser:
