@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from diia_inbox import logsafe
 from diia_inbox.cli_common import (
     EXIT_FAIL,
     EXIT_SOFTWARE,
@@ -18,7 +19,6 @@ from diia_inbox.cli_common import (
     common_parser,
 )
 from diia_inbox.config import ConfigError
-from diia_inbox.logs import TEXT_FORMAT
 
 #: Each verb and the module (`diia_inbox.<name>`, with `register(subparsers, common)`) that
 #: registers it. Only the module of the verb being run is imported: importing every verb module
@@ -69,7 +69,7 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
+    logsafe.configure(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -18,11 +18,13 @@ import logging
 import structlog
 from structlog.contextvars import get_contextvars, merge_contextvars
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+from diia_inbox.logsafe import FORMAT as TEXT_FORMAT
+from diia_inbox.logsafe import SafeFormatter
 
 
-class TextFormatter(logging.Formatter):
-    """The classic one-line format, with bound context appended as `key=value`."""
+class TextFormatter(SafeFormatter):
+    """The classic one-line format (control characters escaped, logsafe), with bound context
+    appended as `key=value`. JSON lines need no such escaping: JSON encodes them."""
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)

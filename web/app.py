@@ -34,11 +34,11 @@ from web import (
     pages_users,
     services,
 )
-from web.auth import ANYONE, PUBLIC
+from web.auth import ANYONE, PUBLIC, LoginThrottle
 from web.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
 from web.render import page
 from web.request_ids import request_ids
-from web.security import PRINCIPAL, gate, requires
+from web.security import PRINCIPAL, add_security_headers, gate, requires
 
 HERE = Path(__file__).parent
 
@@ -53,6 +53,7 @@ class WebDeps:
     secure_cookies: bool = False
     session_hours: int = 12
     login_attempts_per_minute: int = 5
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: Named checks run by /readyz (and exported as diia_inbox_ready). Components add theirs.
     readiness: Readiness = field(default_factory=Readiness)
     #: What /metrics exports; the composition root registers every part's collectors here.
@@ -168,9 +169,11 @@ async def home(request: web.Request) -> web.Response:
 
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
-        client_max_size=60 * 1024 * 1024, middlewares=[request_ids, gate(DEPS), api.json_errors]
+        client_max_size=60 * 1024 * 1024,
+        middlewares=[request_ids, api.json_errors, gate(DEPS)],
     )
     app[DEPS] = deps
+    app.on_response_prepare.append(add_security_headers)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
