@@ -26,6 +26,7 @@ from web import (
     pages_audit,
     pages_check,
     pages_document,
+    pages_nodes,
     pages_quarantine,
     pages_registry,
     pages_search,
@@ -107,13 +108,21 @@ def when(value: object) -> str:
 async def healthz(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     failed: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for name, check in deps.health_checks.items():
         try:
             await asyncio.to_thread(check)
         except Exception as exc:  # a health check must answer, whatever broke
             failed[name] = type(exc).__name__
+            # Checks that explain themselves (the node checks) say why, for the operator.
+            reason = getattr(exc, "health_reason", None)
+            if isinstance(reason, str):
+                reasons[name] = reason
     if failed:
-        return web.json_response({"status": "unavailable", "failed": failed}, status=503)
+        body: dict[str, object] = {"status": "unavailable", "failed": failed}
+        if reasons:
+            body["reasons"] = reasons
+        return web.json_response(body, status=503)
     return web.json_response({"status": "ok"})
 
 
@@ -169,6 +178,7 @@ def create_app(deps: WebDeps) -> web.Application:
         pages_registry,
         pages_users,
         pages_trust,
+        pages_nodes,
         pages_audit,
         pages_subjects,
         api,

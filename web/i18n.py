@@ -39,6 +39,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.qr": {"uk": "QR-коди", "en": "QR codes"},
     "nav.users": {"uk": "Користувачі", "en": "Users"},
     "nav.trust": {"uk": "Довірені сертифікати", "en": "Trust store"},
+    "nav.nodes": {"uk": "Сервери", "en": "Servers"},
     "nav.audit": {"uk": "Журнал аудиту", "en": "Audit log"},
     "nav.retention": {"uk": "Строки зберігання", "en": "Retention"},
     "nav.account": {"uk": "Мій обліковий запис", "en": "My account"},
@@ -452,6 +453,56 @@ STRINGS: dict[str, dict[str, str]] = {
     "account.create": {"uk": "Створити токен", "en": "Create a token"},
     "account.replace": {"uk": "Замінити токен", "en": "Replace the token"},
     "account.revoke": {"uk": "Відкликати токен", "en": "Revoke the token"},
+    "nodes.title": {"uk": "Сервери системи", "en": "Servers of the system"},
+    "nodes.intro": {
+        "uk": "Сервери, які разом приймають і зберігають копії документів. Сервер вважається "
+        "таким, що не працює, якщо кілька разів поспіль не повідомив про себе.",
+        "en": "The servers that together receive and keep the document copies. A server counts "
+        "as stopped when it has not reported several times in a row.",
+    },
+    "nodes.waiting": {
+        "uk": "Листів прийнято, але ще не збережено в архіві:",
+        "en": "Messages received but not yet in the archive:",
+    },
+    "nodes.down_with_mail": {
+        "uk": "На сервері, що не працює, чекають листи. Вони не втрачені: їх буде збережено, "
+        "щойно сервер запуститься знову. Запустіть його або зверніться до адміністратора.",
+        "en": "Messages are waiting on a server that is stopped. They are not lost: they are "
+        "saved as soon as the server runs again. Start it or call the administrator.",
+    },
+    "nodes.name": {"uk": "Сервер", "en": "Server"},
+    "nodes.state": {"uk": "Стан", "en": "State"},
+    "nodes.up": {"uk": "працює", "en": "running"},
+    "nodes.down": {"uk": "не працює", "en": "stopped"},
+    "nodes.spool": {"uk": "Листів чекає", "en": "Messages waiting"},
+    "nodes.heartbeat": {"uk": "Останній зв'язок", "en": "Last heard from"},
+    "nodes.started": {"uk": "Запущено", "en": "Started"},
+    "nodes.settings": {"uk": "Налаштування", "en": "Settings"},
+    "nodes.settings_same": {"uk": "однакові", "en": "the same"},
+    "nodes.settings_differ": {"uk": "відрізняються", "en": "differ"},
+    "nodes.version": {"uk": "Версія", "en": "Version"},
+    "nodes.none": {
+        "uk": "Жоден сервер ще не повідомив про себе.",
+        "en": "No server has reported yet.",
+    },
+    "nodes.jobs": {"uk": "Щоденні завдання", "en": "Daily tasks"},
+    "nodes.job": {"uk": "Завдання", "en": "Task"},
+    "nodes.job.purge": {
+        "uk": "Видалення копій після строку зберігання",
+        "en": "Removing copies past their retention",
+    },
+    "nodes.job.reminders": {
+        "uk": "Нагадування про строк дії QR-кодів",
+        "en": "QR code expiry reminders",
+    },
+    "nodes.last_ok": {"uk": "Востаннє виконано", "en": "Last done"},
+    "nodes.last_by": {"uk": "Ким", "en": "By"},
+    "nodes.now": {"uk": "Виконується зараз на", "en": "Running now on"},
+    "nodes.never": {"uk": "ще не виконувалось", "en": "not yet"},
+    "home.nodes": {
+        "uk": "Які сервери працюють і скільки листів на них чекає.",
+        "en": "Which servers run and how many messages wait on them.",
+    },
     "trust.title": {"uk": "Довірені сертифікати", "en": "Trust store"},
     "trust.intro": {
         "uk": "Імпортуйте довірений список (TL-UA-DSTU.xml), набір CACertificates.p7b чи сертифікати. Нічого не завантажується з інтернету.",

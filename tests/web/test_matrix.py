@@ -138,6 +138,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
         EVERYONE, fixed("/account/token/revoke"), ok=303, form=lambda i: {}
     ),
     ("GET", "trust"): Spec((A,), fixed("/trust")),
+    ("GET", "nodes"): Spec((A,), fixed("/nodes")),
     ("POST", "trust.add"): Spec((A,), fixed("/trust"), ok=303, form=trust_form),
     ("POST", "trust.delete"): Spec(
         (A,), fixed("/trust/test-root.cer/delete"), ok=303, form=lambda i: {}, last=True
