@@ -77,11 +77,24 @@ class UidState:
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return 0, 0
 
-    def save(self, uidvalidity: int, last_uid: int) -> None:
+    def history_upto(self) -> int | None:
+        """The highest UID left to the first import when live reading began (None: none)."""
+        try:
+            value = json.loads(self.path.read_text()).get("history_upto")
+        except (FileNotFoundError, ValueError, AttributeError):
+            return None
+        return int(value) if isinstance(value, int) else None
+
+    def save(self, uidvalidity: int, last_uid: int, history_upto: int | None = None) -> None:
+        if history_upto is None:
+            history_upto = self.history_upto()
+        body: dict[str, int] = {"uidvalidity": uidvalidity, "last_uid": last_uid}
+        if history_upto is not None:
+            body["history_upto"] = history_upto
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w") as fh:
-            json.dump({"uidvalidity": uidvalidity, "last_uid": last_uid}, fh)
+            json.dump(body, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
@@ -185,6 +198,11 @@ def _poll_selected(
         if known_validity:
             log.warning("imap %s: UIDVALIDITY changed; rescanning", account_key(account))
         last_uid = 0
+        if account.skip_history and not known_validity:
+            # First contact: what is there now is the first import's; live reading starts
+            # after it, so new arrivals never wait behind years of old mail.
+            last_uid = max_uid(conn)
+            state.save(uidvalidity, last_uid, history_upto=last_uid)
     uids = _new_uids(conn, last_uid)
     spooled = skipped = 0
     for uid in uids:
@@ -346,6 +364,14 @@ class IdleSession:
         if conn is not None:
             with contextlib.suppress(OSError):
                 conn.sock.shutdown(socket.SHUT_RDWR)
+
+
+def max_uid(conn: imaplib.IMAP4) -> int:
+    """The highest UID in the selected folder (0 when it is empty)."""
+    typ, data = conn.uid("SEARCH", "ALL")
+    if typ != "OK":
+        raise ImapError("IMAP_SEARCH_FAILED")
+    return max((int(x) for x in (data[0] or b"").split()), default=0)
 
 
 def _new_uids(conn: imaplib.IMAP4, last_uid: int) -> list[int]:

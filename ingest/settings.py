@@ -5,7 +5,7 @@ Built by diia_inbox.config from TOML `[ingest]` and `DIIA_INBOX_INGEST_<KEY>` va
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,8 @@ class ImapAccount:
     user: str
     port: int = 993
     tls: str = "ssl"  # ssl | starttls | none
-    password: str = ""
+    #: Kept out of repr(), so an account printed or logged by accident shows no secret.
+    password: str = field(default="", repr=False)
     password_file: str = ""
     folder: str = "INBOX"
     poll_seconds: int = 60
@@ -30,6 +31,13 @@ class ImapAccount:
     #: The branch receiving address this mailbox serves, taken as the envelope recipient (so
     #: Bcc'd mail finds its branch); empty: the recipients named in the headers.
     address: str = ""
+    #: The account's name where it was added as installation state (web page or
+    #: `diia-inbox imap add`); empty for accounts from the configuration file.
+    name: str = ""
+    #: Mail already in the folder when the account is first read is left to
+    #: `diia-inbox imap import` (resumable, with progress), and the live reader starts with
+    #: what arrives from then on. Accounts added as installation state start this way.
+    skip_history: bool = False
 
 
 @dataclass(frozen=True)
