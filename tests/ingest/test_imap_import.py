@@ -1,7 +1,7 @@
 """First import of a big mailbox on a real Dovecot: resumable, both orders, new mail first.
 
 The Maildir is written directly (as a delivery agent would, only faster): 10,000 small
-messages by default, DIIA_INBOX_IMPORT_MESSAGES for a larger run. Figures are printed
+messages with DIIA_INBOX_IMPORT_MESSAGES=10000, 3,000 in the default suite. Figures are printed
 (`pytest -s`), not asserted: machines are shared.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import email
 import os
+import shutil
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,9 +24,14 @@ from ingest.imap_import import ImportProgress, import_history
 from ingest.spool import Spool
 from tests.ingest.test_imap import Dovecot, running_dovecot
 
-MESSAGES = int(os.environ.get("DIIA_INBOX_IMPORT_MESSAGES", "10000"))
+#: 3,000 in the suite (writing the Maildir dominates on a shared disk); the issue's 10,000-message
+#: run: DIIA_INBOX_IMPORT_MESSAGES=10000.
+MESSAGES = int(os.environ.get("DIIA_INBOX_IMPORT_MESSAGES", "3000"))
+#: The spool's fsyncs (tens of ms each on a shared disk) would measure the disk, not the
+#: import: the spool goes to memory where the machine has it.
+SHM = Path("/dev/shm")
 LIMIT = 4096
-TOO_LARGE = (17, 4242, MESSAGES - 5)  # positions of messages over the size limit
+TOO_LARGE = (17, 2345, MESSAGES - 5)  # positions of messages over the size limit
 
 
 def _message(n: int) -> bytes:
@@ -72,10 +79,15 @@ def unseen(server: Dovecot) -> list[bytes]:
 def test_big_mailbox_import_resumes_without_duplicates(
     sqlite_runtime: Any, tmp_path: Path, order: str
 ) -> None:
-    count = MESSAGES if order == "newest" else min(MESSAGES, 2000)
+    count = MESSAGES if order == "newest" else min(MESSAGES, 500)
     with running_dovecot() as server:
         fill(server, count)
-        spool = Spool(tmp_path / "spool")
+        spool_root = (
+            Path(tempfile.mkdtemp(dir=SHM))
+            if SHM.is_dir() and os.access(SHM, os.W_OK)
+            else tmp_path
+        )
+        spool = Spool(spool_root / "spool")
         state = tmp_path / "imap"
         account = server.account(skip_history=True)
         ledger = DbImportLedger(sqlite_runtime.db)
@@ -100,7 +112,9 @@ def test_big_mailbox_import_resumes_without_duplicates(
             assert f"<old-{count - 1}@example.net>" not in subjects
 
         # New mail while the import is half way: the live reader takes it, and only it.
-        server.deliver("live", b"From: a@example.net\r\nMessage-ID: <live@example.net>\r\n\r\nnew\r\n")
+        server.deliver(
+            "live", b"From: a@example.net\r\nMessage-ID: <live@example.net>\r\n\r\nnew\r\n"
+        )
         live = poll_account(account, spool, state, max_message_bytes=LIMIT)
         assert live.spooled == 1 and spooled_ids(spool)["<live@example.net>"] == 1
 
@@ -131,6 +145,8 @@ def test_big_mailbox_import_resumes_without_duplicates(
         third = import_history(account, spool, state, ledger, max_message_bytes=LIMIT)
         assert third.spooled == 0 and third.progress.state == "finished"
 
+        if spool_root != tmp_path:
+            shutil.rmtree(spool_root, ignore_errors=True)
         total_s = first.seconds + second.seconds
         print(
             f"\nimap import ({order} first): {count} messages in {total_s:.1f} s "
