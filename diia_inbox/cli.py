@@ -11,6 +11,7 @@ from archive.db import DatabaseError
 from archive.errors import ArchiveError
 from diia_inbox import (
     cli_admin,
+    cli_imap,
     cli_ingest,
     cli_nodes,
     cli_privacy,
@@ -40,6 +41,7 @@ VERB_MODULES = [
     cli_search,
     cli_qr,
     cli_nodes,
+    cli_imap,
 ]
 
 

@@ -108,8 +108,8 @@ def build_components(
     search backend is closed last."""
     from diia_inbox.cluster import NodeHeartbeat, cluster_metrics
     from diia_inbox.daily import DailyJobs
+    from diia_inbox.imap_service import MailboxSupervisor
     from diia_inbox.metrics import TimedSearch, archive_metrics
-    from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
     from ingest.pipeline import deps_from_config
     from ingest.smtp import AddressCache, build_receivers
@@ -139,16 +139,8 @@ def build_components(
     receivers = build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
     for receiver in receivers:
         receiver.on_spooled = worker.wake
-    pollers = [
-        ImapPoller(
-            account,
-            spool,
-            cfg.data_dir / "imap",
-            max_message_bytes=cfg.ingest.max_message_bytes,
-            on_spooled=worker.wake,
-        )
-        for account in cfg.ingest.imap
-    ]
+    # File accounts and accounts stored in the database, kept in step while running.
+    mailboxes = MailboxSupervisor(rt, spool, on_spooled=worker.wake)
     today = _today(cfg.qr.timezone)
     services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
     services["today"] = today
@@ -168,7 +160,7 @@ def build_components(
     )
     # The heartbeat stops after the receivers and the worker, so the spool depth a stopped
     # node leaves behind in the nodes list is its final one.
-    return [Closing(search), node, web_component, DailyJobs(rt), worker, *pollers, *receivers]
+    return [Closing(search), node, web_component, DailyJobs(rt), worker, mailboxes, *receivers]
 
 
 async def serve(

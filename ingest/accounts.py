@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from archive import mailboxes
 from archive.db import Database
 from archive.keyring import Keyring
+from archive.models import MailboxStatus
 from ingest.imap import account_key
 from ingest.imap_import import ImportProgress
 from ingest.settings import ImapAccount
@@ -72,20 +73,25 @@ class DbImportLedger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    @staticmethod
+    def progress_of(row: MailboxStatus | None) -> ImportProgress:
+        if row is None:
+            return ImportProgress()
+        return ImportProgress(
+            order=row.import_order,
+            uidvalidity=row.import_uidvalidity,
+            boundary=row.import_boundary,
+            cursor=row.import_cursor,
+            total=row.import_total,
+            done=row.import_done,
+            skipped=row.import_skipped,
+            rate=row.import_rate,
+            state=row.import_state,
+        )
+
     def load(self, key: str) -> ImportProgress:
         with self.db.session() as s:
-            row = mailboxes.status_row(s, key)
-            return ImportProgress(
-                order=row.import_order,
-                uidvalidity=row.import_uidvalidity,
-                boundary=row.import_boundary,
-                cursor=row.import_cursor,
-                total=row.import_total,
-                done=row.import_done,
-                skipped=row.import_skipped,
-                rate=row.import_rate,
-                state=row.import_state,
-            )
+            return self.progress_of(mailboxes.status_row(s, key))
 
     def save(self, key: str, progress: ImportProgress) -> None:
         with self.db.session() as s:

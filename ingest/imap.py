@@ -570,3 +570,64 @@ class ImapPoller:
             self.idle_supported = True
         finally:
             self._session = None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What "test connection" found: counts, or the reason and the server's own words."""
+
+    ok: bool
+    messages: int = 0
+    unseen: int = 0
+    idle: bool = False
+    reason: str = ""
+    server_text: str = ""
+
+
+def _server_text(exc: BaseException) -> str:
+    """The server's response text from an imaplib error (it quotes the tagged NO/BAD line)."""
+    text = str(exc)
+    match = re.match(r"^(?:\w+ command error: )?b?['\"](.*)['\"]$", text, re.S)
+    text = match.group(1) if match else text
+    return text.replace("\\r", "").replace("\\n", " ").strip()[:300]
+
+
+def probe(account: ImapAccount, timeout: float = 30.0) -> ProbeResult:
+    """Log in, select the folder, count its messages: the "test connection" of an account.
+
+    Unlike the reader, which logs reason codes only, this returns the server's own text (it
+    is shown to the administrator who asked, never logged): "[AUTHENTICATIONFAILED] ..." says
+    more than any code of ours.
+    """
+    context = ssl.create_default_context(cafile=account.ca_file or None)
+    try:
+        if account.tls == "ssl":
+            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                account.host, account.port, ssl_context=context, timeout=timeout
+            )
+        else:
+            conn = imaplib.IMAP4(account.host, account.port, timeout=timeout)
+            if account.tls == "starttls":
+                conn.starttls(context)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        return ProbeResult(False, reason="IMAP_UNREACHABLE", server_text=_server_text(exc))
+    try:
+        try:
+            conn.login(account.user, read_password(account))
+        except imaplib.IMAP4.error as exc:
+            return ProbeResult(False, reason="IMAP_LOGIN_FAILED", server_text=_server_text(exc))
+        typ, data = conn.select(_quote(account.folder), readonly=True)
+        if typ != "OK":
+            text = (data[0] or b"").decode(errors="replace") if data else ""
+            return ProbeResult(False, reason="IMAP_NO_FOLDER", server_text=text[:300])
+        messages = int(data[0] or 0)
+        typ, found = conn.search(None, "UNSEEN")
+        unseen = len((found[0] or b"").split()) if typ == "OK" else 0
+        return ProbeResult(True, messages, unseen, idle="IDLE" in conn.capabilities)
+    except ImapError as exc:
+        return ProbeResult(False, reason=exc.reason)
+    except (OSError, imaplib.IMAP4.error, EOFError) as exc:
+        return ProbeResult(False, reason="IMAP_PROTOCOL_ERROR", server_text=_server_text(exc))
+    finally:
+        with contextlib.suppress(Exception):
+            conn.logout()

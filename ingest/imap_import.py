@@ -85,7 +85,7 @@ class ImportReport:
 def _boundary(conn: imaplib.IMAP4, account: ImapAccount, state_dir: Path, uidvalidity: int) -> int:
     """The split between the import and the live reader (pinned here if nobody has yet)."""
     live = UidState(state_dir / f"{account_key(account)}.json")
-    known, last_uid = live.load()
+    known, _last_uid = live.load()
     if known == uidvalidity:
         upto = live.history_upto()
         # A reader that took everything from UID 1 leaves nothing to import.
