@@ -25,9 +25,9 @@ from diia_inbox.cli_common import (
     config_from_args,
     read_secret_stdin,
 )
-from diia_inbox.imap_service import find_account, mailbox_ring
+from diia_inbox.imap_service import find_account, listed_accounts, mailbox_ring
 from diia_inbox.runtime import Runtime, opened
-from ingest.accounts import DbImportLedger, all_accounts, display_name
+from ingest.accounts import DbImportLedger, display_name
 from ingest.imap import ImapError, account_key, probe
 from ingest.imap_import import ImportProgress, import_history
 from ingest.spool import Spool
@@ -115,7 +115,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def _rows(args: argparse.Namespace) -> list[dict[str, object]]:
     with opened(config_from_args(args)) as rt:
-        accounts = all_accounts(rt.config.ingest.imap, rt.db, mailbox_ring(rt))
+        accounts = listed_accounts(rt)
         with rt.db.session() as s:
             status = mailboxes.statuses(s)
     rows: list[dict[str, object]] = []

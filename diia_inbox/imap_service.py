@@ -18,7 +18,7 @@ from pathlib import Path
 from archive import mailboxes
 from archive.keyring import Keyring, load_keyring
 from diia_inbox.runtime import Runtime
-from ingest.accounts import DbImportLedger, all_accounts, display_name
+from ingest.accounts import DbImportLedger, all_accounts, display_name, stored_accounts
 from ingest.imap import ImapPoller, account_key
 from ingest.imap_import import import_history
 from ingest.settings import ImapAccount
@@ -37,10 +37,16 @@ def mailbox_ring(rt: Runtime) -> Keyring:
     return ring
 
 
+def listed_accounts(rt: Runtime) -> list[ImapAccount]:
+    """Every account, file ones first, then every stored one (also one reading the same
+    folder as another, which `serve` leaves out: the listing shows what was configured)."""
+    return [*rt.config.ingest.imap, *stored_accounts(rt.db, mailbox_ring(rt))]
+
+
 def find_account(rt: Runtime, name: str) -> ImapAccount | None:
     """An account by its stored name, or a file account by `user@host`."""
-    for account in all_accounts(rt.config.ingest.imap, rt.db, mailbox_ring(rt)):
-        if display_name(account) == name or account.name == name:
+    for account in reversed(listed_accounts(rt)):
+        if account.name == name or (not account.name and display_name(account) == name):
             return account
     return None
 
