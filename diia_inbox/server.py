@@ -22,6 +22,7 @@ from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
 from archive.passwords import new_password
 from archive.users import add_user, count_users
+from diia_inbox.imap_service import mailbox_ring
 from diia_inbox.runtime import Runtime
 from web.app import WebDeps, create_app
 
@@ -71,6 +72,7 @@ class WebComponent:
             keys_dir=cfg.keys_dir,
         )
         deps.services.update(self.services)
+        deps.mailbox_ring = lambda: mailbox_ring(self.rt)
         deps.metrics.extend(self.metrics)
         deps.health_checks.update(self.health_checks)
         self._runner = web.AppRunner(create_app(deps), access_log=None)
