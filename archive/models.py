@@ -370,3 +370,41 @@ class MailboxStatus(Base):
 
 #: Tables describing the running processes rather than the archive: left out of backups.
 RUNTIME_TABLES: frozenset[str] = frozenset({"nodes", "job_leases", "mailbox_status"})
+
+
+class TrustFile(Base):
+    """One imported trust file (certificate, .p7b bundle, trusted list, CRL), bytes as received.
+
+    Kept in the database, not in a node's data folder, so every node of an installation
+    verifies against the same trust material; `source` says where it came from (a file name,
+    an update URL, the web page) and `origin` groups the copies `trust update` replaces.
+    """
+
+    __tablename__ = "trust_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(40), default="import")  # import | update | web
+    origin: Mapped[str] = mapped_column(String(1000), default="")  # file path or URL
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    certificates: Mapped[int] = mapped_column(Integer, default=0)
+    crls: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(150), default="")
+
+
+class VerificationHistory(Base):
+    """An earlier verification report of a document, kept when re-verification replaces it."""
+
+    __tablename__ = "verification_history"
+    __table_args__ = (Index("ix_verification_history_document", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    replaced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    indication: Mapped[str] = mapped_column(String(20))
+    sub_indication: Mapped[str | None] = mapped_column(String(60), default=None)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    reason: Mapped[str] = mapped_column(String(60), default="")

@@ -18,6 +18,7 @@ from diia_inbox import (
     cli_qr,
     cli_search,
     cli_serve,
+    cli_trust,
     cli_verify,
 )
 from diia_inbox.cli_common import (
@@ -35,6 +36,7 @@ from diia_inbox.config import ConfigError
 VERB_MODULES = [
     cli_serve,
     cli_verify,
+    cli_trust,
     cli_admin,
     cli_privacy,
     cli_ingest,

@@ -62,6 +62,16 @@ class VerifySettings:
     #: Empty: any signer with a path to a trust anchor. Otherwise accepted identities as
     #: "attribute=value", e.g. "organizationIdentifier=NTRUA-43395033".
     accepted_signers: tuple[str, ...] = ()
+    #: Where `trust update` downloads trust material (`.p7b` bundles, trusted-list XML). Empty:
+    #: `trust update` uses the Central Certification Authority's published files, and `serve`
+    #: does not update by itself; set URLs here to have `serve` update them daily.
+    trust_urls: tuple[str, ...] = ()
+    #: Seconds one download may take, and the smallest number of certificates a downloaded
+    #: file must hold to replace the installed copy.
+    trust_timeout: float = 60.0
+    trust_min_certificates: int = 5
+    #: How often `serve` looks for trust changes (imports on any node) to re-verify copies.
+    reverify_poll_seconds: float = 30.0
 
 
 @dataclass(frozen=True)

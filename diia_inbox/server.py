@@ -112,8 +112,9 @@ def build_components(
     from diia_inbox.daily import DailyJobs
     from diia_inbox.imap_service import MailboxSupervisor
     from diia_inbox.metrics import TimedSearch, archive_metrics
+    from diia_inbox.trust_jobs import TrustJobs
     from ingest.metrics import IngestMetrics
-    from ingest.pipeline import deps_from_config
+    from ingest.pipeline import context_factory, deps_from_config
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
     from ingest.worker import Worker
@@ -144,8 +145,10 @@ def build_components(
     # File accounts and accounts stored in the database, kept in step while running.
     mailboxes = MailboxSupervisor(rt, spool, on_spooled=worker.wake)
     today = _today(cfg.qr.timezone)
-    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
+    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
     services["today"] = today
+    trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
+    services["reverify"] = trust_jobs
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     web_component = WebComponent(
         rt,
@@ -162,7 +165,16 @@ def build_components(
     )
     # The heartbeat stops after the receivers and the worker, so the spool depth a stopped
     # node leaves behind in the nodes list is its final one.
-    return [Closing(search), node, web_component, DailyJobs(rt), worker, mailboxes, *receivers]
+    return [
+        Closing(search),
+        node,
+        web_component,
+        DailyJobs(rt),
+        trust_jobs,
+        worker,
+        mailboxes,
+        *receivers,
+    ]
 
 
 async def serve(

@@ -8,12 +8,10 @@ is followed, and a certificate already on the path is never revisited, so loops 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-
-from asn1crypto import algos, keys
 
 from . import algorithms
 from .certs import Certificate
@@ -25,40 +23,25 @@ MAX_PATH_LENGTH = 10
 MAX_SIGNATURE_CHECKS = 64
 
 
+@functools.lru_cache(maxsize=4096)
 def verify_certificate_signature(cert: Certificate, issuer: Certificate) -> bool:
     """Whether `issuer`'s key signed `cert`. Unusable keys or algorithms count as "no".
 
-    Every message of a branch arrives through the same two or three CA certificates, so the
-    answer is remembered (see `_link_verifies`): a CA signature is checked once per process,
-    not once per copy.
-    """
-    try:
-        return _link_verifies(
-            issuer.spki.dump(),
-            cert.signature_algorithm_asn1.dump(),
-            cert.signature_value,
-            cert.tbs_der,
-        )
-    except Exception:  # a malformed key or signature is "not signed by", never a crash
-        return False
-
-
-@lru_cache(maxsize=4096)
-def _link_verifies(issuer_spki: bytes, algorithm: bytes, signature: bytes, signed: bytes) -> bool:
-    """The signature check as a pure function of the exact bytes involved, memoised on them.
-
-    The key of the cache is everything the answer depends on (the issuer's key, the algorithm,
-    the signature and the signed bytes), so a certificate that differs in any byte is checked
-    afresh and a tampered one can never reuse a "yes". Bounded: 4,096 links.
+    Memoised: the answer is a pure function of the two certificates' bytes (Certificate equality
+    and hash are its DER), and every copy signed under the same CA repeats the same links, which
+    for DSTU 4145 cost tens of milliseconds each (re-verifying an archive is dominated by them).
     """
     try:
         return algorithms.verify_with_key(
-            keys.PublicKeyInfo.load(issuer_spki),
-            algos.SignedDigestAlgorithm.load(algorithm),
-            signature,
-            signed,
+            issuer.spki,
+            cert.signature_algorithm_asn1,
+            cert.signature_value,
+            cert.tbs_der,
+            form="certificate",
         )
     except VerifyError:
+        return False
+    except Exception:  # a malformed key or signature is "not signed by", never a crash
         return False
 
 

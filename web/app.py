@@ -7,6 +7,7 @@ configuration or databases itself.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable
@@ -109,6 +110,20 @@ def when(value: object) -> str:
     return text.replace("T", " ").replace("+00:00", " UTC").replace("Z", " UTC")
 
 
+def day(value: object) -> str:
+    """An ISO-8601 time as a Kyiv calendar date, DD.MM.YYYY (certificate validity)."""
+    from zoneinfo import ZoneInfo
+
+    text = str(value or "").replace("Z", "+00:00")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return str(value or "")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%d.%m.%Y")
+
+
 @requires(*PUBLIC)
 async def healthz(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
@@ -167,7 +182,7 @@ def create_app(deps: WebDeps) -> web.Application:
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        filters={"when": when},
+        filters={"when": when, "day": day},
     )
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")

@@ -31,7 +31,7 @@ def test_each_link_is_verified_once(
     flavour: str, dstu_pki: TestPKI, ecdsa_pki: TestPKI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pki = dstu_pki if flavour == "dstu" else ecdsa_pki
-    path._link_verifies.cache_clear()
+    path.verify_certificate_signature.cache_clear()
     calls = _counting(monkeypatch)
     ca = Certificate.from_der(pki.ca.cert)
     root = Certificate.from_der(pki.root.cert)

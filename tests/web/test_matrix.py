@@ -186,6 +186,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
         last=True,
     ),
     ("POST", "trust.add"): Spec((A,), fixed("/trust"), ok=303, form=trust_form),
+    ("POST", "trust.remove"): Spec(
+        (A,), fixed("/trust/files/1/delete"), ok=303, form=lambda i: {}, last=True
+    ),
+    ("POST", "trust.reverify"): Spec((A,), fixed("/trust/reverify"), ok=303, form=lambda i: {}),
     ("POST", "trust.delete"): Spec(
         (A,), fixed("/trust/test-root.cer/delete"), ok=303, form=lambda i: {}, last=True
     ),
