@@ -9,6 +9,7 @@ stored encrypted with the installation keyring and never printed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import signal
@@ -65,6 +66,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     r = isub.add_parser("remove", help="stop reading a mailbox", parents=[common])
     r.add_argument("name")
     r.set_defaults(func=cmd_remove)
+
+    lg = isub.add_parser(
+        "login", help="sign a mailbox in with OAuth2 (device code)", parents=[common]
+    )
+    lg.add_argument("--provider", choices=("google", "microsoft"), required=True)
+    lg.add_argument("--account", required=True, help="the mailbox's name (made if new)")
+    lg.add_argument("--user", help="the mailbox address (for a new account)")
+    lg.set_defaults(func=cmd_login)
 
     i = isub.add_parser(
         "import", help="first import of the mail already in a mailbox", parents=[common]
@@ -183,6 +192,56 @@ def cmd_remove(args: argparse.Namespace) -> int:
             return EXIT_FAIL
         audit.record(s, "cli", "mailbox.delete", "mailbox", args.name)
     print(f"mailbox {args.name} removed; a running serve stops reading it within seconds")
+    return EXIT_OK
+
+
+PROVIDER_HOSTS = {"google": "imap.gmail.com", "microsoft": "outlook.office365.com"}
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    """RFC 8628: print where to go and the code, wait for approval, keep the refresh token."""
+    from ingest.oauth import OAuthError, client_for, finish_device_flow, start_device_flow
+
+    config = config_from_args(args)
+    client = client_for(config.ingest, args.provider)
+    if not client.client_id:
+        raise UsageError(f"set [ingest] oauth_{args.provider}_client_id in the configuration")
+    with opened(config) as rt:
+        with rt.db.session() as s:
+            existing = mailboxes.get(s, args.account)
+        if existing is None and not args.user:
+            raise UsageError("a new account needs --user (the mailbox address)")
+        try:
+            device = start_device_flow(client)
+            print(
+                f"Open {device.verification_uri} and enter the code {device.user_code}",
+                flush=True,
+            )
+            token = finish_device_flow(client, device)
+        except OAuthError as exc:
+            print(f"diia-inbox imap login: {exc.reason}: {exc.detail}", file=sys.stderr)
+            return EXIT_FAIL
+        ring = mailbox_ring(rt)
+        with rt.db.session() as s:
+            if existing is None:
+                settings = mailboxes.MailboxSettings(
+                    name=args.account,
+                    host=PROVIDER_HOSTS[args.provider],
+                    user=args.user,
+                    auth="oauth2",
+                    provider=args.provider,
+                )
+                try:
+                    mailboxes.add(s, ring, settings, token.refresh_token)
+                except mailboxes.MailboxError as exc:
+                    raise UsageError(exc.reason) from None
+            else:
+                settings = dataclasses.replace(
+                    existing.settings, auth="oauth2", provider=args.provider
+                )
+                mailboxes.update(s, ring, args.account, settings, token.refresh_token)
+            audit.record(s, "cli", "mailbox.oauth_login", "mailbox", args.account)
+    print(f"mailbox {args.account} signed in with {args.provider}; the token is stored encrypted")
     return EXIT_OK
 
 

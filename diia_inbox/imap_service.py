@@ -40,7 +40,7 @@ def mailbox_ring(rt: Runtime) -> Keyring:
 def listed_accounts(rt: Runtime) -> list[ImapAccount]:
     """Every account, file ones first, then every stored one (also one reading the same
     folder as another, which `serve` leaves out: the listing shows what was configured)."""
-    return [*rt.config.ingest.imap, *stored_accounts(rt.db, mailbox_ring(rt))]
+    return [*rt.config.ingest.imap, *stored_accounts(rt.db, mailbox_ring(rt), rt.config.ingest)]
 
 
 def find_account(rt: Runtime, name: str) -> ImapAccount | None:
@@ -104,7 +104,7 @@ class MailboxSupervisor:
 
     async def reload(self) -> None:
         ring = mailbox_ring(self.rt)
-        wanted = await asyncio.to_thread(all_accounts, self.rt.config.ingest.imap, self.rt.db, ring)
+        wanted = await asyncio.to_thread(all_accounts, self.rt.config.ingest, self.rt.db, ring)
         by_key = {account_key(a): a for a in wanted}
         for key in list(self.pollers):
             current = self.pollers[key]

@@ -8,7 +8,7 @@ secret only in the `ImapAccount` handed to the reader (its repr hides the passwo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable
 
 from archive import mailboxes
 from archive.db import Database
@@ -16,10 +16,15 @@ from archive.keyring import Keyring
 from archive.models import MailboxStatus
 from ingest.imap import account_key
 from ingest.imap_import import ImportProgress
-from ingest.settings import ImapAccount
+from ingest.oauth import TokenSource, client_for
+from ingest.settings import ImapAccount, IngestSettings
 
 
-def to_account(settings: mailboxes.MailboxSettings, secret: str) -> ImapAccount:
+def to_account(
+    settings: mailboxes.MailboxSettings,
+    secret: str,
+    token_source: Callable[[bool], str] | None = None,
+) -> ImapAccount:
     return ImapAccount(
         host=settings.host,
         user=settings.user,
@@ -34,28 +39,53 @@ def to_account(settings: mailboxes.MailboxSettings, secret: str) -> ImapAccount:
         address=settings.address,
         name=settings.name,
         skip_history=True,
+        auth=settings.auth,
+        token_source=token_source,
     )
 
 
-def stored_accounts(db: Database, ring: Keyring) -> list[ImapAccount]:
+def stored_account(
+    db: Database,
+    ring: Keyring,
+    ingest: IngestSettings,
+    stored: mailboxes.StoredMailbox,
+    secret: str,
+) -> ImapAccount:
+    """A stored account ready to read; an OAuth one gets a token source whose rotated refresh
+    tokens are written back (encrypted) to the database."""
+    settings = stored.settings
+    source = None
+    if settings.auth == "oauth2" and secret:
+        name = settings.name
+
+        def keep(new_refresh_token: str) -> None:
+            with db.session() as s:
+                mailboxes.set_secret(s, ring, name, new_refresh_token)
+
+        source = TokenSource(
+            client_for(ingest, settings.provider), secret, on_rotated=keep
+        ).access_token
+    return to_account(settings, secret, source)
+
+
+def stored_accounts(db: Database, ring: Keyring, ingest: IngestSettings) -> list[ImapAccount]:
     """The enabled accounts of the installation, ready to read."""
     with db.session() as s:
-        return [
-            to_account(m.settings, mailboxes.secret_of(s, ring, m.settings.name))
+        rows = [
+            (m, mailboxes.secret_of(s, ring, m.settings.name))
             for m in mailboxes.list_mailboxes(s)
             if m.settings.enabled
         ]
+    return [stored_account(db, ring, ingest, m, secret) for m, secret in rows]
 
 
-def all_accounts(
-    configured: Sequence[ImapAccount], db: Database, ring: Keyring | None
-) -> list[ImapAccount]:
+def all_accounts(ingest: IngestSettings, db: Database, ring: Keyring | None) -> list[ImapAccount]:
     """File accounts first; a stored account reading the same folder as one of them is left
     out (the file wins), so one folder never has two readers on one node."""
-    out = list(configured)
+    out = list(ingest.imap)
     keys = {account_key(a) for a in out}
     if ring is not None:
-        for account in stored_accounts(db, ring):
+        for account in stored_accounts(db, ring, ingest):
             if account_key(account) not in keys:
                 out.append(account)
                 keys.add(account_key(account))

@@ -128,12 +128,55 @@ def connect(account: ImapAccount, timeout: float = DEFAULT_TIMEOUT) -> imaplib.I
     except (OSError, imaplib.IMAP4.error) as exc:
         raise ImapError("IMAP_UNREACHABLE", type(exc).__name__) from None
     try:
-        conn.login(account.user, read_password(account))
+        login(conn, account)
     except imaplib.IMAP4.error:
         with contextlib.suppress(Exception):
             conn.logout()
         raise ImapError("IMAP_LOGIN_FAILED") from None
+    except ImapError:
+        with contextlib.suppress(Exception):
+            conn.logout()
+        raise
     return conn
+
+
+def login(conn: imaplib.IMAP4, account: ImapAccount) -> None:
+    """LOGIN with the password, or SASL XOAUTH2/OAUTHBEARER with a fresh access token."""
+    if account.auth != "oauth2":
+        conn.login(account.user, read_password(account))
+        return
+    from ingest.oauth import OAuthError, oauthbearer, xoauth2
+
+    source = account.token_source
+    if source is None:
+        raise ImapError("OAUTH_NOT_SIGNED_IN")
+    mechanism = account.sasl.upper()
+
+    def attempt(fresh: bool) -> None:
+        try:
+            token = source(fresh)
+        except OAuthError as exc:
+            raise ImapError(exc.reason, exc.detail) from None
+        if mechanism == "OAUTHBEARER":
+            payload = oauthbearer(account.user, token, account.host, account.port)
+        else:
+            payload = xoauth2(account.user, token)
+        sent = []
+
+        def answer(_challenge: bytes) -> bytes:
+            # First the credentials; after a failure the server sends its error as a
+            # challenge and expects an empty answer before the tagged NO.
+            sent.append(1)
+            return payload if len(sent) == 1 else b""
+
+        conn.authenticate(mechanism, answer)
+
+    try:
+        attempt(False)
+    except imaplib.IMAP4.error:
+        # The cached token was refused (revoked or expired early): one refresh, which says
+        # OAUTH_REVOKED when access was withdrawn, then one more try.
+        attempt(True)
 
 
 def _uidvalidity(conn: imaplib.IMAP4) -> int:
@@ -613,7 +656,7 @@ def probe(account: ImapAccount, timeout: float = 30.0) -> ProbeResult:
         return ProbeResult(False, reason="IMAP_UNREACHABLE", server_text=_server_text(exc))
     try:
         try:
-            conn.login(account.user, read_password(account))
+            login(conn, account)
         except imaplib.IMAP4.error as exc:
             return ProbeResult(False, reason="IMAP_LOGIN_FAILED", server_text=_server_text(exc))
         typ, data = conn.select(_quote(account.folder), readonly=True)

@@ -5,6 +5,7 @@ Built by diia_inbox.config from TOML `[ingest]` and `DIIA_INBOX_INGEST_<KEY>` va
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -38,6 +39,13 @@ class ImapAccount:
     #: `diia-inbox imap import` (resumable, with progress), and the live reader starts with
     #: what arrives from then on. Accounts added as installation state start this way.
     skip_history: bool = False
+    #: "password", or "oauth2" (SASL `sasl`, with an access token from `token_source`).
+    auth: str = "password"
+    sasl: str = "XOAUTH2"  # XOAUTH2 | OAUTHBEARER
+    #: Gives a current OAuth2 access token (refreshed before expiry; `True`: a new one now,
+    #: after the server refused the cached one); set for stored accounts signed in with
+    #: `diia-inbox imap login`. Not compared: the refresh token is `password`.
+    token_source: Callable[[bool], str] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,16 @@ class IngestSettings:
     #: Seconds `serve` waits on SIGTERM for sessions in the middle of DATA (receiver, F1).
     drain_timeout: float = 30.0
     imap: tuple[ImapAccount, ...] = ()
+    #: OAuth2 clients for `diia-inbox imap login` (registered by the organisation with Google
+    #: Cloud / Microsoft Entra as a "TV and limited input" / public client).
+    oauth_google_client_id: str = ""
+    oauth_google_client_secret: str = ""
+    oauth_microsoft_client_id: str = ""
+    oauth_microsoft_client_secret: str = ""
+    oauth_microsoft_tenant: str = "organizations"
+    #: Other endpoints than the providers' own (a proxy; the tests' local stand-in).
+    oauth_device_url: str = ""
+    oauth_token_url: str = ""
     # -- worker and MIME parsing (F2) -------------------------------------------------------
     #: Seconds the worker sleeps when the spool is empty (the receiver also wakes it).
     worker_idle_seconds: float = 1.0
