@@ -73,6 +73,7 @@ class WebComponent:
         )
         deps.services.update(self.services)
         deps.mailbox_ring = lambda: mailbox_ring(self.rt)
+        deps.ingest = cfg.ingest
         deps.metrics.extend(self.metrics)
         deps.health_checks.update(self.health_checks)
         self._runner = web.AppRunner(create_app(deps), access_log=None)

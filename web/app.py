@@ -22,6 +22,7 @@ from aiohttp import web
 from archive.blobs import BlobStore
 from archive.db import Database, check_connection
 from archive.keyring import Keyring
+from ingest.settings import IngestSettings
 from web import (
     api,
     login,
@@ -71,6 +72,8 @@ class WebDeps:
     #: The keyring that encrypts mailbox secrets (serve hands in the installation's); None:
     #: the one in keys_dir, made if missing.
     mailbox_ring: Callable[[], Keyring] | None = None
+    #: Ingest settings (OAuth clients for mailboxes signed in with OAuth2); None: defaults.
+    ingest: IngestSettings | None = None
 
     @classmethod
     def from_runtime_parts(

@@ -29,6 +29,26 @@ MAILBOX_STRINGS: dict[str, dict[str, str]] = {
         "uk": "Залиште порожнім, щоб не змінювати збережений пароль.",
         "en": "Leave empty to keep the stored password.",
     },
+    "mailboxes.oauth_signed_in": {
+        "uk": "Вхід без пароля (OAuth2), налаштовано командою diia-inbox imap login:",
+        "en": "Signed in without a password (OAuth2), set up with diia-inbox imap login:",
+    },
+    "mailboxes.reason.OAUTH_REVOKED": {
+        "uk": "доступ до скриньки відкликано: увійдіть знову (diia-inbox imap login)",
+        "en": "access to the mailbox was revoked: sign in again (diia-inbox imap login)",
+    },
+    "mailboxes.reason.OAUTH_UNREACHABLE": {
+        "uk": "сервер входу Google/Microsoft недоступний",
+        "en": "the Google/Microsoft sign-in server cannot be reached",
+    },
+    "mailboxes.reason.OAUTH_NOT_SIGNED_IN": {
+        "uk": "скринька ще не увійшла (diia-inbox imap login)",
+        "en": "the mailbox is not signed in yet (diia-inbox imap login)",
+    },
+    "mailboxes.reason.OAUTH_REFUSED": {
+        "uk": "сервер входу відмовив",
+        "en": "the sign-in server refused",
+    },
     "mailboxes.folder": {"uk": "Папка", "en": "Folder"},
     "mailboxes.after_import": {"uk": "Після отримання листа", "en": "After a message is taken"},
     "mailboxes.after_import.seen": {"uk": "позначити прочитаним", "en": "mark it read"},

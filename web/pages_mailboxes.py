@@ -10,6 +10,7 @@ helps more than a code of ours when a login is refused.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import zoneinfo
 from typing import Any
@@ -21,9 +22,9 @@ from sqlalchemy.orm import Session
 from archive import mailboxes
 from archive.keyring import Keyring, load_keyring
 from archive.models import MailboxStatus
-from ingest.accounts import DbImportLedger, to_account
+from ingest.accounts import DbImportLedger, stored_account, to_account
 from ingest.imap import account_key, probe
-from ingest.settings import ImapAccount
+from ingest.settings import IngestSettings
 from web.auth import ADMIN
 from web.context import deps_of
 from web.i18n_mailboxes import MAILBOX_STRINGS
@@ -200,7 +201,13 @@ async def mailbox_update(request: web.Request) -> web.Response:
 
     def work(s: Session) -> None:
         name = _name_of(s, mailbox_id)
-        mailboxes.update(s, ring, name, settings, secret)
+        current = mailboxes.get(s, name)
+        assert current is not None
+        # The sign-in method is not on the form (OAuth is set by `diia-inbox imap login`).
+        kept = dataclasses.replace(
+            settings, auth=current.settings.auth, provider=current.settings.provider
+        )
+        mailboxes.update(s, ring, name, kept, secret)
         record(
             request,
             s,
@@ -237,14 +244,17 @@ async def mailbox_test(request: web.Request) -> web.Response:
     mailbox_id = int_param(request, "id")
     ring = ring_of(request)
 
-    def work(s: Session) -> ImapAccount:
+    deps = deps_of(request)
+
+    def work(s: Session) -> tuple[mailboxes.StoredMailbox, str]:
         name = _name_of(s, mailbox_id)
         stored = mailboxes.get(s, name)
         assert stored is not None
         record(request, s, "mailbox.test", "mailbox", mailbox_id, {"name": name})
-        return to_account(stored.settings, mailboxes.secret_of(s, ring, name))
+        return stored, mailboxes.secret_of(s, ring, name)
 
-    account = await in_db(request, work)
+    stored, secret = await in_db(request, work)
+    account = stored_account(deps.db, ring, deps.ingest or IngestSettings(), stored, secret)
     result = await asyncio.to_thread(probe, account, 15.0)
     test = {
         "ok": result.ok,
