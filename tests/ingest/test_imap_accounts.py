@@ -16,6 +16,7 @@ from sqlalchemy import select
 from archive import mailboxes
 from archive.models import Mailbox
 from diia_inbox.imap_service import MailboxSupervisor, mailbox_ring
+from ingest.accounts import DbImportLedger
 from ingest.spool import Spool
 from tests.ingest.test_imap import PASSWORD, USER, running_dovecot
 from tests.test_cli import run
@@ -106,6 +107,15 @@ async def test_supervisor_follows_added_changed_and_removed_accounts(
             server.deliver("new", b"From: a@example.net\r\nSubject: new\r\n\r\nhi\r\n")
             await _until(lambda: spool.depth() == 1)
             await _until(lambda: _status(rt) == "idle")
+
+            # The first import, asked for from the page (a flag in the database), runs beside
+            # the live reader and takes the mail that was there before (Dovecot's seed).
+            key = next(iter(sup.pollers))
+            DbImportLedger(rt.db).request(key)
+            await _until(lambda: DbImportLedger(rt.db).load(key).state == "finished")
+            progress = DbImportLedger(rt.db).load(key)
+            assert (progress.total, progress.done, progress.skipped) == (1, 1, 0)
+            assert spool.depth() == 2
 
             # A changed password restarts the reader, which then reports the failure.
             with rt.db.session() as s:
