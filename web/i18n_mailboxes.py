@@ -9,6 +9,10 @@ MAILBOX_STRINGS: dict[str, dict[str, str]] = {
         "uk": "Скриньки, з яких система забирає листи з Дії (Gmail, Microsoft 365, ukr.net, i.ua та інші). Нові листи надходять за кілька секунд, якщо сервер це підтримує; інакше — під час перевірки за розкладом.",
         "en": "Mailboxes the system collects Diia mail from (Gmail, Microsoft 365, ukr.net, i.ua and others). New mail arrives within seconds where the server supports it; otherwise at the scheduled check.",
     },
+    "mailboxes.home": {
+        "uk": "Скриньки Gmail, Microsoft 365, ukr.net, i.ua, з яких забираються листи з Дії",
+        "en": "Gmail, Microsoft 365, ukr.net, i.ua mailboxes that Diia mail is collected from",
+    },
     "mailboxes.none": {"uk": "Скриньок ще немає.", "en": "No mailboxes yet."},
     "mailboxes.name": {"uk": "Назва", "en": "Name"},
     "mailboxes.host": {"uk": "Сервер IMAP", "en": "IMAP server"},
