@@ -130,8 +130,8 @@ async def test_component_start_processes_spooled_mail_and_stops(
 
 def test_serve_composes_the_worker_and_one_poller_per_imap_account(tmp_path: Any) -> None:
     from diia_inbox.config import load_config
-    from diia_inbox.runtime import opened
     from diia_inbox.imap_service import MailboxSupervisor, mailbox_ring
+    from diia_inbox.runtime import opened
     from diia_inbox.server import build_components
     from ingest.accounts import all_accounts
 
