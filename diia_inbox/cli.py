@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from diia_inbox import logsafe
 from diia_inbox.cli_common import (
     EXIT_FAIL,
     EXIT_SOFTWARE,
@@ -69,7 +70,7 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logsafe.configure(logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -39,9 +39,9 @@ from web import (
     pages_users,
     services,
 )
-from web.auth import ANYONE, PUBLIC
+from web.auth import ANYONE, PUBLIC, LoginThrottle
 from web.render import page
-from web.security import PRINCIPAL, gate, requires
+from web.security import PRINCIPAL, add_security_headers, gate, requires
 
 HERE = Path(__file__).parent
 
@@ -63,6 +63,7 @@ class WebDeps:
     secure_cookies: bool = False
     session_hours: int = 12
     login_attempts_per_minute: int = 5
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: Named checks run by /healthz; each raises on failure. Components add their own.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
     #: Callables returning Prometheus text, concatenated by /metrics.
@@ -178,9 +179,10 @@ async def home(request: web.Request) -> web.Response:
 
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
-        client_max_size=60 * 1024 * 1024, middlewares=[gate(DEPS), api.json_errors]
+        client_max_size=60 * 1024 * 1024, middlewares=[api.json_errors, gate(DEPS)]
     )
     app[DEPS] = deps
+    app.on_response_prepare.append(add_security_headers)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -73,17 +73,35 @@ def header_text(value: object) -> str:
         return ""
     if not isinstance(value, str):
         value = str(value)
-    value = repair_8bit(value)
+    value = _FOLD.sub("", repair_8bit(value))  # unfolding (RFC 5322 2.2.3) removes the CRLF only
+    if value.isascii():
+        text = _decode_words(value)
+    else:
+        # RFC 6532 text beside RFC 2047 words: decode_header would hand the plain part back
+        # as raw-unicode-escape bytes ("\u0422..."); decode only the runs of encoded words.
+        pieces, pos = [], 0
+        for run in _ENCODED_RUN.finditer(value):
+            pieces += [value[pos : run.start()], _decode_words(run.group())]
+            pos = run.end()
+        text = "".join([*pieces, value[pos:]])
+    return _CONTROL.sub(" ", text).strip()
+
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_ENCODED_RUN = re.compile(r"=\?[^?\s]+\?[QqBb]\?[^?\s]*\?=(?:\s+=\?[^?\s]+\?[QqBb]\?[^?\s]*\?=)*")
+
+
+def _decode_words(value: str) -> str:
+    """An ASCII header value with its RFC 2047 words decoded."""
     try:
         chunks = decode_header(value)
     except (ValueError, IndexError, AssertionError, email.errors.MessageError):
-        return _CONTROL.sub(" ", value).strip()  # a broken encoded word: keep it as written
+        return value  # a broken encoded word: keep it as written
     # Plain chunks keep their own spacing; adjacent encoded words are joined without space.
-    text = "".join(
+    return "".join(
         chunk if isinstance(chunk, str) else decode_bytes(chunk, charset)
         for chunk, charset in chunks
     )
-    return _CONTROL.sub(" ", text).strip()
 
 
 def decode_bytes(chunk: bytes, charset: str | None) -> str:
