@@ -22,6 +22,7 @@ from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
 from archive.passwords import new_password
 from archive.users import add_user, count_users
+from diia_inbox.imap_service import mailbox_ring
 from diia_inbox.runtime import Runtime
 from web.app import WebDeps, create_app
 
@@ -71,6 +72,8 @@ class WebComponent:
             keys_dir=cfg.keys_dir,
         )
         deps.services.update(self.services)
+        deps.mailbox_ring = lambda: mailbox_ring(self.rt)
+        deps.ingest = cfg.ingest
         deps.metrics.extend(self.metrics)
         deps.health_checks.update(self.health_checks)
         self._runner = web.AppRunner(create_app(deps), access_log=None)
@@ -108,9 +111,9 @@ def build_components(
     search backend is closed last."""
     from diia_inbox.cluster import NodeHeartbeat, cluster_metrics
     from diia_inbox.daily import DailyJobs
+    from diia_inbox.imap_service import MailboxSupervisor
     from diia_inbox.metrics import TimedSearch, archive_metrics
     from diia_inbox.trust_jobs import TrustJobs
-    from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
     from ingest.pipeline import context_factory, deps_from_config
     from ingest.smtp import AddressCache, build_receivers
@@ -140,16 +143,8 @@ def build_components(
     receivers = build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
     for receiver in receivers:
         receiver.on_spooled = worker.wake
-    pollers = [
-        ImapPoller(
-            account,
-            spool,
-            cfg.data_dir / "imap",
-            max_message_bytes=cfg.ingest.max_message_bytes,
-            on_spooled=worker.wake,
-        )
-        for account in cfg.ingest.imap
-    ]
+    # File accounts and accounts stored in the database, kept in step while running.
+    mailboxes = MailboxSupervisor(rt, spool, on_spooled=worker.wake)
     today = _today(cfg.qr.timezone)
     services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
     services["today"] = today
@@ -178,7 +173,7 @@ def build_components(
         DailyJobs(rt),
         trust_jobs,
         worker,
-        *pollers,
+        mailboxes,
         *receivers,
     ]
 

@@ -21,12 +21,15 @@ from aiohttp import web
 
 from archive.blobs import BlobStore
 from archive.db import Database, check_connection
+from archive.keyring import Keyring
+from ingest.settings import IngestSettings
 from web import (
     api,
     login,
     pages_audit,
     pages_check,
     pages_document,
+    pages_mailboxes,
     pages_nodes,
     pages_quarantine,
     pages_registry,
@@ -67,6 +70,11 @@ class WebDeps:
     metrics: list[Callable[[], str]] = field(default_factory=list)
     #: Other parts of the service the pages use (search backend, verifier context, ...).
     services: dict[str, Any] = field(default_factory=dict)
+    #: The keyring that encrypts mailbox secrets (serve hands in the installation's); None:
+    #: the one in keys_dir, made if missing.
+    mailbox_ring: Callable[[], Keyring] | None = None
+    #: Ingest settings (OAuth clients for mailboxes signed in with OAuth2); None: defaults.
+    ingest: IngestSettings | None = None
 
     @classmethod
     def from_runtime_parts(
@@ -196,6 +204,7 @@ def create_app(deps: WebDeps) -> web.Application:
         pages_users,
         pages_trust,
         pages_nodes,
+        pages_mailboxes,
         pages_audit,
         pages_subjects,
         api,
