@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -304,8 +305,71 @@ class StoredKeyring(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Mailbox(Base):
+    """An IMAP account the installation reads, added from the web or `diia-inbox imap add`.
+
+    Shared installation state: every node sees the same list. `secret` (password or OAuth
+    refresh token) is encrypted with the installation keyring, the account name as associated
+    data, so it is never stored or shown in clear and cannot be moved to another row.
+    """
+
+    __tablename__ = "mailboxes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer, default=993)
+    tls: Mapped[str] = mapped_column(String(10), default="ssl")
+    user: Mapped[str] = mapped_column(String(255))
+    #: "password" or "oauth2"
+    auth: Mapped[str] = mapped_column(String(20), default="password")
+    #: OAuth provider ("google", "microsoft") when auth is oauth2.
+    provider: Mapped[str] = mapped_column(String(20), default="")
+    secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    folder: Mapped[str] = mapped_column(String(255), default="INBOX")
+    after_import: Mapped[str] = mapped_column(String(10), default="seen")
+    move_to: Mapped[str] = mapped_column(String(255), default="Archive")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    idle: Mapped[bool] = mapped_column(Boolean, default=True)
+    poll_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailboxStatus(Base):
+    """What the node reading a mailbox last reported, and the first import's progress.
+
+    Keyed by the account key (a hash of host, port, user and folder), so accounts from the
+    TOML file have a status too. Runtime state: not part of backups.
+    """
+
+    __tablename__ = "mailbox_status"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    node: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="stopped")
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    last_message_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    backlog: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # -- the first import of an existing mailbox (resumable) --------------------------------
+    import_order: Mapped[str] = mapped_column(String(10), default="")
+    import_uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Highest UID that existed when the import began: later mail is the live poller's.
+    import_boundary: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Last UID done in the import's order (ascending for oldest first, descending for newest).
+    import_cursor: Mapped[int] = mapped_column(BigInteger, default=0)
+    import_total: Mapped[int] = mapped_column(Integer, default=0)
+    import_done: Mapped[int] = mapped_column(Integer, default=0)
+    import_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    import_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    import_state: Mapped[str] = mapped_column(String(20), default="")
+    import_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 #: Tables describing the running processes rather than the archive: left out of backups.
-RUNTIME_TABLES: frozenset[str] = frozenset({"nodes", "job_leases"})
+RUNTIME_TABLES: frozenset[str] = frozenset({"nodes", "job_leases", "mailbox_status"})
 
 
 class TrustFile(Base):

@@ -44,6 +44,7 @@ VERBS: dict[str, str] = {
     "reindex": "cli_search",
     "qr": "cli_qr",
     "nodes": "cli_nodes",
+    "imap": "cli_imap",
 }
 
 

@@ -23,6 +23,7 @@ from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
 from archive.passwords import new_password
 from archive.users import add_user, count_users
+from diia_inbox.imap_service import mailbox_ring
 from diia_inbox.runtime import Runtime
 from diia_inbox.sdnotify import SystemdNotifier
 from web.app import WebDeps, create_app
@@ -75,6 +76,8 @@ class WebComponent:
             keys_dir=cfg.keys_dir,
         )
         deps.services.update(self.services)
+        deps.mailbox_ring = lambda: mailbox_ring(self.rt)
+        deps.ingest = cfg.ingest
         deps.registry = self.registry
         for check in self.checks:
             deps.readiness.add(check)
@@ -117,9 +120,9 @@ def build_components(
     search backend is closed last."""
     from diia_inbox.cluster import ClusterCollector, NodeHeartbeat
     from diia_inbox.daily import DailyJobs
+    from diia_inbox.imap_service import MailboxSupervisor
     from diia_inbox.metrics import ArchiveCollector, TimedSearch, service_registry
     from diia_inbox.trust_jobs import TrustJobs
-    from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
     from ingest.pipeline import context_factory, deps_from_config
     from ingest.smtp import AddressCache, build_receivers
@@ -150,16 +153,8 @@ def build_components(
     receivers = build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
     for receiver in receivers:
         receiver.on_spooled = worker.wake
-    pollers = [
-        ImapPoller(
-            account,
-            spool,
-            cfg.data_dir / "imap",
-            max_message_bytes=cfg.ingest.max_message_bytes,
-            on_spooled=worker.wake,
-        )
-        for account in cfg.ingest.imap
-    ]
+    # File accounts and accounts stored in the database, kept in step while running.
+    mailboxes = MailboxSupervisor(rt, spool, on_spooled=worker.wake)
     today = _today(cfg.qr.timezone)
     services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
     services["today"] = today
@@ -188,7 +183,7 @@ def build_components(
         DailyJobs(rt),
         trust_jobs,
         worker,
-        *pollers,
+        mailboxes,
         *receivers,
     ]
 

@@ -78,11 +78,24 @@ class UidState:
         except (FileNotFoundError, ValueError, KeyError, TypeError):
             return 0, 0
 
-    def save(self, uidvalidity: int, last_uid: int) -> None:
+    def history_upto(self) -> int | None:
+        """The highest UID left to the first import when live reading began (None: none)."""
+        try:
+            value = json.loads(self.path.read_text()).get("history_upto")
+        except (FileNotFoundError, ValueError, AttributeError):
+            return None
+        return int(value) if isinstance(value, int) else None
+
+    def save(self, uidvalidity: int, last_uid: int, history_upto: int | None = None) -> None:
+        if history_upto is None:
+            history_upto = self.history_upto()
+        body: dict[str, int] = {"uidvalidity": uidvalidity, "last_uid": last_uid}
+        if history_upto is not None:
+            body["history_upto"] = history_upto
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w") as fh:
-            json.dump({"uidvalidity": uidvalidity, "last_uid": last_uid}, fh)
+            json.dump(body, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
@@ -116,12 +129,55 @@ def connect(account: ImapAccount, timeout: float = DEFAULT_TIMEOUT) -> imaplib.I
     except (OSError, imaplib.IMAP4.error) as exc:
         raise ImapError("IMAP_UNREACHABLE", type(exc).__name__) from None
     try:
-        conn.login(account.user, read_password(account))
+        login(conn, account)
     except imaplib.IMAP4.error:
         with contextlib.suppress(Exception):
             conn.logout()
         raise ImapError("IMAP_LOGIN_FAILED") from None
+    except ImapError:
+        with contextlib.suppress(Exception):
+            conn.logout()
+        raise
     return conn
+
+
+def login(conn: imaplib.IMAP4, account: ImapAccount) -> None:
+    """LOGIN with the password, or SASL XOAUTH2/OAUTHBEARER with a fresh access token."""
+    if account.auth != "oauth2":
+        conn.login(account.user, read_password(account))
+        return
+    from ingest.oauth import OAuthError, oauthbearer, xoauth2
+
+    source = account.token_source
+    if source is None:
+        raise ImapError("OAUTH_NOT_SIGNED_IN")
+    mechanism = account.sasl.upper()
+
+    def attempt(fresh: bool) -> None:
+        try:
+            token = source(fresh)
+        except OAuthError as exc:
+            raise ImapError(exc.reason, exc.detail) from None
+        if mechanism == "OAUTHBEARER":
+            payload = oauthbearer(account.user, token, account.host, account.port)
+        else:
+            payload = xoauth2(account.user, token)
+        sent = []
+
+        def answer(_challenge: bytes) -> bytes:
+            # First the credentials; after a failure the server sends its error as a
+            # challenge and expects an empty answer before the tagged NO.
+            sent.append(1)
+            return payload if len(sent) == 1 else b""
+
+        conn.authenticate(mechanism, answer)
+
+    try:
+        attempt(False)
+    except imaplib.IMAP4.error:
+        # The cached token was refused (revoked or expired early): one refresh, which says
+        # OAUTH_REVOKED when access was withdrawn, then one more try.
+        attempt(True)
 
 
 def _uidvalidity(conn: imaplib.IMAP4) -> int:
@@ -186,6 +242,11 @@ def _poll_selected(
         if known_validity:
             log.warning("imap %s: UIDVALIDITY changed; rescanning", account_key(account))
         last_uid = 0
+        if account.skip_history and not known_validity:
+            # First contact: what is there now is the first import's; live reading starts
+            # after it, so new arrivals never wait behind years of old mail.
+            last_uid = max_uid(conn)
+            state.save(uidvalidity, last_uid, history_upto=last_uid)
     uids = _new_uids(conn, last_uid)
     spooled = skipped = 0
     for uid in uids:
@@ -347,6 +408,14 @@ class IdleSession:
         if conn is not None:
             with contextlib.suppress(OSError):
                 conn.sock.shutdown(socket.SHUT_RDWR)
+
+
+def max_uid(conn: imaplib.IMAP4) -> int:
+    """The highest UID in the selected folder (0 when it is empty)."""
+    typ, data = conn.uid("SEARCH", "ALL")
+    if typ != "OK":
+        raise ImapError("IMAP_SEARCH_FAILED")
+    return max((int(x) for x in (data[0] or b"").split()), default=0)
 
 
 def _new_uids(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
@@ -552,3 +621,64 @@ class ImapPoller:
             self.idle_supported = True
         finally:
             self._session = None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What "test connection" found: counts, or the reason and the server's own words."""
+
+    ok: bool
+    messages: int = 0
+    unseen: int = 0
+    idle: bool = False
+    reason: str = ""
+    server_text: str = ""
+
+
+def _server_text(exc: BaseException) -> str:
+    """The server's response text from an imaplib error (it quotes the tagged NO/BAD line)."""
+    text = str(exc)
+    match = re.match(r"^(?:\w+ command error: )?b?['\"](.*)['\"]$", text, re.S)
+    text = match.group(1) if match else text
+    return text.replace("\\r", "").replace("\\n", " ").strip()[:300]
+
+
+def probe(account: ImapAccount, timeout: float = 30.0) -> ProbeResult:
+    """Log in, select the folder, count its messages: the "test connection" of an account.
+
+    Unlike the reader, which logs reason codes only, this returns the server's own text (it
+    is shown to the administrator who asked, never logged): "[AUTHENTICATIONFAILED] ..." says
+    more than any code of ours.
+    """
+    context = ssl.create_default_context(cafile=account.ca_file or None)
+    try:
+        if account.tls == "ssl":
+            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                account.host, account.port, ssl_context=context, timeout=timeout
+            )
+        else:
+            conn = imaplib.IMAP4(account.host, account.port, timeout=timeout)
+            if account.tls == "starttls":
+                conn.starttls(context)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        return ProbeResult(False, reason="IMAP_UNREACHABLE", server_text=_server_text(exc))
+    try:
+        try:
+            login(conn, account)
+        except imaplib.IMAP4.error as exc:
+            return ProbeResult(False, reason="IMAP_LOGIN_FAILED", server_text=_server_text(exc))
+        typ, data = conn.select(_quote(account.folder), readonly=True)
+        if typ != "OK":
+            text = (data[0] or b"").decode(errors="replace") if data else ""
+            return ProbeResult(False, reason="IMAP_NO_FOLDER", server_text=text[:300])
+        messages = int(data[0] or 0)
+        typ, found = conn.search(None, "UNSEEN")
+        unseen = len((found[0] or b"").split()) if typ == "OK" else 0
+        return ProbeResult(True, messages, unseen, idle="IDLE" in conn.capabilities)
+    except ImapError as exc:
+        return ProbeResult(False, reason=exc.reason)
+    except (OSError, imaplib.IMAP4.error, EOFError) as exc:
+        return ProbeResult(False, reason="IMAP_PROTOCOL_ERROR", server_text=_server_text(exc))
+    finally:
+        with contextlib.suppress(Exception):
+            conn.logout()

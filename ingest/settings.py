@@ -5,7 +5,8 @@ Built by diia_inbox.config from TOML `[ingest]` and `DIIA_INBOX_INGEST_<KEY>` va
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,8 @@ class ImapAccount:
     user: str
     port: int = 993
     tls: str = "ssl"  # ssl | starttls | none
-    password: str = ""
+    #: Kept out of repr(), so an account printed or logged by accident shows no secret.
+    password: str = field(default="", repr=False)
     password_file: str = ""
     folder: str = "INBOX"
     poll_seconds: int = 60
@@ -30,6 +32,20 @@ class ImapAccount:
     #: The branch receiving address this mailbox serves, taken as the envelope recipient (so
     #: Bcc'd mail finds its branch); empty: the recipients named in the headers.
     address: str = ""
+    #: The account's name where it was added as installation state (web page or
+    #: `diia-inbox imap add`); empty for accounts from the configuration file.
+    name: str = ""
+    #: Mail already in the folder when the account is first read is left to
+    #: `diia-inbox imap import` (resumable, with progress), and the live reader starts with
+    #: what arrives from then on. Accounts added as installation state start this way.
+    skip_history: bool = False
+    #: "password", or "oauth2" (SASL `sasl`, with an access token from `token_source`).
+    auth: str = "password"
+    sasl: str = "XOAUTH2"  # XOAUTH2 | OAUTHBEARER
+    #: Gives a current OAuth2 access token (refreshed before expiry; `True`: a new one now,
+    #: after the server refused the cached one); set for stored accounts signed in with
+    #: `diia-inbox imap login`. Not compared: the refresh token is `password`.
+    token_source: Callable[[bool], str] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,16 @@ class IngestSettings:
     #: Seconds `serve` waits on SIGTERM for sessions in the middle of DATA (receiver, F1).
     drain_timeout: float = 30.0
     imap: tuple[ImapAccount, ...] = ()
+    #: OAuth2 clients for `diia-inbox imap login` (registered by the organisation with Google
+    #: Cloud / Microsoft Entra as a "TV and limited input" / public client).
+    oauth_google_client_id: str = ""
+    oauth_google_client_secret: str = ""
+    oauth_microsoft_client_id: str = ""
+    oauth_microsoft_client_secret: str = ""
+    oauth_microsoft_tenant: str = "organizations"
+    #: Other endpoints than the providers' own (a proxy; the tests' local stand-in).
+    oauth_device_url: str = ""
+    oauth_token_url: str = ""
     # -- worker and MIME parsing (F2) -------------------------------------------------------
     #: Seconds the worker sleeps when the spool is empty (the receiver also wakes it).
     worker_idle_seconds: float = 1.0

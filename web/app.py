@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from archive.blobs import Blobs
 from archive.db import Database, check_write
+from archive.keyring import Keyring
+from ingest.settings import IngestSettings
 from web import (
     api,
     login,
     pages_audit,
     pages_check,
     pages_document,
+    pages_mailboxes,
     pages_nodes,
     pages_quarantine,
     pages_registry,
@@ -60,6 +64,11 @@ class WebDeps:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     #: Other parts of the service the pages use (search backend, verifier context, ...).
     services: dict[str, Any] = field(default_factory=dict)
+    #: The keyring that encrypts mailbox secrets (serve hands in the installation's); None:
+    #: the one in keys_dir, made if missing.
+    mailbox_ring: Callable[[], Keyring] | None = None
+    #: Ingest settings (OAuth clients for mailboxes signed in with OAuth2); None: defaults.
+    ingest: IngestSettings | None = None
 
     @classmethod
     def from_runtime_parts(
@@ -198,6 +207,7 @@ def create_app(deps: WebDeps) -> web.Application:
         pages_users,
         pages_trust,
         pages_nodes,
+        pages_mailboxes,
         pages_audit,
         pages_subjects,
         api,

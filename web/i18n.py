@@ -776,6 +776,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "note.revoked": {"uk": "Токен відкликано.", "en": "The token was revoked."},
 }
 
+# The mailboxes page keeps its strings in its own table (merged here).
+from web.i18n_mailboxes import MAILBOX_STRINGS  # noqa: E402
+
+STRINGS.update(MAILBOX_STRINGS)
+
 
 def translator(lang: str) -> Callable[[str], str]:
     def t(key: str) -> str:

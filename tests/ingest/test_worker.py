@@ -130,9 +130,10 @@ async def test_component_start_processes_spooled_mail_and_stops(
 
 def test_serve_composes_the_worker_and_one_poller_per_imap_account(tmp_path: Any) -> None:
     from diia_inbox.config import load_config
+    from diia_inbox.imap_service import MailboxSupervisor, mailbox_ring
     from diia_inbox.runtime import opened
     from diia_inbox.server import build_components
-    from ingest.imap import ImapPoller
+    from ingest.accounts import all_accounts
 
     conf = tmp_path / "diia.toml"
     conf.write_text(
@@ -142,11 +143,14 @@ def test_serve_composes_the_worker_and_one_poller_per_imap_account(tmp_path: Any
     config = load_config(data_dir=tmp_path / "data", config_file=conf, env={})
     with opened(config) as rt:
         components = build_components(rt, ("127.0.0.1", 0), ("127.0.0.1", 0))
+        # The supervisor starts one reader per account it is given (no connection here: the
+        # accounts are not on loopback).
+        accounts = all_accounts(config.ingest, rt.db, mailbox_ring(rt))
     workers = [c for c in components if isinstance(c, Worker)]
-    pollers = [c for c in components if isinstance(c, ImapPoller)]
-    assert len(workers) == 1
-    assert [p.account.user for p in pollers] == ["a", "b"]
-    assert pollers[0].state_dir == config.data_dir / "imap"
+    supervisors = [c for c in components if isinstance(c, MailboxSupervisor)]
+    assert len(workers) == 1 and len(supervisors) == 1
+    assert [a.user for a in accounts] == ["a", "b"]
+    assert supervisors[0].state_dir == config.data_dir / "imap"
 
 
 async def test_a_defect_costs_a_few_attempts_then_a_visible_quarantine(
