@@ -642,6 +642,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "note.revoked": {"uk": "Токен відкликано.", "en": "The token was revoked."},
 }
 
+# The front desk's strings live in their own table (web/i18n_desk.py).
+from web.i18n_desk import DESK_STRINGS  # noqa: E402
+
+STRINGS.update(DESK_STRINGS)
+
 
 def translator(lang: str) -> Callable[[str], str]:
     def t(key: str) -> str:

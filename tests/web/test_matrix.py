@@ -99,6 +99,17 @@ MATRIX: dict[tuple[str, str], Spec] = {
             "email": "clinic@inbox.example.org",
         },
     ),
+    ("POST", "branches.update"): Spec(
+        (A,),
+        lambda i: f"/branches/{i['branch']}",
+        ok=303,
+        form=lambda i: {
+            "name": "Готель «Дніпро», рецепція",
+            "address": "Дніпро, просп. Яворницького, 10",
+            "email": "hotel-dnipro@inbox.example.org",
+            "organization": "ТОВ «Готель Дніпро»",
+        },
+    ),
     ("POST", "services.add"): Spec(
         (A,),
         lambda i: f"/branches/{i['branch']}/services",
@@ -132,7 +143,24 @@ MATRIX: dict[tuple[str, str], Spec] = {
         ok=303,
         form=lambda i: {"role": "auditor", "active": "1"},
     ),
+    ("POST", "users.password"): Spec(
+        (A,),
+        lambda i: f"/users/{i['auditor_id']}/password",
+        ok=303,
+        form=lambda i: {"password": "a reset password 3"},
+        last=True,
+    ),
+    ("POST", "users.token.revoke"): Spec(
+        (A,), lambda i: f"/users/{i['auditor_id']}/token/revoke", ok=303, form=lambda i: {}
+    ),
     ("GET", "account"): Spec(EVERYONE, fixed("/account")),
+    # A wrong current password: refused with a reason (400) once the gate has let the role in.
+    ("POST", "account.password"): Spec(
+        EVERYONE,
+        fixed("/account/password"),
+        ok=400,
+        form=lambda i: {"current": "wrong", "password": "x" * 12, "repeat": "x" * 12},
+    ),
     ("POST", "token.create"): Spec(EVERYONE, fixed("/account/token"), form=lambda i: {}),
     ("POST", "token.revoke"): Spec(
         EVERYONE, fixed("/account/token/revoke"), ok=303, form=lambda i: {}
