@@ -23,6 +23,7 @@ from archive.db import Database, check_connection
 from web import (
     api,
     login,
+    pages_arrivals,
     pages_audit,
     pages_check,
     pages_document,
@@ -32,11 +33,9 @@ from web import (
     pages_subjects,
     pages_trust,
     pages_users,
-    services,
 )
-from web.auth import ANYONE, PUBLIC
-from web.render import page
-from web.security import PRINCIPAL, gate, requires
+from web.auth import PUBLIC
+from web.security import gate, requires
 
 HERE = Path(__file__).parent
 
@@ -124,26 +123,6 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(text="".join(parts), content_type="text/plain", charset="utf-8")
 
 
-@requires(*ANYONE)
-async def home(request: web.Request) -> web.Response:
-    """A start page listing the tasks of the user's role, so nobody needs to know the URLs."""
-    principal = request[PRINCIPAL]
-    qr_attention = 0
-    if principal is not None and principal.role == "admin":
-        deps = request.app[DEPS]
-
-        def count() -> int:
-            from qrtools.expiry import expired_count, expiring_count
-
-            with deps.db.session() as s:
-                day = services.today(deps)
-                days = services.remind_days(deps)
-                return expiring_count(s, day, days) + expired_count(s, day)
-
-        qr_attention = await asyncio.to_thread(count)
-    return page(request, "home.html", {"qr_attention": qr_attention})
-
-
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
         client_max_size=60 * 1024 * 1024, middlewares=[gate(DEPS), api.json_errors]
@@ -160,8 +139,8 @@ def create_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/login", login.login_page, name="login")
     app.router.add_post("/login", login.login_submit, name="login.submit")
     app.router.add_post("/logout", login.logout, name="logout")
-    app.router.add_get("/", home, name="home")
     for part in (
+        pages_arrivals,
         pages_search,
         pages_document,
         pages_check,

@@ -7,6 +7,39 @@ Kept apart from `web.i18n` so the front-desk pages can grow without editing the 
 from __future__ import annotations
 
 DESK_STRINGS: dict[str, dict[str, str]] = {
+    # Arrivals (the home page of the front desk)
+    "arrivals.title": {"uk": "Надходження", "en": "Arrivals"},
+    "arrivals.attention": {"uk": "Потребує уваги", "en": "Needs attention"},
+    "arrivals.in_quarantine": {"uk": "у карантині", "en": "in quarantine"},
+    "arrivals.qr_expiring": {
+        "uk": "QR-кодів спливає або сплило",
+        "en": "QR codes expiring or expired",
+    },
+    "arrivals.only_unprocessed": {"uk": "Лише неопрацьовані", "en": "Unprocessed only"},
+    "arrivals.any_verdict": {"uk": "Усі перевірки підпису", "en": "Any signature check"},
+    "arrivals.show": {"uk": "Показати", "en": "Show"},
+    "arrivals.live": {
+        "uk": "Нові копії з'являються тут самі, без оновлення сторінки.",
+        "en": "New copies appear here by themselves, without reloading.",
+    },
+    "arrivals.new_one": {"uk": "Нових копій", "en": "New copies"},
+    "arrivals.offline": {
+        "uk": "Немає зв'язку з сервером; оновіть сторінку.",
+        "en": "No connection to the server; reload the page.",
+    },
+    "arrivals.today": {"uk": "Сьогодні", "en": "Today"},
+    "arrivals.yesterday": {"uk": "Учора", "en": "Yesterday"},
+    "arrivals.one_mail": {"uk": "Копії з одного листа", "en": "Copies from one e-mail"},
+    "arrivals.processed": {"uk": "опрацьовано", "en": "processed"},
+    "arrivals.mark": {"uk": "Опрацьовано", "en": "Mark processed"},
+    "arrivals.undo": {"uk": "Повернути в неопрацьовані", "en": "Mark unprocessed"},
+    "arrivals.none": {"uk": "Копій ще не надходило.", "en": "No copies have arrived yet."},
+    "arrivals.none_unprocessed": {
+        "uk": "Усі копії опрацьовано.",
+        "en": "Every copy has been processed.",
+    },
+    "arrivals.page": {"uk": "Сторінка", "en": "Page"},
+    "arrivals.total": {"uk": "усього копій", "en": "copies in all"},
     # Accounts
     "users.more": {"uk": "Пароль і токен", "en": "Password and token"},
     "users.new_password": {"uk": "Новий пароль для", "en": "New password for"},

@@ -67,6 +67,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "logout"): Spec(EVERYONE, fixed("/logout"), ok=302, form=lambda i: {}, last=True),
     ("GET", "home"): Spec(EVERYONE, fixed("/")),
     ("GET", "static"): Spec(PUBLIC, fixed("/static/app.css"), everyone=200),
+    ("GET", "arrivals.list"): Spec((A, S), fixed("/arrivals/list?unprocessed=1")),
+    ("GET", "arrivals.latest"): Spec((A, S), fixed("/arrivals/latest")),
+    ("GET", "arrivals.events"): Spec((A, S), fixed("/arrivals/events?after=0")),
+    ("POST", "document.processed"): Spec(
+        (A, S), lambda i: f"/documents/{i['doc']}/processed", ok=303, form=lambda i: {"done": "1"}
+    ),
     ("GET", "search"): Spec((A, S), fixed("/search?q=Шевченко")),
     ("GET", "document"): Spec((A, S), lambda i: f"/documents/{i['doc']}"),
     ("GET", "document.print"): Spec((A, S), lambda i: f"/documents/{i['doc']}/print"),
@@ -187,6 +193,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "api.document.download"): Spec((A, S), lambda i: f"/api/v1/documents/{i['doc']}/p7s"),
     ("POST", "api.verify"): Spec((A, S), fixed("/api/v1/verify"), form=check_form),
     ("GET", "api.branches"): Spec((A, S), fixed("/api/v1/branches")),
+    ("GET", "api.documents"): Spec((A, S), fixed("/api/v1/documents?status=passed&limit=5")),
     ("GET", "api.qr"): Spec((A,), fixed("/api/v1/qr")),
     ("GET", "api.quarantine"): Spec((A,), fixed("/api/v1/quarantine")),
     ("GET", "api.audit"): Spec((A, U), fixed("/api/v1/audit")),
@@ -246,7 +253,8 @@ async def _call(
     async with session.request(
         method, app.url(spec.path(ids)), data=data, headers=headers, allow_redirects=False
     ) as r:
-        await r.read()
+        if r.content_type != "text/event-stream":  # a live stream never ends: status only
+            await r.read()
         return r.status
 
 
