@@ -23,7 +23,7 @@ def local(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 
 def display(value: dt.datetime | None, tz: ZoneInfo) -> str:
-    """"07.12.2026 06:12" (the date a Ukrainian reader expects, 24-hour clock)."""
+    """Like 07.12.2026 06:12: the date a Ukrainian reader expects, on a 24-hour clock."""
     if value is None:
         return ""
     return local(value, tz).strftime("%d.%m.%Y %H:%M")
