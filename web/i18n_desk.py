@@ -31,7 +31,7 @@ DESK_STRINGS: dict[str, dict[str, str]] = {
     "arrivals.yesterday": {"uk": "Учора", "en": "Yesterday"},
     "arrivals.one_mail": {"uk": "Копії з одного листа", "en": "Copies from one e-mail"},
     "arrivals.processed": {"uk": "опрацьовано", "en": "processed"},
-    "arrivals.mark": {"uk": "Опрацьовано", "en": "Mark processed"},
+    "arrivals.mark": {"uk": "Позначити: опрацьовано", "en": "Mark processed"},
     "arrivals.undo": {"uk": "Повернути в неопрацьовані", "en": "Mark unprocessed"},
     "arrivals.none": {"uk": "Копій ще не надходило.", "en": "No copies have arrived yet."},
     "arrivals.none_unprocessed": {
