@@ -35,6 +35,7 @@ _MAX_POS = 16383  # PostgreSQL's largest tsvector position
 
 _DDL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS fuzzystrmatch",
     """CREATE TABLE IF NOT EXISTS search_meta (
         key text PRIMARY KEY,
         value text NOT NULL
@@ -305,12 +306,12 @@ class PostgresBackend:
         self, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance"
     ) -> SearchResult:
         check_sort(sort)
-        plan = plan_query(parse_query(query, self.tz), self.analyzer)
-        result = self._search(plan, limit, offset, sort, fuzzy=False)
-        if result.total or not self.settings.fuzzy_names or not plan.has_fuzzy:
-            return result
-        # Only when nothing matches exactly: a typo in a name (pg_trgm word similarity).
-        return self._search(plan, limit, offset, sort, fuzzy=True)
+        plan = plan_query(
+            parse_query(query, self.tz), self.analyzer, fuzzy_names=self.settings.fuzzy_names
+        )
+        # Exact matches first, then (ranked below every one of them) what only the forgiving
+        # tier finds: words as prefixes, names with a typo or two.
+        return self._search(plan, limit, offset, sort, fuzzy=plan.forgiving)
 
     def _search(
         self, plan: Plan, limit: int, offset: int, sort: str, *, fuzzy: bool
@@ -321,6 +322,9 @@ class PostgresBackend:
         by_date = sort == "date" or not plan.terms
         rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
         order = "received_at DESC, id DESC" if by_date else "score DESC, received_at DESC, id DESC"
+        if fuzzy and not by_date:
+            exact, _p, _r = self._where(plan, False)
+            order = f"({exact}) DESC, {order}"
         sql = (
             f"SELECT id, document_type, person_name, branch, received_at, indication, text,"
             f" {'0' if by_date else rank} AS score, count(*) OVER () AS total"
@@ -368,10 +372,19 @@ class PostgresBackend:
             rank_parts.append(tsq)
             params[f"q{i}"] = tsq
             cond = f"keys @@ CAST(:q{i} AS tsquery)"
+            if fuzzy and term.implicit_prefix:
+                params[f"p{i}"] = _lexeme(term.implicit_prefix) + ":*"
+                cond += f" OR keys @@ CAST(:p{i} AS tsquery)"
             if fuzzy and term.fuzzy:
+                # Levenshtein on the words of the names, first letter equal (as Whoosh's
+                # fuzzy terms with prefixlength=1): the same rule on both backends.
                 for j, key in enumerate(term.fuzzy):
                     params[f"f{i}_{j}"] = key
-                    cond += f" OR name_keys %> :f{i}_{j}"
+                    cond += (
+                        " OR EXISTS (SELECT 1 FROM unnest(string_to_array(name_keys, ' ')) AS w"
+                        f" WHERE left(w, 1) = left(:f{i}_{j}, 1)"
+                        f" AND levenshtein(w, :f{i}_{j}) <= {int(term.typos)})"
+                    )
             conds.append(f"({cond})")
         if plan.types:
             conds.append("document_type = ANY(:types)")

@@ -486,7 +486,9 @@ class WhooshBackend:
         self, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance"
     ) -> SearchResult:
         check_sort(sort)
-        plan = plan_query(parse_query(query, self.tz), self.analyzer)
+        plan = plan_query(
+            parse_query(query, self.tz), self.analyzer, fuzzy_names=self.settings.fuzzy_names
+        )
         try:
             return self._search_with_fallback(plan, limit, offset, sort)
         except (IndexUnavailable, *_CORRUPT) as exc:
@@ -503,11 +505,9 @@ class WhooshBackend:
             return self._search_with_fallback(plan, limit, offset, sort)
 
     def _search_with_fallback(self, plan: Plan, limit: int, offset: int, sort: str) -> SearchResult:
-        """Exact keys first; only when nothing matches, tolerate a typo in names."""
-        result = self._search(plan, limit, offset, sort, fuzzy=False)
-        if result.total or not self.settings.fuzzy_names or not plan.has_fuzzy:
-            return result
-        return self._search(plan, limit, offset, sort, fuzzy=True)
+        """Exact matches, then (ranked below every one of them) what only the forgiving
+        tier finds: words as prefixes, names with a typo or two."""
+        return self._search(plan, limit, offset, sort, fuzzy=plan.forgiving)
 
     def _search(
         self, plan: Plan, limit: int, offset: int, sort: str, *, fuzzy: bool
@@ -541,22 +541,61 @@ class WhooshBackend:
                 ranked = heapq.nlargest(offset + limit, allowed, key=lambda d: (column[d], d))
                 total = len(allowed)
                 page = [(d, 0.0) for d in ranked[offset : offset + limit]]
+            elif not plan.terms:
+                total, page = self._run(searcher, wq.Every(), allowed, None, offset, limit, True)
+            elif by_date or not fuzzy:
+                # By date the tiers mix (newest first, whichever matched); a query with nothing
+                # to forgive has one tier.
+                q = self._compile(plan, fuzzy)
+                total, page = self._run(searcher, q, allowed, None, offset, limit, by_date)
             else:
-                kwargs: dict[str, Any] = {"limit": max(1, offset + limit)}
-                if allowed is not None:
-                    kwargs["filter"] = allowed  # narrows without touching relevance
-                if by_date:
-                    kwargs["sortedby"] = "received_at"
-                    kwargs["reverse"] = True
-                q = self._compile(plan, fuzzy) if plan.terms else wq.Every()
-                results = searcher.search(q, **kwargs)
-                total = len(results)
-                page = [
-                    (results.docnum(i), 0.0 if by_date else float(results.score(i) or 0.0))
-                    for i in range(offset, min(offset + limit, results.scored_length()))
+                exact_q = self._compile(plan, False)
+                exact = searcher.search(exact_q, limit=max(1, offset + limit), filter=allowed)
+                exact_total = len(exact)
+                exact_page = [
+                    (exact.docnum(i), float(exact.score(i) or 0.0))
+                    for i in range(offset, min(offset + limit, exact.scored_length()))
                 ]
+                rest = limit - len(exact_page)
+                more_offset = max(0, offset - exact_total)
+                more_total, more_page = self._run(
+                    searcher,
+                    self._compile(plan, True),
+                    allowed,
+                    set(exact.docs()) if exact_total else None,
+                    more_offset,
+                    max(rest, 1),
+                    False,
+                )
+                total = exact_total + more_total
+                page = exact_page + (more_page[:rest] if rest > 0 else [])
             hits = [self._hit(searcher.stored_fields(d), score, plan) for d, score in page]
         return SearchResult(total=total, hits=hits)
+
+    def _run(
+        self,
+        searcher: Searcher,
+        q: wq.Query,
+        allowed: set[int] | None,
+        exclude: set[int] | None,
+        offset: int,
+        limit: int,
+        by_date: bool,
+    ) -> tuple[int, list[tuple[int, float]]]:
+        kwargs: dict[str, Any] = {"limit": max(1, offset + limit)}
+        if allowed is not None:
+            kwargs["filter"] = allowed  # narrows without touching relevance
+        if exclude:
+            kwargs["mask"] = exclude
+        if by_date:
+            kwargs["sortedby"] = "received_at"
+            kwargs["reverse"] = True
+        results = searcher.search(q, **kwargs)
+        page = [
+            (results.docnum(i), 0.0 if by_date else float(results.score(i) or 0.0))
+            for i in range(offset, min(offset + limit, results.scored_length()))
+        ]
+        return len(results), page
 
     def _hit(self, stored: dict[str, Any], score: float, plan: Plan) -> Hit:
         return Hit(
@@ -599,9 +638,14 @@ class WhooshBackend:
         subs: list[wq.Query] = [wq.Term("content", k) for k in keys]
         if any(ch.isdigit() for k in keys for ch in k):
             subs += [wq.Term("numbers", k) for k in keys]
-        if fuzzy:
+        if fuzzy and term.implicit_prefix:
+            subs.append(wq.Prefix("content", term.implicit_prefix, boost=0.5))
+        if fuzzy and term.fuzzy:
+            # The first letter must agree (as on PostgreSQL): it keeps the look-up to a small
+            # part of the names' lexicon.
             subs += [
-                wq.FuzzyTerm("names", k, maxdist=1, prefixlength=2, boost=0.5) for k in term.fuzzy
+                wq.FuzzyTerm("names", k, maxdist=term.typos, prefixlength=1, boost=0.5)
+                for k in term.fuzzy
             ]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
