@@ -28,7 +28,7 @@ from search.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _VERSION = f"{SCHEMA_VERSION}.{ANALYSIS_VERSION}"
 _LOCK_KEY = 0x5EA4C4  # pg_advisory_xact_lock key of index writers
 _MAX_POS = 16383  # PostgreSQL's largest tsvector position
@@ -54,7 +54,10 @@ _DDL = (
         name_keys text NOT NULL,
         text text NOT NULL
     )""",
+    # Identical copies (same bytes) share it; a search shows one of them (schema 2).
+    "ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS copy_key text",
     "CREATE INDEX IF NOT EXISTS search_documents_keys ON search_documents USING gin (keys)",
+    "CREATE INDEX IF NOT EXISTS search_documents_copy ON search_documents (copy_key)",
     "CREATE INDEX IF NOT EXISTS search_documents_names ON search_documents"
     " USING gin (name_keys gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS search_documents_received ON search_documents (received_at)",
@@ -64,20 +67,20 @@ _DDL = (
 )
 _COLUMNS = (
     "id, document_type, person_name, branch, branch_id, branch_keys, received_at, indication,"
-    " sender_keys, keys, name_keys, text"
+    " sender_keys, keys, name_keys, text, copy_key"
 )
 _UPSERT = text(
     f"INSERT INTO search_documents ({_COLUMNS}) VALUES (:id, :document_type, :person_name,"
     " :branch, :branch_id, CAST(:branch_keys AS tsvector), :received_at, :indication,"
     " :sender_keys, setweight(CAST(:names AS tsvector), 'A')"
     " || setweight(CAST(:numbers AS tsvector), 'A') || CAST(:content AS tsvector),"
-    " :name_keys, :text)"
+    " :name_keys, :text, :copy_key)"
     " ON CONFLICT (id) DO UPDATE SET document_type = EXCLUDED.document_type,"
     " person_name = EXCLUDED.person_name, branch = EXCLUDED.branch,"
     " branch_id = EXCLUDED.branch_id, branch_keys = EXCLUDED.branch_keys,"
     " received_at = EXCLUDED.received_at, indication = EXCLUDED.indication,"
     " sender_keys = EXCLUDED.sender_keys, keys = EXCLUDED.keys,"
-    " name_keys = EXCLUDED.name_keys, text = EXCLUDED.text"
+    " name_keys = EXCLUDED.name_keys, text = EXCLUDED.text, copy_key = EXCLUDED.copy_key"
 )
 
 
@@ -229,6 +232,7 @@ class PostgresBackend:
             "content": tsvector_literal(a.positions(doc.text + "\n" + extra)),
             "name_keys": " ".join(k for pos in name_positions for k in pos),
             "text": doc.text.replace("\x00", ""),
+            "copy_key": doc.collapse_key,
         }
 
     def _write(
@@ -321,14 +325,25 @@ class PostgresBackend:
         where, params, rank_q = self._where(plan, fuzzy)
         by_date = sort == "date" or not plan.terms
         rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
-        order = "received_at DESC, id DESC" if by_date else "score DESC, received_at DESC, id DESC"
+        exact = "TRUE"
         if fuzzy and not by_date:
             exact, _p, _r = self._where(plan, False)
-            order = f"({exact}) DESC, {order}"
+        order = (
+            "received_at DESC, id DESC"
+            if by_date
+            else "exact DESC, score DESC, received_at DESC, id DESC"
+        )
+        # Identical copies once: the best-ranked (by date, the latest) stands for the others,
+        # with how many there are.
         sql = (
-            f"SELECT id, document_type, person_name, branch, received_at, indication, text,"
-            f" {'0' if by_date else rank} AS score, count(*) OVER () AS total"
-            f" FROM search_documents WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            "SELECT id, document_type, person_name, branch, received_at, indication, text,"
+            " score, count(*) OVER () AS total, sent FROM ("
+            f"SELECT *, row_number() OVER (PARTITION BY copy_key ORDER BY {order}) AS nth,"
+            " count(*) OVER (PARTITION BY copy_key) AS sent FROM ("
+            "SELECT id, document_type, person_name, branch, received_at, indication, text,"
+            f" copy_key, {'0' if by_date else rank} AS score, ({exact}) AS exact"
+            f" FROM search_documents WHERE {where}) AS matched) AS ranked"
+            f" WHERE nth = 1 ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
         params.update(rank_q=rank_q, limit=limit, offset=offset)
         try:
@@ -339,7 +354,11 @@ class PostgresBackend:
                 else:
                     total = int(
                         conn.execute(
-                            text(f"SELECT count(*) FROM search_documents WHERE {where}"), params
+                            text(
+                                "SELECT count(DISTINCT copy_key) FROM search_documents"
+                                f" WHERE {where}"
+                            ),
+                            params,
                         ).scalar_one()
                     )
         except SQLAlchemyError as exc:
@@ -358,6 +377,7 @@ class PostgresBackend:
                 snippet=make_snippet(
                     self.analyzer, r.text, plan.highlight, prefixes=plan.highlight_prefixes
                 ),
+                sent=int(r.sent),
             )
             for r in rows
         ]

@@ -34,7 +34,7 @@ from typing import Any
 
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import scoring
+from whoosh import scoring, sorting
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.searching import Searcher
@@ -54,7 +54,7 @@ from search.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _WRITER_MB = 64
 # What a damaged segment or table of contents raises inside Whoosh.
 _CORRUPT = (OSError, EOFError, struct.error, ValueError, KeyError, IndexError, TypeError,
@@ -119,6 +119,8 @@ def make_schema() -> Schema:
         numbers=TEXT(analyzer=pt, phrase=False, field_boost=3.0),
         content=TEXT(analyzer=pt, phrase=True),
         text=STORED(),
+        # Identical copies (same bytes) share it; a search shows one of them.
+        copy_key=ID(sortable=True),
     )
 
 
@@ -326,6 +328,7 @@ class WhooshBackend:
             "numbers": encode_positions(number_positions),
             "content": encode_positions(a.positions(doc.text + "\n" + extra)),
             "text": doc.text,
+            "copy_key": doc.collapse_key,
         }
 
     def _write_batches(
@@ -538,9 +541,18 @@ class WhooshBackend:
                 # Filters alone: the allowed set is the answer; order it by the date column
                 # instead of running a collector over it.
                 column = self._column(searcher, "received_at")
-                ranked = heapq.nlargest(offset + limit, allowed, key=lambda d: (column[d], d))
-                total = len(allowed)
-                page = [(d, 0.0) for d in ranked[offset : offset + limit]]
+                copies = self._column(searcher, "copy_key")
+                newest: dict[Any, tuple[Any, int]] = {}
+                for d in allowed:
+                    key = copies[d]
+                    mark = (column[d], d)
+                    if key not in newest or mark > newest[key]:
+                        newest[key] = mark
+                ranked = heapq.nlargest(offset + limit, newest.values())
+                total = len(newest)
+                page = [
+                    (d, 0.0, self._copies(searcher, d)) for _at, d in ranked[offset : offset + limit]
+                ]
             elif not plan.terms:
                 total, page = self._run(searcher, wq.Every(), allowed, None, offset, limit, True)
             elif by_date or not fuzzy:
@@ -550,26 +562,26 @@ class WhooshBackend:
                 total, page = self._run(searcher, q, allowed, None, offset, limit, by_date)
             else:
                 exact_q = self._compile(plan, False)
-                exact = searcher.search(exact_q, limit=max(1, offset + limit), filter=allowed)
-                exact_total = len(exact)
-                exact_page = [
-                    (exact.docnum(i), float(exact.score(i) or 0.0))
-                    for i in range(offset, min(offset + limit, exact.scored_length()))
-                ]
+                exact_total, exact_page = self._run(
+                    searcher, exact_q, allowed, None, offset, limit, False
+                )
                 rest = limit - len(exact_page)
                 more_offset = max(0, offset - exact_total)
+                exact_docs = set(searcher.docs_for_query(exact_q)) if exact_total else None
                 more_total, more_page = self._run(
                     searcher,
                     self._compile(plan, True),
                     allowed,
-                    set(exact.docs()) if exact_total else None,
+                    exact_docs,
                     more_offset,
                     max(rest, 1),
                     False,
                 )
                 total = exact_total + more_total
                 page = exact_page + (more_page[:rest] if rest > 0 else [])
-            hits = [self._hit(searcher.stored_fields(d), score, plan) for d, score in page]
+            hits = [
+                self._hit(searcher.stored_fields(d), score, plan, sent) for d, score, sent in page
+            ]
         return SearchResult(total=total, hits=hits)
 
     def _run(
@@ -581,23 +593,50 @@ class WhooshBackend:
         offset: int,
         limit: int,
         by_date: bool,
-    ) -> tuple[int, list[tuple[int, float]]]:
-        kwargs: dict[str, Any] = {"limit": max(1, offset + limit)}
-        if allowed is not None:
-            kwargs["filter"] = allowed  # narrows without touching relevance
-        if exclude:
-            kwargs["mask"] = exclude
-        if by_date:
-            kwargs["sortedby"] = "received_at"
-            kwargs["reverse"] = True
-        results = searcher.search(q, **kwargs)
-        page = [
-            (results.docnum(i), 0.0 if by_date else float(results.score(i) or 0.0))
-            for i in range(offset, min(offset + limit, results.scored_length()))
-        ]
-        return len(results), page
+    ) -> tuple[int, list[tuple[int, float, int]]]:
+        """One page of `q` with identical copies shown once (the best-ranked, or the latest
+        by date, stands for the others): the number of distinct copies, and (docnum, score,
+        copies sent) per hit. Collapsed here, not by Whoosh's `collapse`, whose counts go
+        wrong when a better copy replaces a kept one."""
+        copies = self._column(searcher, "copy_key")
+        want = offset + limit
+        fetch = max(1, want)
+        while True:
+            kwargs: dict[str, Any] = {"limit": fetch}
+            if allowed is not None:
+                kwargs["filter"] = allowed  # narrows without touching relevance
+            if exclude:
+                kwargs["mask"] = exclude
+            if by_date:
+                kwargs["sortedby"] = "received_at"
+                kwargs["reverse"] = True
+            results = searcher.search(q, **kwargs)
+            seen: set[Any] = set()
+            ranked: list[tuple[int, float]] = []
+            for i in range(results.scored_length()):
+                d = results.docnum(i)
+                if copies[d] in seen:
+                    continue
+                seen.add(copies[d])
+                ranked.append((d, 0.0 if by_date else float(results.score(i) or 0.0)))
+            if len(ranked) >= want or results.scored_length() < fetch:
+                break
+            fetch *= 2
+        matched = results.docs() if len(results) > results.scored_length() else None
+        total = len({copies[d] for d in matched}) if matched is not None else len(seen)
+        page = [(d, score, self._copies(searcher, d)) for d, score in ranked[offset:want]]
+        return total, page
 
-    def _hit(self, stored: dict[str, Any], score: float, plan: Plan) -> Hit:
+    def _copies(self, searcher: Searcher, docnum: int) -> int:
+        """How many archived copies have this one's bytes. (Whoosh's own collapsed_counts
+        misses the copies a better-ranked one replaced, so they are counted here.)"""
+        key = self._column(searcher, "copy_key")[docnum]
+        key = key.decode() if isinstance(key, bytes) else str(key)
+        if key.startswith("id:"):
+            return 1
+        return max(1, sum(1 for _ in searcher.docs_for_query(wq.Term("copy_key", key))))
+
+    def _hit(self, stored: dict[str, Any], score: float, plan: Plan, sent: int = 1) -> Hit:
         return Hit(
             id=int(stored["id"]),
             document_type=stored.get("document_type") or None,
@@ -612,6 +651,7 @@ class WhooshBackend:
                 plan.highlight,
                 prefixes=plan.highlight_prefixes,
             ),
+            sent=sent,
         )
 
     def _compile(self, plan: Plan, fuzzy: bool) -> wq.Query:

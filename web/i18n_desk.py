@@ -78,6 +78,11 @@ DESK_STRINGS: dict[str, dict[str, str]] = {
         "uk": "Пароль встановлено; входи й токен користувача скасовано.",
         "en": "The password was set; the user's sign-ins and token were ended.",
     },
+    # Search
+    "search.sent": {"uk": "надіслано", "en": "sent"},
+    "search.times.one": {"uk": "раз", "en": "time"},
+    "search.times.few": {"uk": "рази", "en": "times"},
+    "search.times.many": {"uk": "разів", "en": "times"},
     # Branches
     "branches.edit": {"uk": "Змінити дані відділення", "en": "Edit the branch"},
     "branches.save": {"uk": "Зберегти зміни", "en": "Save changes"},

@@ -78,6 +78,10 @@ def openapi_document() -> dict[str, Any]:
                         "received_at": {"type": "string", "format": "date-time"},
                         "indication": {"type": "string"},
                         "score": {"type": "number"},
+                        "sent": {
+                            "type": "integer",
+                            "description": "Identical copies (same bytes) this hit stands for",
+                        },
                         "snippet": {
                             "type": "string",
                             "description": "HTML: escaped text, matches in <mark>",

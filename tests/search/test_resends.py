@@ -1,0 +1,94 @@
+"""Identical resends (the same PDF bytes sent again) are one result, "sent 3 times", on both
+backends, whatever the query: words, filters alone, by relevance or by date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+
+from archive.models import Document
+from search.index import SearchBackend, open_backend
+from tests.search.conftest import Archive, add_copy
+
+TEXT = "\n".join(
+    [
+        "Довідка про взяття на облік внутрішньо переміщеної особи",
+        "Руденко Ігор Миколайович",
+        "Номер документа: 0000-1234567890",
+        "Дата народження: 12.12.1988",
+    ]
+)
+
+
+@pytest.fixture
+def resent(archive: Archive) -> Iterator[tuple[SearchBackend, list[int]]]:
+    pdf_hash = hashlib.sha256(b"the same PDF bytes").hexdigest()
+    copies = []
+    for day in (21, 22, 23):
+        doc_id = add_copy(
+            archive.db,
+            text=TEXT,
+            filename="vpo.pdf",
+            received_at=dt.datetime(2026, 11, day, 9, 0, tzinfo=dt.UTC),
+            branch_email="khr@example.org",
+            sender="ihor@example.com",
+        )
+        copies.append(doc_id)
+    with archive.db.session() as s:
+        for doc_id in copies:
+            doc = s.get(Document, doc_id)
+            assert doc is not None
+            doc.pdf_sha256 = pdf_hash
+    b = open_backend(archive.settings, archive.index_dir, archive.db)
+    try:
+        yield b, copies
+    finally:
+        b.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "sort"),
+    [
+        ("руденко", "relevance"),
+        ("руденко", "date"),
+        ("Руденк", "relevance"),  # the forgiving tier collapses too
+        ("type:idp-certificate", "relevance"),
+        ("received:2026-11", "date"),
+    ],
+)
+def test_identical_resends_are_one_result(
+    resent: tuple[SearchBackend, list[int]], archive: Archive, query: str, sort: str
+) -> None:
+    backend, copies = resent
+    result = backend.search(query, sort=sort)
+    mine = [h for h in result.hits if h.id in copies]
+    assert len(mine) == 1
+    assert mine[0].sent == 3
+    others = [h for h in result.hits if h.id not in copies]
+    assert all(h.sent == 1 for h in others)
+    assert result.total == len(result.hits)  # the total counts distinct copies
+    if sort == "date":
+        assert mine[0].id == copies[-1]  # the latest resend stands for them
+
+
+def test_different_bytes_are_different_results(
+    resent: tuple[SearchBackend, list[int]], archive: Archive
+) -> None:
+    backend, copies = resent
+    other = add_copy(
+        archive.db,
+        text=TEXT,
+        filename="vpo.pdf",
+        received_at=dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC),
+        branch_email="khr@example.org",
+        sender="ihor@example.com",
+    )
+    from search.index import ArchiveSource
+
+    backend.add(list(ArchiveSource(archive.db).docs(only=[other])))
+    result = backend.search("руденко", sort="date")
+    assert [(h.id, h.sent) for h in result.hits] == [(other, 1), (copies[-1], 3)]
+    assert result.total == 2
