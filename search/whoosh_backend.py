@@ -34,7 +34,7 @@ from typing import Any
 
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import scoring, sorting
+from whoosh import scoring
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
 from whoosh.searching import Searcher
@@ -551,7 +551,8 @@ class WhooshBackend:
                 ranked = heapq.nlargest(offset + limit, newest.values())
                 total = len(newest)
                 page = [
-                    (d, 0.0, self._copies(searcher, d)) for _at, d in ranked[offset : offset + limit]
+                    (d, 0.0, self._copies(searcher, d))
+                    for _at, d in ranked[offset : offset + limit]
                 ]
             elif not plan.terms:
                 total, page = self._run(searcher, wq.Every(), allowed, None, offset, limit, True)
