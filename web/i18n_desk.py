@@ -10,9 +10,9 @@ DESK_STRINGS: dict[str, dict[str, str]] = {
     # Arrivals (the home page of the front desk)
     "arrivals.title": {"uk": "Надходження", "en": "Arrivals"},
     "arrivals.attention": {"uk": "Потребує уваги", "en": "Needs attention"},
-    "arrivals.in_quarantine": {"uk": "у карантині", "en": "in quarantine"},
+    "arrivals.in_quarantine": {"uk": "Листів у карантині", "en": "Messages in quarantine"},
     "arrivals.qr_expiring": {
-        "uk": "QR-кодів спливає або сплило",
+        "uk": "QR-коди, строк яких спливає чи сплив",
         "en": "QR codes expiring or expired",
     },
     "arrivals.only_unprocessed": {"uk": "Лише неопрацьовані", "en": "Unprocessed only"},

@@ -375,8 +375,8 @@ async def test_registry_warnings_and_qr_attention_are_visible(seeded: WebFixture
             page = await r.text()
         # The seeded code has 4 days left on the seed's "today": one code needs attention; the
         # admin's home (the arrivals) counts it, and the seeded quarantined message.
-        assert '<strong class="warn">1</strong> QR-кодів спливає або сплило' in page
-        assert '<strong class="warn">1</strong> у карантині' in page
+        assert 'QR-коди, строк яких спливає чи сплив: <strong class="warn">1</strong>' in page
+        assert 'Листів у карантині: <strong class="warn">1</strong>' in page
 
 
 async def test_subject_request_find_and_export_are_audited_without_identifiers(
