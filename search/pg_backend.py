@@ -22,7 +22,7 @@ from archive.db import Database
 from search.analysis import ANALYSIS_VERSION, Analyzer, make_snippet, number_keys
 from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, Hit, IndexDoc, SearchResult, check_sort
-from search.plan import Plan, TermPlan, plan_query, sender_keys
+from search.plan import FUZZY_PREFIX, Plan, TermPlan, plan_query, sender_keys
 from search.query import parse_query
 from search.settings import SearchSettings
 
@@ -396,14 +396,18 @@ class PostgresBackend:
                 params[f"p{i}"] = _lexeme(term.implicit_prefix) + ":*"
                 cond += f" OR keys @@ CAST(:p{i} AS tsquery)"
             if fuzzy and term.fuzzy:
-                # Levenshtein on the words of the names, first letter equal (as Whoosh's
-                # fuzzy terms with prefixlength=1): the same rule on both backends.
+                # Levenshtein on the words of the names, first two letters equal (as Whoosh's
+                # fuzzy terms with prefixlength=2): the same rule on both backends. The
+                # prefix test in front (names carry weight A in `keys`) lets the GIN index
+                # find the candidates.
                 for j, key in enumerate(term.fuzzy):
                     params[f"f{i}_{j}"] = key
+                    params[f"fp{i}_{j}"] = _lexeme(key[:FUZZY_PREFIX]) + ":*A"
                     cond += (
-                        " OR EXISTS (SELECT 1 FROM unnest(string_to_array(name_keys, ' ')) AS w"
-                        f" WHERE left(w, 1) = left(:f{i}_{j}, 1)"
-                        f" AND levenshtein(w, :f{i}_{j}) <= {int(term.typos)})"
+                        f" OR (keys @@ CAST(:fp{i}_{j} AS tsquery) AND EXISTS (SELECT 1 FROM"
+                        " unnest(string_to_array(name_keys, ' ')) AS w"
+                        f" WHERE left(w, {FUZZY_PREFIX}) = left(:f{i}_{j}, {FUZZY_PREFIX})"
+                        f" AND levenshtein(w, :f{i}_{j}) <= {int(term.typos)}))"
                     )
             conds.append(f"({cond})")
         if plan.types:

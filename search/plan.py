@@ -17,6 +17,9 @@ _FUZZY_MIN = 5
 _PREFIX_MIN = 4
 #: From this length a name may carry two typos instead of one.
 _TWO_TYPOS_MIN = 8
+#: Letters at the start of a name that a typo never touches: keeps the fuzzy look-up to a
+#: small part of the names (both backends use it).
+FUZZY_PREFIX = 2
 
 
 def max_typos(word: str) -> int:

@@ -48,7 +48,7 @@ from search.analysis import (
 )
 from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, Hit, IndexDoc, SearchResult, check_sort
-from search.plan import Plan, TermPlan, plan_query, sender_keys
+from search.plan import FUZZY_PREFIX, Plan, TermPlan, plan_query, sender_keys
 from search.query import parse_query
 from search.settings import SearchSettings
 
@@ -682,10 +682,10 @@ class WhooshBackend:
         if fuzzy and term.implicit_prefix:
             subs.append(wq.Prefix("content", term.implicit_prefix, boost=0.5))
         if fuzzy and term.fuzzy:
-            # The first letter must agree (as on PostgreSQL): it keeps the look-up to a small
+            # The first letters must agree (as on PostgreSQL): it keeps the look-up to a small
             # part of the names' lexicon.
             subs += [
-                wq.FuzzyTerm("names", k, maxdist=term.typos, prefixlength=1, boost=0.5)
+                wq.FuzzyTerm("names", k, maxdist=term.typos, prefixlength=FUZZY_PREFIX, boost=0.5)
                 for k in term.fuzzy
             ]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
