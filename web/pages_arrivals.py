@@ -43,8 +43,12 @@ from web.security import PRINCIPAL, SECURITY_HEADERS, requires
 
 PAGE_SIZE = 30
 WATCH: web.AppKey[ArrivalWatch] = web.AppKey("arrivals_watch", ArrivalWatch)
-#: How long an idle event stream waits before a keep-alive comment (proxies drop silent ones).
+#: How long an idle event stream waits before a keep-alive comment (proxies drop silent ones);
+#: the stream also re-checks its sign-in then, so a disabled user's stream ends.
 KEEPALIVE_SECONDS = 15.0
+#: Open event streams per web process; beyond it a page polls instead (503 closes an
+#: EventSource, and arrivals.js then falls back), so open tabs cannot hold the server.
+MAX_STREAMS = 200
 #: The query parameters of the arrivals page, kept across a "processed" mark and live reloads.
 PAGE_PARAMS = ("unprocessed", "status", "page")
 
@@ -207,6 +211,8 @@ async def latest(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: `event: arrival` with the newest copy id whenever it changes."""
     watch = request.app[WATCH]
+    if watch.listeners >= MAX_STREAMS:
+        return json_error(503, "TOO_MANY_STREAMS", "poll /arrivals/latest instead")
     text = request.query.get("after", "")
     seen = int(text) if text.isdigit() and len(text) < 19 else -1
     response = web.StreamResponse(
@@ -230,12 +236,21 @@ async def events(request: web.Request) -> web.StreamResponse:
                 seen = newest
                 await response.write(f"event: arrival\ndata: {newest}\n\n".encode())
             else:
+                if not await _still_allowed(request):
+                    break  # signed out, disabled or demoted since the stream opened
                 await response.write(b": keep-alive\n\n")
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
         watch.listeners -= 1
     return response
+
+
+async def _still_allowed(request: web.Request) -> bool:
+    from web.security import resolve_principal
+
+    principal = await resolve_principal(request, deps_of(request))
+    return principal is not None and principal.role in (ADMIN, STAFF)
 
 
 def _safe_back(value: str) -> str:

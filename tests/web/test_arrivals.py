@@ -13,10 +13,12 @@ import json
 import re
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession
 from sqlalchemy import select
 
 from archive.models import AuditEvent
+from archive.users import end_sessions, get_user, set_active
 from tests.web.arrivals_data import add_mail
 from tests.web.conftest import WebFixture, signed_in
 
@@ -233,3 +235,39 @@ async def test_event_stream_announces_a_new_copy(webapp: WebFixture) -> None:
         assert latest == {"latest_id": newer}
         fragment = await text_of(s, webapp.url("/arrivals/list"))
         assert fragment.startswith('<section id="arrivals"') and order_of(fragment)[0] == newer
+
+
+async def test_event_stream_ends_when_the_user_is_disabled(
+    webapp: WebFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from web import pages_arrivals
+
+    monkeypatch.setattr(pages_arrivals, "KEEPALIVE_SECONDS", 0.2)
+    s = await signed_in(webapp, "staff")
+    async with s, s.get(webapp.url("/arrivals/events?after=0")) as r:
+        assert r.status == 200
+        assert await r.content.readline() == b"retry: 3000\n"
+        with webapp.rt.db.session() as db:
+            user = get_user(db, "staff")
+            set_active(user, False)
+            end_sessions(db, user.id)
+        # The stream re-checks its sign-in at the next keep-alive and closes: EOF.
+        body = await asyncio.wait_for(r.content.read(), 30)
+        assert b"event:" not in body
+
+
+async def test_too_many_streams_fall_back_to_polling(
+    webapp: WebFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from web import pages_arrivals
+
+    monkeypatch.setattr(pages_arrivals, "MAX_STREAMS", 1)
+    s = await signed_in(webapp, "staff")
+    async with s, s.get(webapp.url("/arrivals/events")) as first:
+        assert first.status == 200
+        await first.content.readline()
+        async with s.get(webapp.url("/arrivals/events")) as second:
+            assert second.status == 503
+            assert (await second.json())["error"] == "TOO_MANY_STREAMS"
+        async with s.get(webapp.url("/arrivals/latest")) as poll:
+            assert poll.status == 200

@@ -4,7 +4,8 @@ the arrivals page is open; a Diia-like copy (real PDF, detached CAdES P7S from t
 is sent over SMTP with Python's smtplib to the real receiver; it appears on the open page
 without a reload, highlighted, with the recognised name and the tab title counting it; it
 opens; its print view prints (Chromium's own print-to-PDF, read back with pdftotext); it is
-marked "опрацьовано". At 1366x768 and at 390x844; screenshots in tests/artifacts/desk/.
+marked "опрацьовано". At 1366x768 and at 390x844, and once more in a browser without
+EventSource (the page polls instead); screenshots in tests/artifacts/desk/.
 
 The time from the SMTP reply to the copy showing on the page is measured (browser clock and
 test clock are the same machine's wall clock) and written to tests/artifacts/desk/latency.txt;
@@ -203,6 +204,20 @@ def drive(d: Desk) -> list[tuple[str, float]]:
             b.wait_for("return document.getElementById('arrivals') !== null;")
             assert name not in b.text(b.find("main"))
             b.screenshot(ARTIFACTS / f"{tag}-06-unprocessed-filter.png")
+        # A browser without EventSource (or a proxy that breaks streams): the page polls.
+        b.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            {
+                "cmd": "Page.addScriptToEvaluateOnNewDocument",
+                "params": {"source": "delete window.EventSource;"},
+            },
+        )
+        b.go(f"{d.base}/")
+        b.wait_for("return document.getElementById('arrivals') !== null;")
+        assert b.js("return typeof window.EventSource;") == "undefined"
+        figures.append(("polling", arrive(b, d, "Мельник Оксана Іванівна", "770100003", 1)))
+        b.screenshot(ARTIFACTS / "phone-07-polling-fallback.png")
     finally:
         b.close()
     return figures
@@ -214,4 +229,4 @@ def test_receptionist_loop_in_chromium(desk: Desk) -> None:
     lines = [f"{tag}: copy on the open page {secs:.2f} s after SMTP 250" for tag, secs in figures]
     (ARTIFACTS / "latency.txt").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    assert [tag for tag, _ in figures] == ["desktop", "phone"]
+    assert [tag for tag, _ in figures] == ["desktop", "phone", "polling"]
