@@ -519,6 +519,9 @@ class WhooshBackend:
         offset = max(0, offset)
         with self._lock:
             searcher = self._get_searcher()
+            if searcher.doc_count_all() == 0:
+                # An empty index has no columns to read (Whoosh raises NotImplementedError).
+                return SearchResult(total=0, hits=[])
             allowed = self._allowed(searcher, plan)
             phrases = [t for t in plan.terms if t.kind == "phrase"]
             if phrases:

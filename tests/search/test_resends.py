@@ -92,3 +92,31 @@ def test_different_bytes_are_different_results(
     result = backend.search("руденко", sort="date")
     assert [(h.id, h.sent) for h in result.hits] == [(other, 1), (copies[-1], 3)]
     assert result.total == 2
+
+
+@pytest.mark.parametrize("backend_name", ["whoosh", "postgres"])
+def test_an_empty_index_answers_nothing(
+    backend_name: str, tmp_path: object, request: pytest.FixtureRequest
+) -> None:
+    """Before the first copy arrives (what `serve` meets on a fresh install)."""
+    from pathlib import Path
+
+    from archive.db import Database
+    from search.settings import SearchSettings
+
+    root = Path(str(tmp_path))
+    url = (
+        f"sqlite:///{root / 'a.db'}"
+        if backend_name == "whoosh"
+        else request.getfixturevalue("pg_url")
+    )
+    db = Database(url)
+    db.migrate()
+    backend = open_backend(SearchSettings(backend=backend_name), root / "index", db)
+    try:
+        for query in ("770000002", "шевченко", "", "type:id-card", '"Шевченко Тарас"'):
+            assert backend.search(query).total == 0
+            assert backend.search(query, sort="date").hits == []
+    finally:
+        backend.close()
+        db.dispose()
