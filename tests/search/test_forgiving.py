@@ -54,22 +54,20 @@ def test_typo_allowance_grows_with_the_word() -> None:
     assert [max_typos(w) for w in ("Іван", "Тарас", "Шевчук", "Шевченко")] == [0, 1, 1, 2]
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "шевченк",  # a prefix without the star
-        "Шевченк Тарас",
-        "шевчкнко",  # one letter wrong
-        "шевчкнка",  # two letters wrong in an eight-letter name
-        "SHEVCHNKO",  # a typo in the Latin spelling
-        "Тарсс Шевченко",  # one typo in the given name
-    ],
+FORGIVEN = (
+    "шевченк",  # a prefix without the star
+    "Шевченк Тарас",
+    "шевчкнко",  # one letter wrong
+    "шевчкнка",  # two letters wrong in an eight-letter name
+    "SHEVCHNKO",  # a typo in the Latin spelling
+    "Тарсс Шевченко",  # one typo in the given name
 )
-def test_prefixes_and_typos_find_the_person(
-    near: tuple[SearchBackend, dict[str, int]], query: str
-) -> None:
+
+
+def test_prefixes_and_typos_find_the_person(near: tuple[SearchBackend, dict[str, int]]) -> None:
     backend, a = near
-    assert a["taras"] in ids(backend, query)
+    missed = [q for q in FORGIVEN if a["taras"] not in ids(backend, q)]
+    assert missed == []
 
 
 def test_exact_matches_rank_above_forgiving_ones(
