@@ -513,7 +513,15 @@ class WhooshBackend:
             parse_query(query, self.tz), self.analyzer, fuzzy_names=self.settings.fuzzy_names
         )
         try:
-            return self._search_with_fallback(plan, limit, offset, sort)
+            try:
+                return self._search_with_fallback(plan, limit, offset, sort)
+            except _CORRUPT:
+                # A searcher can meet a segment a concurrent writer just merged away (its
+                # files are gone): a fresh searcher sees the new segments. Only if that fails
+                # too is the index damaged.
+                with self._lock:
+                    self._drop_searcher()
+                return self._search_with_fallback(plan, limit, offset, sort)
         except (IndexUnavailable, *_CORRUPT) as exc:
             if self.source is None:
                 if isinstance(exc, IndexUnavailable):
