@@ -320,6 +320,8 @@ def start_serve(
     env = clean_env(
         DIIA_INBOX_INGEST_MAX_MESSAGE_BYTES=str(max_bytes),
         DIIA_INBOX_INGEST_MAX_CONNECTIONS="200",
+        # Every simulated sender comes from 127.0.0.1: lift the per-address cap (default 10).
+        DIIA_INBOX_INGEST_MAX_CONNECTIONS_PER_CLIENT="200",
     )
     cmd = [
         sys.executable,

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.backoff import Backoff, StepLog
 from ingest.importer import envelope_for
 from ingest.settings import ImapAccount
 from ingest.spool import Spool
@@ -401,6 +402,9 @@ def _expunge(conn: imaplib.IMAP4) -> None:
 
 
 MAX_BACKOFF_SECONDS = 300.0
+#: The ingest side's one back-off (ingest/backoff.py), on a reconnection's scale: 2 s doubling
+#: to 5 min (a mail server that went away is usually back within minutes).
+IMAP_BACKOFF = Backoff(2.0, MAX_BACKOFF_SECONDS)
 
 
 class ImapPoller:
@@ -487,7 +491,7 @@ class ImapPoller:
             loop.call_soon_threadsafe(self._ready)
 
     def backoff_seconds(self) -> float:
-        return min(MAX_BACKOFF_SECONDS, 2.0 ** min(self.failures, 12))
+        return IMAP_BACKOFF.delay(self.failures)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -495,6 +499,7 @@ class ImapPoller:
 
     async def _loop(self) -> None:
         key = account_key(self.account)
+        warnings = StepLog(log)  # once per back-off step, however the failures come
         while not self._stop.is_set():
             use_idle = self.account.idle and self.idle_supported is not False
             self.status = "connecting"
@@ -506,6 +511,7 @@ class ImapPoller:
                     await self.poll_once()
                 self.failures = 0
                 self.last_error = None
+                warnings.forget(key)
             except IdleUnsupported:
                 self.idle_supported = False
                 log.info("imap %s: the server offers no IDLE; polling", key)
@@ -513,11 +519,13 @@ class ImapPoller:
             except ImapError as exc:
                 self.failures += 1
                 self.last_error = exc.reason
-                log.warning("imap %s: %s (attempt %d)", key, exc.reason, self.failures)
+                warnings.warning(
+                    key, self.failures, "imap %s: %s (attempt %d)", key, exc.reason, self.failures
+                )
             except Exception as exc:  # keep reading whatever one attempt ran into
                 self.failures += 1
                 self.last_error = "INTERNAL_ERROR"
-                log.warning("imap %s: error %s", key, type(exc).__name__)
+                warnings.warning(key, self.failures, "imap %s: error %s", key, type(exc).__name__)
             if self._stop.is_set():
                 break
             if self.failures:

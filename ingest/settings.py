@@ -41,6 +41,15 @@ class IngestSettings:
     max_message_bytes: int = 50 * 1024 * 1024
     max_recipients: int = 20
     max_connections: int = 100
+    #: Connections one client address may hold at once (SMTP; the LMTP listener is exempt).
+    max_connections_per_client: int = 10
+    #: Seconds one SMTP session may last in all, however busy (a DATA in flight may finish).
+    max_session_seconds: float = 900.0
+    #: Commands outside a mail transaction (NOOP, RSET, VRFY, EXPN, HELP, HELO/EHLO) allowed
+    #: between two messages before the session is closed with 421.
+    max_idle_commands: int = 20
+    #: Seconds the greeting is held back; a client that talks before it is dropped (SMTP only).
+    greeting_pause: float = 0.5
     idle_timeout: float = 60.0
     data_timeout: float = 300.0
     tls_cert: str = ""

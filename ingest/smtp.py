@@ -21,6 +21,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,8 +55,55 @@ R_TLS_FIRST = "530 5.7.0 Must issue a STARTTLS command first"
 R_NO_STORAGE = "452 4.3.1 Insufficient system storage"
 R_SPOOL_FAILED = "451 4.3.0 Cannot store the message now, try again later"
 R_TOO_MANY_CONN = b"421 4.7.0 Too many connections, try again later\r\n"
+R_TOO_MANY_FROM_CLIENT = b"421 4.7.0 Too many connections from your address, try again later\r\n"
+R_SESSION_TOO_LONG = b"421 4.4.2 Session time limit reached, closing connection\r\n"
+R_TOO_MANY_COMMANDS = "421 4.7.0 Too many commands without a message, closing connection"
+R_PREGREET = b"554 5.5.1 Protocol error: talking before the greeting\r\n"
+R_CONTROL_CHARS = "501 5.5.2 Syntax error: control characters are not allowed"
+R_BAD_SENDER = "553 5.1.7 Sender address rejected: not valid UTF-8 or has control characters"
+R_BAD_RCPT = "553 5.1.3 Recipient address rejected: not valid UTF-8 or has control characters"
 R_TIMEOUT = b"421 4.4.2 Timeout, closing connection\r\n"
 R_SHUTDOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
+
+
+#: C0 controls, DEL, and the lone surrogates aiosmtpd uses for bytes that are not UTF-8.
+_BAD_CHARS = re.compile(r"[\x00-\x1f\x7f\udc80-\udcff]")
+
+
+def has_bad_chars(text: str | None) -> bool:
+    """Control characters or undecodable bytes: never part of a valid command argument."""
+    return bool(text) and _BAD_CHARS.search(text or "") is not None
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How much of the receiver one client may take: the defence against slow and idle hosts.
+
+    A global connection limit alone lets one host hold every slot; the per-address cap keeps
+    room for everybody else. The idle timer restarts on every valid command, so the lifetime
+    and the command budget are what end a session that talks without ever sending mail.
+    """
+
+    max_connections: int = 100
+    max_connections_per_client: int = 10
+    idle_timeout: float = 60.0
+    data_timeout: float = 300.0
+    max_session_seconds: float = 900.0
+    max_idle_commands: int = 20
+    greeting_pause: float = 0.5
+
+    @classmethod
+    def from_settings(cls, s: IngestSettings, *, lmtp: bool = False) -> SessionLimits:
+        """The LMTP listener serves one local MTA: no per-address cap and no greeting pause."""
+        return cls(
+            max_connections=s.max_connections,
+            max_connections_per_client=0 if lmtp else s.max_connections_per_client,
+            idle_timeout=s.idle_timeout,
+            data_timeout=s.data_timeout,
+            max_session_seconds=s.max_session_seconds,
+            max_idle_commands=s.max_idle_commands,
+            greeting_pause=0.0 if lmtp else s.greeting_pause,
+        )
 
 
 @dataclass(frozen=True)
@@ -67,6 +115,7 @@ class ReceiverPolicy:
     max_message_bytes: int
     max_recipients: int
     require_tls: bool = False
+    limits: SessionLimits = SessionLimits()
 
     def accepts(self, address: str) -> bool:
         norm = normalize_email(address)
@@ -134,24 +183,36 @@ class AddressCache:
 
 
 class _Sessions:
-    """The live sessions of one listener: the connection limit and the shutdown drain."""
+    """The live sessions of one listener: the connection limits and the shutdown drain."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, per_client: int = 0) -> None:
         self.limit = limit
+        self.per_client = per_client
         self.active: set[StreamingSMTP] = set()
+        self.by_client: Counter[str] = Counter()
         self.closing = False
         self.empty = asyncio.Event()
         self.empty.set()
 
-    def enter(self, session: StreamingSMTP) -> bool:
-        if self.closing or len(self.active) >= self.limit:
-            return False
+    def enter(self, session: StreamingSMTP, client: str) -> bytes | None:
+        """Admit `session` from address `client`, or return the 421 line to close it with."""
+        if self.closing:
+            return R_SHUTDOWN
+        if len(self.active) >= self.limit:
+            return R_TOO_MANY_CONN
+        if self.per_client and self.by_client[client] >= self.per_client:
+            return R_TOO_MANY_FROM_CLIENT
         self.active.add(session)
+        self.by_client[client] += 1
         self.empty.clear()
-        return True
+        return None
 
-    def leave(self, session: StreamingSMTP) -> None:
-        self.active.discard(session)
+    def leave(self, session: StreamingSMTP, client: str) -> None:
+        if session in self.active:
+            self.active.discard(session)
+            self.by_client[client] -= 1
+            if self.by_client[client] <= 0:
+                del self.by_client[client]
         if not self.active:
             self.empty.set()
 
@@ -189,6 +250,9 @@ class _Hooks:
         if isinstance(server, StreamingSMTP) and server.tls_required and session.ssl is None:
             self._metrics.count_rejected("tls_required")
             return R_TLS_FIRST
+        if has_bad_chars(address):
+            self._metrics.count_rejected("bad_address")
+            return R_BAD_SENDER
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
@@ -201,6 +265,9 @@ class _Hooks:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if has_bad_chars(address):
+            self._metrics.count_rejected("bad_address")
+            return R_BAD_RCPT
         try:
             # In a thread with a deadline: the first read of the addresses touches the database.
             policy = await asyncio.wait_for(asyncio.to_thread(self._policy), POLICY_SECONDS)
@@ -232,44 +299,111 @@ class StreamingSMTP(SMTP):
         spool: Spool,
         sessions: _Sessions,
         metrics: IngestMetrics,
-        idle_timeout: float,
-        data_timeout: float,
+        limits: SessionLimits,
         tls_required: bool,
         on_spooled: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(handler, timeout=idle_timeout, **kwargs)
+        super().__init__(handler, timeout=limits.idle_timeout, **kwargs)
         self._on_spooled = on_spooled
         self._spool = spool
         self._sessions = sessions
         self._metrics = metrics
-        self._idle_timeout = idle_timeout
-        self._data_timeout = data_timeout
+        self._limits = limits
+        self._idle_timeout = limits.idle_timeout
+        self._data_timeout = limits.data_timeout
         self.tls_required = tls_required
         self._admitted = False
         self._refused = False
         self._in_data = False
+        self._client = ""
+        self._lifetime: asyncio.TimerHandle | None = None
+        self._expired = False
+        self._idle_commands = 0
 
     # -- connection life -----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self._original_transport is None and not self._admitted:  # not the STARTTLS call
-            if not self._sessions.enter(self):
+            self._client = _peer_host(transport.get_extra_info("peername"))
+            refusal = self._sessions.enter(self, self._client)
+            if refusal is not None:
                 self._refused = True
-                self._metrics.count_rejected("connection_limit")
+                self._metrics.count_rejected(
+                    "connection_limit_per_client"
+                    if refusal is R_TOO_MANY_FROM_CLIENT
+                    else "connection_limit"
+                )
                 assert isinstance(transport, asyncio.WriteTransport)
-                transport.write(R_SHUTDOWN if self._sessions.closing else R_TOO_MANY_CONN)
+                transport.write(refusal)
                 transport.close()
                 return
             self._admitted = True
             self._metrics.count_connection()
+            if self._limits.max_session_seconds > 0:
+                self._lifetime = asyncio.get_running_loop().call_later(
+                    self._limits.max_session_seconds, self._lifetime_cb
+                )
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._refused:
             return
-        self._sessions.leave(self)
+        if self._lifetime is not None:
+            self._lifetime.cancel()
+            self._lifetime = None
+        self._sessions.leave(self, self._client)
         super().connection_lost(error)
+
+    async def _handle_client(self) -> None:
+        """Hold the greeting back for `greeting_pause` s; a client that talks first is dropped.
+
+        Real clients wait for the banner (RFC 5321 4.3.1); spam engines and slow-connection
+        floods often do not, and dropping them early frees their slot.
+        """
+        pause = self._limits.greeting_pause
+        if pause > 0:
+            self._reset_timeout(pause + self._idle_timeout)
+            await asyncio.sleep(pause)
+            if self.transport is None or self.transport.is_closing():
+                return
+            if self._reader._buffer or self._reader.at_eof():  # type: ignore[attr-defined]
+                self._metrics.count_rejected("early_talker")
+                assert isinstance(self.transport, asyncio.WriteTransport)
+                self.transport.write(R_PREGREET)
+                self.transport.close()
+                return
+            self._reset_timeout()  # the idle time starts with the greeting
+        await super()._handle_client()
+
+    def _lifetime_cb(self) -> None:
+        """The session lived `max_session_seconds`: close it now, or after its DATA reply."""
+        self._lifetime = None
+        self._expired = True
+        if self._in_data:
+            return  # data_timeout bounds the transfer; smtp_DATA closes after the reply
+        self._close_with(R_SESSION_TOO_LONG, "session_time_limit")
+
+    def _close_with(self, line: bytes, reason: str) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        self._metrics.count_rejected(reason)
+        if isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
+            with contextlib.suppress(Exception):
+                transport.write(line)
+            transport.close()
+
+    async def _idle_command(self) -> bool:
+        """Count a command that moves no mail; True when the budget is spent (421, closed)."""
+        self._idle_commands += 1
+        if self._idle_commands <= self._limits.max_idle_commands:
+            return False
+        self._metrics.count_rejected("too_many_commands")
+        await self.push(R_TOO_MANY_COMMANDS)
+        if self.transport is not None:
+            self.transport.close()
+        return True
 
     def _timeout_cb(self) -> None:
         transport = self.transport
@@ -297,8 +431,54 @@ class StreamingSMTP(SMTP):
 
     # -- commands ------------------------------------------------------------------------
 
+    @syntax("NOOP [ignored]")
+    async def smtp_NOOP(self, arg: str | None) -> None:
+        if not await self._idle_command():
+            await super().smtp_NOOP(arg)
+
+    @syntax("RSET")
+    async def smtp_RSET(self, arg: str | None) -> None:
+        if not await self._idle_command():
+            await super().smtp_RSET(arg)
+
+    @syntax("VRFY <address>")
+    async def smtp_VRFY(self, arg: str | None) -> None:
+        if not await self._idle_command():
+            await super().smtp_VRFY(arg)
+
+    @syntax("EXPN <address>")
+    async def smtp_EXPN(self, arg: str | None) -> None:
+        if not await self._idle_command():
+            await self.push("502 5.5.1 EXPN not implemented")
+
+    @syntax("HELP [command]")
+    async def smtp_HELP(self, arg: str | None) -> None:
+        if not await self._idle_command():
+            await super().smtp_HELP(arg)
+
+    @syntax("HELO hostname")
+    async def smtp_HELO(self, arg: str) -> None:
+        if has_bad_chars(arg):
+            await self.push(R_CONTROL_CHARS)
+            return
+        if not await self._idle_command():
+            await super().smtp_HELO(arg)
+
+    @syntax("EHLO hostname")
+    async def smtp_EHLO(self, arg: str) -> None:
+        if has_bad_chars(arg):
+            await self.push(R_CONTROL_CHARS)
+            return
+        if not await self._idle_command():
+            await super().smtp_EHLO(arg)
+
     @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
     async def smtp_MAIL(self, arg: str | None) -> None:
+        if has_bad_chars(arg):
+            # Checked before aiosmtpd parses it: its parser may cut at the control character.
+            self._metrics.count_rejected("bad_address")
+            await self.push(R_BAD_SENDER)
+            return
         # aiosmtpd refuses SIZE= over the limit too, but without an enhanced status code.
         match = _SIZE_PARAM.search((arg or "").rpartition(">")[2])  # parameters follow <addr>
         limit = self.data_size_limit
@@ -308,6 +488,14 @@ class StreamingSMTP(SMTP):
                 await self.push(R_TOO_BIG)
                 return
         await super().smtp_MAIL(arg)
+
+    @syntax("RCPT TO: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        if has_bad_chars(arg):
+            self._metrics.count_rejected("bad_address")
+            await self.push(R_BAD_RCPT)
+            return
+        await super().smtp_RCPT(arg)
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str | None) -> None:
@@ -337,10 +525,13 @@ class StreamingSMTP(SMTP):
             rcpts = list(self.envelope.rcpt_tos)
             self._set_post_data_state()
             await self._reply_data(status, rcpts)
+            self._idle_commands = 0  # a transaction: the budget starts again
         finally:
             self._in_data = False
         if self._sessions.closing:
             self.shutdown()
+        elif self._expired:
+            self._close_with(R_SESSION_TOO_LONG, "session_time_limit")
 
     async def _receive_into(self, writer: SpoolWriter) -> str:
         """Stream DATA into `writer`; commit and return the reply to send."""
@@ -488,6 +679,7 @@ class SmtpComponent:
             max_message_bytes=s.max_message_bytes,
             max_recipients=s.max_recipients,
             require_tls=s.require_tls and not self.lmtp,
+            limits=SessionLimits.from_settings(s, lmtp=self.lmtp),
         )
 
     async def start(self) -> None:
@@ -498,7 +690,8 @@ class SmtpComponent:
         if s.tls_cert and not self.lmtp:
             self._tls = server_context(s.tls_cert, s.tls_key)
         await asyncio.to_thread(self.spool.clean_tmp)
-        self._sessions = _Sessions(s.max_connections)
+        limits = SessionLimits.from_settings(s, lmtp=self.lmtp)
+        self._sessions = _Sessions(limits.max_connections, limits.max_connections_per_client)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(self._protocol, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -513,8 +706,7 @@ class SmtpComponent:
             spool=self.spool,
             sessions=self._sessions,
             metrics=self.metrics,
-            idle_timeout=s.idle_timeout,
-            data_timeout=s.data_timeout,
+            limits=SessionLimits.from_settings(s, lmtp=self.lmtp),
             tls_required=s.require_tls and self._tls is not None,
             on_spooled=self.on_spooled,
             data_size_limit=s.max_message_bytes,

@@ -24,11 +24,13 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.backoff import Backoff, StepLog
 from ingest.envelope import Envelope
 
 log = logging.getLogger("ingest.spool")
@@ -191,8 +193,14 @@ class Spool:
     ) -> None:
         self.root = Path(root)
         self.max_attempts = max_attempts
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
+        #: The one back-off of the ingest side (the worker loop and IMAP polling use it too).
+        self.backoff = Backoff(backoff_seconds, max_backoff_seconds)
+        #: Attempts and due times that could not be written to an item's state file (a full
+        #: disk): kept here so the item still waits out its back-off in this process.
+        self._unwritten: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+        #: Warnings about items, once per back-off step (the worker writes through it too).
+        self.warnings = StepLog(log)
         for name in self.FOLDERS:
             (self.root / name).mkdir(parents=True, exist_ok=True)
 
@@ -229,8 +237,8 @@ class Spool:
         now = time.time()
         for name in sorted(self._entries("new")):
             src = self.root / "new" / name
-            state = self._state(src)
-            if state.get("not_before", 0) > now:
+            attempts, not_before = self._schedule(name, self._state(src))
+            if not_before > now:
                 continue
             dst = self.root / "work" / f"{name}@{_owner()}"
             try:
@@ -238,8 +246,17 @@ class Spool:
             except FileNotFoundError:
                 continue  # another worker was quicker
             envelope = Envelope.from_json((dst / ENVELOPE).read_bytes())
-            return SpoolItem(name, dst / MESSAGE, envelope, int(state.get("attempts", 0)))
+            return SpoolItem(name, dst / MESSAGE, envelope, attempts)
         return None
+
+    def _schedule(self, item_id: str, state: dict[str, Any]) -> tuple[int, float]:
+        """Attempts so far and the due time: the state file's, or the later unwritten ones."""
+        attempts, not_before = int(state.get("attempts", 0)), float(state.get("not_before", 0))
+        with self._lock:
+            held = self._unwritten.get(item_id)
+        if held is not None and held[0] >= attempts:
+            attempts, not_before = held[0], max(not_before, held[1])
+        return attempts, not_before
 
     def read(self, item: SpoolItem) -> bytes:
         return item.path.read_bytes()
@@ -247,6 +264,12 @@ class Spool:
     def done(self, item: SpoolItem) -> None:
         """Forget an item once the archive commit succeeded."""
         shutil.rmtree(item.dir, ignore_errors=True)
+        self._forget(item.id)
+
+    def _forget(self, item_id: str) -> None:
+        with self._lock:
+            self._unwritten.pop(item_id, None)
+        self.warnings.forget(item_id)
 
     def retry(
         self, item: SpoolItem, reason: str, delay: float | None = None, *, transient: bool = False
@@ -261,7 +284,7 @@ class Spool:
             self._quarantine_dir(item.dir, item.id, attempts, reason)
             return False
         if delay is None:
-            delay = min(self.backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds)
+            delay = self.backoff.delay(attempts)
         self._move_back(item.dir, item.id, attempts, reason, time.time() + delay)
         return True
 
@@ -363,13 +386,27 @@ class Spool:
             )
         except OSError:
             # A full disk cannot take the state file, but a rename needs no space: the item
-            # goes back all the same (losing its attempt count) rather than staying in work/.
-            log.warning("item %s: state not written, returned to the queue anyway", item_id)
+            # goes back all the same rather than staying in work/, and this process keeps its
+            # attempts and due time, so it still waits out the back-off (was: retried at once,
+            # some 7 times a second, each try logging a line onto the full disk).
+            with self._lock:
+                self._unwritten[item_id] = (attempts, not_before)
+            self.warnings.warning(
+                item_id,
+                attempts,
+                "item %s: state not written (attempt %d), returned to the queue anyway",
+                item_id,
+                attempts,
+            )
+        else:
+            with self._lock:
+                self._unwritten.pop(item_id, None)
         os.rename(item_dir, self.root / "new" / item_id)
         _fsync_dir(self.root / "new")
 
     def _quarantine_dir(self, item_dir: Path, item_id: str, attempts: int, reason: str) -> None:
         state = {"attempts": attempts, "reason": reason, "quarantined_at": time.time()}
         self._write_state(item_dir, state)
+        self._forget(item_id)
         os.rename(item_dir, self.root / "quarantine" / item_id)
         _fsync_dir(self.root / "quarantine")

@@ -73,6 +73,7 @@ class Worker:
         self.idle_seconds = idle_seconds
         self._wake = asyncio.Event()
         self._stopping = False
+        self._loop_failures = 0
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- component -----------------------------------------------------------------------
@@ -124,15 +125,33 @@ class Worker:
     async def _loop(self) -> None:
         await asyncio.to_thread(self._warm_up)
         while not self._stopping:
+            wait = self.idle_seconds
             try:
                 await self.drain()
             except Exception as exc:  # the loop must survive anything (disk errors on claim ...)
-                log.error("worker loop error: %s", type(exc).__name__)
+                # The spool's back-off, as for a failed item: a disk that refuses the claim
+                # will refuse the next one too.
+                self._loop_failures += 1
+                wait = max(wait, self.spool.backoff.delay(self._loop_failures))
+                self.spool.warnings.warning(
+                    "worker-loop",
+                    self._loop_failures,
+                    "worker loop error: %s (%d in a row, next try in %.1f s)",
+                    type(exc).__name__,
+                    self._loop_failures,
+                    wait,
+                    logger=log,
+                )
+            else:
+                if self._loop_failures:
+                    log.info("worker loop recovered after %d failures", self._loop_failures)
+                    self.spool.warnings.forget("worker-loop")
+                self._loop_failures = 0
             if self._stopping:
                 break
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     def step(self) -> Handled | None:
         """Claim one due item and handle it (blocking; runs in a worker thread)."""
@@ -151,7 +170,16 @@ class Worker:
         try:
             outcome = process(raw, item.envelope, self.deps, attempts=attempt)
         except TransientError as exc:
-            log.warning("item %s: transient failure %s (attempt %d)", item.id, exc.reason, attempt)
+            self.spool.warnings.warning(
+                item.id,
+                attempt,
+                "item %s: transient failure %s (attempt %d, next in %.1f s)",
+                item.id,
+                exc.reason,
+                attempt,
+                self.spool.backoff.delay(attempt),
+                logger=log,
+            )
             return self._retry(item, raw, exc.reason, transient=True)
         except Exception as exc:
             # The type only: an exception's text may quote message content (personal data).
@@ -161,11 +189,15 @@ class Worker:
         if self.metrics is not None:
             self.metrics.count_processed(time.monotonic() - started)
         if outcome.status == "quarantined":
-            self.spool.quarantine(item, outcome.reason or "QUARANTINED")
+            try:
+                self.spool.quarantine(item, outcome.reason or "QUARANTINED")
+            except OSError as exc:  # no room for the state file: back to the queue, back-off
+                return self._retry(item, raw, f"SPOOL_WRITE:{type(exc).__name__}", transient=True)
             if self.metrics is not None:
                 self.metrics.count_quarantined()
             return Handled(item.id, "quarantined", outcome, outcome.reason)
         self.spool.done(item)
+        self.spool.warnings.forget(item.id)
         return Handled(item.id, "done", outcome)
 
     def _retry(

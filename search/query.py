@@ -100,9 +100,20 @@ _TOKEN = re.compile(
 _WORDS = re.compile(WORD_PATTERN + r"\*?")
 
 
+#: Years a received date may name. Outside, the day arithmetic and the time-zone shift would
+#: overflow (9999-12-31 + 1 day, 0001-01-01 - 2 h); no copy was received then anyway.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def _period(text: str, where: str) -> tuple[dt.date, dt.date]:
     """The days a written date stands for: [first, after-last)."""
     t = text.strip()
+    year = re.search(r"\d{4}", t)
+    if year and not MIN_YEAR <= int(year.group()) <= MAX_YEAR:
+        raise QueryError(
+            f"{where}: {text!r} is outside the years {MIN_YEAR}-{MAX_YEAR}",
+            reason="DATE_OUT_OF_RANGE",
+        )
     try:
         if re.fullmatch(r"\d{4}", t):
             y = int(t)

@@ -7,6 +7,10 @@ calls use the session cookie and send `X-CSRF-Token` on anything but GET. Errors
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 from aiohttp import web
 
 from search.errors import SearchError
@@ -20,20 +24,47 @@ from web.security import requires
 from web.snippet import safe_snippet
 
 MAX_LIMIT = 100
+MAX_OFFSET = 100_000
+
+log = logging.getLogger("diia_inbox.web.api")
+
+
+_REASONS = {
+    400: "BAD_REQUEST",
+    401: "AUTHENTICATION_REQUIRED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    503: "SERVICE_UNAVAILABLE",
+}
 
 
 @web.middleware
 async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """API errors as JSON, whatever the handler raised."""
+    """API errors as JSON, whatever raised them: the router, the gate, a handler, a bug.
+
+    It is the outermost middleware, so a 404 for an unknown /api/ path and a failure while
+    resolving the caller are covered too. An unexpected exception is logged (type and place
+    only reach the client as a stable reason) and answered 500 in JSON.
+    """
+    if not request.path.startswith("/api/"):
+        return await handler(request)
     try:
         return await handler(request)
     except web.HTTPException as exc:
-        if not request.path.startswith("/api/") or exc.status < 400:
+        if exc.status < 400:
             raise
-        reason = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 503: "SERVICE_UNAVAILABLE"}.get(
-            exc.status, "HTTP_ERROR"
-        )
-        return json_error(exc.status, reason)
+        response = json_error(exc.status, _REASONS.get(exc.status, "HTTP_ERROR"))
+        if "Allow" in exc.headers:  # a 405 must say what is allowed (RFC 9110 15.5.6)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("API request failed: %s %s", request.method, request.path)
+        return json_error(500, "INTERNAL_ERROR")
 
 
 @requires(*ANYONE)
@@ -47,11 +78,25 @@ async def openapi(request: web.Request) -> web.Response:
     return json_ok(openapi_document())
 
 
-def _int(value: str | None, default: int, low: int, high: int) -> int:
-    try:
-        return max(low, min(high, int(value or default)))
-    except ValueError:
+class BadParameter(Exception):
+    """A query parameter outside its documented type or range (answered 400)."""
+
+    def __init__(self, name: str, low: int, high: int) -> None:
+        super().__init__(f"{name}: a whole number from {low} to {high}")
+
+
+def _int(params: Any, name: str, default: int, low: int, high: int) -> int:
+    """A numeric query parameter, given once, within [low, high]; else `BadParameter`."""
+    values = params.getall(name, [])
+    if not values:
         return default
+    text = values[0]
+    if len(values) > 1 or not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise BadParameter(name, low, high)
+    value = int(text)
+    if not low <= value <= high:
+        raise BadParameter(name, low, high)
+    return value
 
 
 @requires(ADMIN, STAFF)
@@ -63,13 +108,12 @@ async def search(request: web.Request) -> web.Response:
     if sort not in ("relevance", "date"):
         return json_error(400, "BAD_SORT")
     try:
-        result = await run_search(
-            request,
-            query,
-            limit=_int(request.query.get("limit"), 20, 1, MAX_LIMIT),
-            offset=_int(request.query.get("offset"), 0, 0, 100_000),
-            sort=sort,
-        )
+        limit = _int(request.query, "limit", 20, 1, MAX_LIMIT)
+        offset = _int(request.query, "offset", 0, 0, MAX_OFFSET)
+    except BadParameter as exc:
+        return json_error(400, "BAD_PARAMETER", str(exc))
+    try:
+        result = await run_search(request, query, limit=limit, offset=offset, sort=sort)
     except SearchError as exc:
         return json_error(400, exc.reason, exc.detail)
     for hit in result["hits"]:

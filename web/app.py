@@ -36,8 +36,8 @@ from web import (
     pages_trust,
     pages_users,
 )
-from web.auth import PUBLIC
-from web.security import gate, requires
+from web.auth import PUBLIC, LoginThrottle
+from web.security import add_security_headers, gate, requires
 
 HERE = Path(__file__).parent
 
@@ -59,6 +59,7 @@ class WebDeps:
     secure_cookies: bool = False
     session_hours: int = 12
     login_attempts_per_minute: int = 5
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     #: Named checks run by /healthz; each raises on failure. Components add their own.
     health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
     #: Callables returning Prometheus text, concatenated by /metrics.
@@ -149,9 +150,10 @@ async def metrics(request: web.Request) -> web.Response:
 
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
-        client_max_size=60 * 1024 * 1024, middlewares=[gate(DEPS), api.json_errors]
+        client_max_size=60 * 1024 * 1024, middlewares=[api.json_errors, gate(DEPS)]
     )
     app[DEPS] = deps
+    app.on_response_prepare.append(add_security_headers)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

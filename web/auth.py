@@ -8,15 +8,17 @@ on its own. Every route declares which roles may use it; nothing is reachable by
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable, Iterable
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from aiohttp import web
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from archive.models import AuditEvent, User, WebSession, utcnow
@@ -108,6 +110,50 @@ def recent_failures(s: Session, username: str, remote: str, seconds: int = 60) -
         )
     ).scalar_one()
     return max(by_name, by_remote)
+
+
+class LoginThrottle:
+    """Makes "count the failures, check the password, record a failure" one atomic step.
+
+    Counting and checking separately let 40 parallel attempts all see 4 failures and all get a
+    password check. Each attempt now reserves its turn before the count: per name and per
+    address it holds a lock (striped thread locks in this process, and on PostgreSQL a
+    transaction-scoped advisory lock, so several nodes queue too) until its own outcome is
+    committed. Attempts on other names and from other addresses do not wait.
+    """
+
+    STRIPES = 64
+
+    def __init__(self) -> None:
+        self._locks = tuple(threading.Lock() for _ in range(self.STRIPES))
+
+    @staticmethod
+    def _keys(username: str, remote: str) -> list[int]:
+        """Signed 64-bit lock keys for the name and the address, in a fixed order."""
+        raw = (b"login-name:" + username.casefold().encode(), b"login-remote:" + remote.encode())
+        return sorted(
+            {int.from_bytes(hashlib.sha256(r).digest()[:8], "big", signed=True) for r in raw}
+        )
+
+    @contextlib.contextmanager
+    def reserve(self, username: str, remote: str) -> Iterator[Callable[[Session], None]]:
+        """Hold this process's locks; the yielded callable takes the database-wide ones in `s`.
+
+        Call it first thing in the session that counts, checks and records; those locks end
+        with that transaction's commit, the process locks when the block is left.
+        """
+        keys = self._keys(username, remote)
+        stripes = sorted({k % self.STRIPES for k in keys})
+        with contextlib.ExitStack() as stack:
+            for n in stripes:
+                stack.enter_context(self._locks[n])
+
+            def in_database(s: Session) -> None:
+                if s.get_bind().dialect.name == "postgresql":
+                    for key in keys:
+                        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+            yield in_database
 
 
 def username_key(username: str) -> str:

@@ -13,16 +13,10 @@ from archive.users import authenticate
 from web.auth import COOKIE, PUBLIC, create_session, end_session, recent_failures, username_key
 from web.context import deps_of, lang_of, remote_of
 from web.i18n import translator
+from web.redirects import safe_next
 from web.security import requires
 
 PRE_COOKIE = "diia_login"
-
-
-def _safe_next(value: str | None) -> str:
-    """Only same-site paths: an open redirect after sign-in would help phishing."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
 
 
 def _render(request: web.Request, error: str | None, status: int = 200) -> web.Response:
@@ -35,7 +29,7 @@ def _render(request: web.Request, error: str | None, status: int = 200) -> web.R
             "lang": lang,
             "t": translator(lang),
             "error": error,
-            "next": _safe_next(request.query.get("next")),
+            "next": safe_next(request.query.get("next")),
             "csrf_token": pre,
             "principal": None,
         },
@@ -71,7 +65,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     limit = deps.login_attempts_per_minute
 
     def attempt() -> tuple[str, str | None]:
-        with deps.db.session() as s:
+        with deps.login_throttle.reserve(username, remote) as lock, deps.db.session() as s:
+            lock(s)  # the attempt holds its turn until its outcome is committed
             if recent_failures(s, username, remote) >= limit:
                 return "throttled", None
             user = authenticate(s, username, password)
@@ -89,7 +84,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return _render(request, t("login.throttled"), status=429)
     if outcome == "failed":
         return _render(request, t("login.failed"), status=401)
-    response = web.HTTPFound(_safe_next(str(form.get("next", "")) or None))
+    response = web.HTTPFound(safe_next(str(form.get("next", "")) or None))
     response.set_cookie(
         COOKIE,
         cookie or "",

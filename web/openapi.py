@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from search.query import MAX_QUERY_CHARS
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -42,7 +44,15 @@ def _op(summary: str, roles: str, ok: dict[str, Any], *errors: int, **extra: Any
     return op
 
 
-_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+#: Row ids are positive 64-bit integers; anything else is answered 404 (web/render.int_param).
+_ID = [
+    {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    }
+]
 _OBJ = {"type": "object", "additionalProperties": True}
 
 
@@ -198,14 +208,24 @@ def openapi_document() -> dict[str, Any]:
                             "name": "q",
                             "in": "query",
                             "required": True,
-                            "schema": {"type": "string"},
+                            # Not blank, and within the query language's length limit.
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_QUERY_CHARS,
+                                "pattern": "\\S",
+                            },
                         },
                         {
                             "name": "limit",
                             "in": "query",
-                            "schema": {"type": "integer", "maximum": 100},
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                         },
-                        {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 100_000},
+                        },
                         {
                             "name": "sort",
                             "in": "query",
@@ -275,11 +295,18 @@ def openapi_document() -> dict[str, Any]:
                 "get": _op(
                     "Download the PDF, the P7S or the original message (audited)",
                     "admin, staff",
-                    _resp(
-                        "The file",
-                        {"type": "string", "format": "binary"},
-                        "application/octet-stream",
-                    ),
+                    {
+                        "description": "The file: the PDF, the P7S, or the message as received",
+                        "content": {
+                            media: {"schema": {"type": "string", "format": "binary"}}
+                            for media in (
+                                "application/pdf",
+                                "application/pkcs7-signature",
+                                "message/rfc822",
+                                "application/octet-stream",
+                            )
+                        },
+                    },
                     404,
                     parameters=[
                         *_ID,

@@ -102,11 +102,20 @@ def json_error(status: int, reason: str, detail: str = "") -> web.Response:
     return json_ok({"error": reason, "detail": detail}, status=status)
 
 
+#: Row ids are 64-bit signed on PostgreSQL and SQLite; anything outside cannot name a row, and
+#: passed on it would overflow the database driver (a 500 instead of a 404).
+MAX_ID = 2**63 - 1
+
+
 def int_param(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except (KeyError, ValueError):
-        raise web.HTTPNotFound() from None
+    """A row id from the path: plain ASCII digits within 1..MAX_ID, else 404."""
+    text = request.match_info.get(name, "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        raise web.HTTPNotFound()
+    value = int(text)
+    if not 1 <= value <= MAX_ID:
+        raise web.HTTPNotFound()
+    return value
 
 
 def attachment_name(filename: str, fallback: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
 from web.auth import (
     COOKIE,
@@ -103,7 +104,8 @@ def gate(deps_key: Any) -> Any:
             if principal is None:
                 if is_api(request):
                     return web.json_response({"error": "authentication required"}, status=401)
-                raise web.HTTPFound(f"/login?next={request.rel_url.path_qs}")
+                target = URL("/login").with_query(next=request.rel_url.path_qs)
+                raise web.HTTPFound(str(target))
             if principal.role not in roles:
                 return _denied(request, 403, "your role may not do this")
             if request.method not in SAFE_METHODS:
@@ -117,9 +119,21 @@ def gate(deps_key: Any) -> Any:
                     supplied = value if isinstance(value, str) else None
                 if not csrf_ok(principal, supplied):
                     return _denied(request, 403, "missing or wrong CSRF token")
-        response = await handler(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+        return await handler(request)
 
     return middleware
+
+
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: every response gets the headers, whatever produced it.
+
+    A middleware sees only what handlers return; raised redirects, 403/404/405 from the router,
+    500s and static files pass it by. This hook runs for all of them, just before the headers
+    are sent. Everything but the static assets may carry personal data (names in pages, JSON
+    with document metadata, error pages echoing a path), so none of it may be kept by a cache.
+    """
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Pragma", "no-cache")
