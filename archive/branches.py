@@ -62,3 +62,53 @@ def change_address(session: Session, branch_id: int, address: str) -> Branch:
         branch.address = address.strip()
         branch.address_changed_at = utcnow()
     return branch
+
+
+def update_branch(
+    session: Session,
+    branch_id: int,
+    *,
+    name: str | None = None,
+    address: str | None = None,
+    email: str | None = None,
+    organization: str | None = None,
+) -> list[str]:
+    """Change what was given (None keeps a field; an empty organisation clears it) and return
+    the names of the fields that changed. The same rules as `add_branch`: a name and an
+    address are required, the receiving address is a valid e-mail no other branch uses. A new
+    postal address is timestamped, since the QR poster shows it (`change_address`)."""
+    branch = session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound(f"no branch {branch_id}")
+    changed: list[str] = []
+    if name is not None:
+        if not name.strip():
+            raise Invalid("branch name is empty")
+        if name.strip() != branch.name:
+            branch.name = name.strip()
+            changed.append("name")
+    if address is not None:
+        if not address.strip():
+            raise Invalid("branch address is empty")
+        if address.strip() != branch.address:
+            change_address(session, branch_id, address)
+            changed.append("address")
+    if email is not None:
+        norm = normalize_email(email)
+        if not _EMAIL.match(norm):
+            raise Invalid(f"not an e-mail address: {email!r}")
+        if norm != branch.email:
+            taken = session.execute(
+                select(Branch.id).where(Branch.email == norm, Branch.id != branch_id)
+            ).first()
+            if taken:
+                raise Conflict(f"receiving address {norm} already belongs to a branch")
+            branch.email = norm
+            changed.append("email")
+    if organization is not None:
+        org = organization.strip() or None
+        if org != branch.organization:
+            branch.organization = org
+            changed.append("organization")
+    session.flush()
+    return changed

@@ -191,6 +191,9 @@ class Document(Base):
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     retain_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: The front desk marks a copy "опрацьовано" once it has been dealt with (audited).
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    processed_by: Mapped[str | None] = mapped_column(String(150), default=None)
 
     message: Mapped[Message | None] = relationship(back_populates="documents")
     branch: Mapped[Branch | None] = relationship()

@@ -45,6 +45,15 @@ class Handled:
     reason: str | None = None
 
 
+#: The smallest well-formed one-page PDF (no text), for `Worker._warm_up`.
+WARM_UP_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
 class Worker:
     """A component (`start`/`stop`) draining the spool through the pipeline."""
 
@@ -104,7 +113,17 @@ class Worker:
             handled.append(result)
         return handled
 
+    def _warm_up(self) -> None:
+        """Run the text extractor once on a one-page PDF before any mail: its first use starts
+        the sandbox's fork server (seconds), which should not delay the first real copy on
+        the front desk's live arrivals page. The result is thrown away."""
+        try:
+            self.deps.extract(WARM_UP_PDF)
+        except Exception as exc:  # a failed warm-up only means the first copy pays for it
+            log.info("extractor warm-up failed: %s", type(exc).__name__)
+
     async def _loop(self) -> None:
+        await asyncio.to_thread(self._warm_up)
         while not self._stopping:
             wait = self.idle_seconds
             try:

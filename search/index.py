@@ -42,6 +42,13 @@ class IndexDoc:
     numbers: list[str] = field(default_factory=list)
     filename: str = ""
     subject: str = ""
+    #: What makes two copies the same copy (the PDF's, else the P7S's sha256): identical
+    #: resends are shown once. Empty: this copy is unique.
+    copy_key: str = ""
+
+    @property
+    def collapse_key(self) -> str:
+        return self.copy_key or f"id:{self.id}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,9 @@ class Hit:
     score: float
     #: HTML: escaped text with matches in <mark>…</mark>.
     snippet: str
+    #: How many identical copies (same bytes) this hit stands for: resends are shown once.
+    #: Not in `to_dict` (the `search --json` contract); the web adds it where it shows it.
+    sent: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +131,7 @@ def index_doc(document: Document) -> IndexDoc:
         numbers=list(dict.fromkeys(numbers)),
         filename=document.filename or "",
         subject=message.subject if message is not None else "",
+        copy_key=document.pdf_sha256 or document.p7s_sha256 or "",
     )
 
 

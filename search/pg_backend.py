@@ -22,19 +22,20 @@ from archive.db import Database
 from search.analysis import ANALYSIS_VERSION, Analyzer, make_snippet, number_keys
 from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, Hit, IndexDoc, SearchResult, check_sort
-from search.plan import Plan, TermPlan, plan_query, sender_keys
+from search.plan import FUZZY_PREFIX, Plan, TermPlan, plan_query, sender_keys
 from search.query import parse_query
 from search.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _VERSION = f"{SCHEMA_VERSION}.{ANALYSIS_VERSION}"
 _LOCK_KEY = 0x5EA4C4  # pg_advisory_xact_lock key of index writers
 _MAX_POS = 16383  # PostgreSQL's largest tsvector position
 
 _DDL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS fuzzystrmatch",
     """CREATE TABLE IF NOT EXISTS search_meta (
         key text PRIMARY KEY,
         value text NOT NULL
@@ -53,7 +54,10 @@ _DDL = (
         name_keys text NOT NULL,
         text text NOT NULL
     )""",
+    # Identical copies (same bytes) share it; a search shows one of them (schema 2).
+    "ALTER TABLE search_documents ADD COLUMN IF NOT EXISTS copy_key text",
     "CREATE INDEX IF NOT EXISTS search_documents_keys ON search_documents USING gin (keys)",
+    "CREATE INDEX IF NOT EXISTS search_documents_copy ON search_documents (copy_key)",
     "CREATE INDEX IF NOT EXISTS search_documents_names ON search_documents"
     " USING gin (name_keys gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS search_documents_received ON search_documents (received_at)",
@@ -63,20 +67,20 @@ _DDL = (
 )
 _COLUMNS = (
     "id, document_type, person_name, branch, branch_id, branch_keys, received_at, indication,"
-    " sender_keys, keys, name_keys, text"
+    " sender_keys, keys, name_keys, text, copy_key"
 )
 _UPSERT = text(
     f"INSERT INTO search_documents ({_COLUMNS}) VALUES (:id, :document_type, :person_name,"
     " :branch, :branch_id, CAST(:branch_keys AS tsvector), :received_at, :indication,"
     " :sender_keys, setweight(CAST(:names AS tsvector), 'A')"
     " || setweight(CAST(:numbers AS tsvector), 'A') || CAST(:content AS tsvector),"
-    " :name_keys, :text)"
+    " :name_keys, :text, :copy_key)"
     " ON CONFLICT (id) DO UPDATE SET document_type = EXCLUDED.document_type,"
     " person_name = EXCLUDED.person_name, branch = EXCLUDED.branch,"
     " branch_id = EXCLUDED.branch_id, branch_keys = EXCLUDED.branch_keys,"
     " received_at = EXCLUDED.received_at, indication = EXCLUDED.indication,"
     " sender_keys = EXCLUDED.sender_keys, keys = EXCLUDED.keys,"
-    " name_keys = EXCLUDED.name_keys, text = EXCLUDED.text"
+    " name_keys = EXCLUDED.name_keys, text = EXCLUDED.text, copy_key = EXCLUDED.copy_key"
 )
 
 
@@ -228,6 +232,7 @@ class PostgresBackend:
             "content": tsvector_literal(a.positions(doc.text + "\n" + extra)),
             "name_keys": " ".join(k for pos in name_positions for k in pos),
             "text": doc.text.replace("\x00", ""),
+            "copy_key": doc.collapse_key,
         }
 
     def _write(
@@ -305,12 +310,12 @@ class PostgresBackend:
         self, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance"
     ) -> SearchResult:
         check_sort(sort)
-        plan = plan_query(parse_query(query, self.tz), self.analyzer)
-        result = self._search(plan, limit, offset, sort, fuzzy=False)
-        if result.total or not self.settings.fuzzy_names or not plan.has_fuzzy:
-            return result
-        # Only when nothing matches exactly: a typo in a name (pg_trgm word similarity).
-        return self._search(plan, limit, offset, sort, fuzzy=True)
+        plan = plan_query(
+            parse_query(query, self.tz), self.analyzer, fuzzy_names=self.settings.fuzzy_names
+        )
+        # Exact matches first, then (ranked below every one of them) what only the forgiving
+        # tier finds: words as prefixes, names with a typo or two.
+        return self._search(plan, limit, offset, sort, fuzzy=plan.forgiving)
 
     def _search(
         self, plan: Plan, limit: int, offset: int, sort: str, *, fuzzy: bool
@@ -320,11 +325,25 @@ class PostgresBackend:
         where, params, rank_q = self._where(plan, fuzzy)
         by_date = sort == "date" or not plan.terms
         rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
-        order = "received_at DESC, id DESC" if by_date else "score DESC, received_at DESC, id DESC"
+        exact = "TRUE"
+        if fuzzy and not by_date:
+            exact, _p, _r = self._where(plan, False)
+        order = (
+            "received_at DESC, id DESC"
+            if by_date
+            else "exact DESC, score DESC, received_at DESC, id DESC"
+        )
+        # Identical copies once: the best-ranked (by date, the latest) stands for the others,
+        # with how many there are.
         sql = (
-            f"SELECT id, document_type, person_name, branch, received_at, indication, text,"
-            f" {'0' if by_date else rank} AS score, count(*) OVER () AS total"
-            f" FROM search_documents WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
+            "SELECT id, document_type, person_name, branch, received_at, indication, text,"
+            " score, count(*) OVER () AS total, sent FROM ("
+            f"SELECT *, row_number() OVER (PARTITION BY copy_key ORDER BY {order}) AS nth,"
+            " count(*) OVER (PARTITION BY copy_key) AS sent FROM ("
+            "SELECT id, document_type, person_name, branch, received_at, indication, text,"
+            f" copy_key, {'0' if by_date else rank} AS score, ({exact}) AS exact"
+            f" FROM search_documents WHERE {where}) AS matched) AS ranked"
+            f" WHERE nth = 1 ORDER BY {order} LIMIT :limit OFFSET :offset"
         )
         params.update(rank_q=rank_q, limit=limit, offset=offset)
         try:
@@ -335,7 +354,11 @@ class PostgresBackend:
                 else:
                     total = int(
                         conn.execute(
-                            text(f"SELECT count(*) FROM search_documents WHERE {where}"), params
+                            text(
+                                "SELECT count(DISTINCT copy_key) FROM search_documents"
+                                f" WHERE {where}"
+                            ),
+                            params,
                         ).scalar_one()
                     )
         except SQLAlchemyError as exc:
@@ -354,6 +377,7 @@ class PostgresBackend:
                 snippet=make_snippet(
                     self.analyzer, r.text, plan.highlight, prefixes=plan.highlight_prefixes
                 ),
+                sent=int(r.sent),
             )
             for r in rows
         ]
@@ -368,10 +392,23 @@ class PostgresBackend:
             rank_parts.append(tsq)
             params[f"q{i}"] = tsq
             cond = f"keys @@ CAST(:q{i} AS tsquery)"
+            if fuzzy and term.implicit_prefix:
+                params[f"p{i}"] = _lexeme(term.implicit_prefix) + ":*"
+                cond += f" OR keys @@ CAST(:p{i} AS tsquery)"
             if fuzzy and term.fuzzy:
+                # Levenshtein on the words of the names, first two letters equal (as Whoosh's
+                # fuzzy terms with prefixlength=2): the same rule on both backends. The
+                # prefix test in front (names carry weight A in `keys`) lets the GIN index
+                # find the candidates.
                 for j, key in enumerate(term.fuzzy):
                     params[f"f{i}_{j}"] = key
-                    cond += f" OR name_keys %> :f{i}_{j}"
+                    params[f"fp{i}_{j}"] = _lexeme(key[:FUZZY_PREFIX]) + ":*A"
+                    cond += (
+                        f" OR (keys @@ CAST(:fp{i}_{j} AS tsquery) AND EXISTS (SELECT 1 FROM"
+                        " unnest(string_to_array(name_keys, ' ')) AS w"
+                        f" WHERE left(w, {FUZZY_PREFIX}) = left(:f{i}_{j}, {FUZZY_PREFIX})"
+                        f" AND levenshtein(w, :f{i}_{j}) <= {int(term.typos)}))"
+                    )
             conds.append(f"({cond})")
         if plan.types:
             conds.append("document_type = ANY(:types)")

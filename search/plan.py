@@ -13,6 +13,21 @@ from search.analysis import Analyzer, normalize
 from search.query import Phrase, Query, Word
 
 _FUZZY_MIN = 5
+#: Words from this length are also looked up as prefixes ("шевченк" finds "Шевченко").
+_PREFIX_MIN = 4
+#: From this length a name may carry two typos instead of one.
+_TWO_TYPOS_MIN = 8
+#: Letters at the start of a name that a typo never touches: keeps the fuzzy look-up to a
+#: small part of the names (both backends use it).
+FUZZY_PREFIX = 2
+
+
+def max_typos(word: str) -> int:
+    """How many letters a name may differ by (Levenshtein): none under five letters, where
+    one edit makes another common word; one up to seven letters; two from eight."""
+    if len(word) < _FUZZY_MIN:
+        return 0
+    return 2 if len(word) >= _TWO_TYPOS_MIN else 1
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,15 @@ class TermPlan:
     positions: tuple[tuple[str, ...], ...]
     #: Keys worth a fuzzy look-up in names (a word of letters long enough for a typo).
     fuzzy: tuple[str, ...] = ()
+    #: Edits (Levenshtein distance) a fuzzy key may be from a name's key.
+    typos: int = 0
+    #: The typed word as a prefix key ("шевченк" → "shevchenk"): a forgiving match.
+    implicit_prefix: str = ""
+
+    @property
+    def forgiving(self) -> bool:
+        """Whether this term matches more than its exact keys in the forgiving tier."""
+        return bool(self.fuzzy or self.implicit_prefix)
 
 
 @dataclass(frozen=True)
@@ -44,8 +68,14 @@ class Plan:
     def has_fuzzy(self) -> bool:
         return any(t.fuzzy for t in self.terms)
 
+    @property
+    def forgiving(self) -> bool:
+        """Whether a second, forgiving tier (prefixes, typos) can find more than the exact one.
+        Its matches rank below every exact match."""
+        return any(t.forgiving for t in self.terms)
 
-def plan_query(query: Query, analyzer: Analyzer) -> Plan:
+
+def plan_query(query: Query, analyzer: Analyzer, *, fuzzy_names: bool = True) -> Plan:
     terms: list[TermPlan] = []
     # Merge "СН 123456" into one number before looking words up.
     merged: list[Word | Phrase] = []
@@ -79,9 +109,14 @@ def plan_query(query: Query, analyzer: Analyzer) -> Plan:
             if not keys:
                 continue
             fuzzy: tuple[str, ...] = ()
-            if term.text.isalpha() and len(term.text) >= _FUZZY_MIN:
-                fuzzy = keys[:3]
-            terms.append(TermPlan("word", (keys,), fuzzy))
+            typos = max_typos(term.text) if term.text.isalpha() and fuzzy_names else 0
+            if typos:
+                surface = analyzer.prefix_key(term.text)
+                fuzzy = tuple(dict.fromkeys((*keys[:3], surface)))
+            implicit = ""
+            if term.text.isalpha() and len(term.text) >= _PREFIX_MIN:
+                implicit = analyzer.prefix_key(term.text)
+            terms.append(TermPlan("word", (keys,), fuzzy, typos, implicit))
 
     branch_ids: list[int] = []
     branch_words: list[tuple[tuple[str, ...], ...]] = []
@@ -95,7 +130,9 @@ def plan_query(query: Query, analyzer: Analyzer) -> Plan:
     highlight = frozenset(
         k for t in terms if t.kind != "prefix" for pos in t.positions for k in pos
     )
-    prefixes = tuple(t.positions[0][0] for t in terms if t.kind == "prefix")
+    prefixes = tuple(t.positions[0][0] for t in terms if t.kind == "prefix") + tuple(
+        t.implicit_prefix for t in terms if t.implicit_prefix
+    )
     return Plan(
         terms=tuple(terms),
         types=query.types,

@@ -48,13 +48,13 @@ from search.analysis import (
 )
 from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, Hit, IndexDoc, SearchResult, check_sort
-from search.plan import Plan, TermPlan, plan_query, sender_keys
+from search.plan import FUZZY_PREFIX, Plan, TermPlan, plan_query, sender_keys
 from search.query import parse_query
 from search.settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _WRITER_MB = 64
 
 
@@ -132,6 +132,8 @@ def make_schema() -> Schema:
         numbers=TEXT(analyzer=pt, phrase=False, field_boost=3.0),
         content=TEXT(analyzer=pt, phrase=True),
         text=STORED(),
+        # Identical copies (same bytes) share it; a search shows one of them.
+        copy_key=ID(sortable=True),
     )
 
 
@@ -339,6 +341,7 @@ class WhooshBackend:
             "numbers": encode_positions(number_positions),
             "content": encode_positions(a.positions(doc.text + "\n" + extra)),
             "text": doc.text,
+            "copy_key": doc.collapse_key,
         }
 
     def _write_batches(
@@ -506,9 +509,19 @@ class WhooshBackend:
         self, query: str, *, limit: int = 20, offset: int = 0, sort: str = "relevance"
     ) -> SearchResult:
         check_sort(sort)
-        plan = plan_query(parse_query(query, self.tz), self.analyzer)
+        plan = plan_query(
+            parse_query(query, self.tz), self.analyzer, fuzzy_names=self.settings.fuzzy_names
+        )
         try:
-            return self._search_with_fallback(plan, limit, offset, sort)
+            try:
+                return self._search_with_fallback(plan, limit, offset, sort)
+            except _CORRUPT:
+                # A searcher can meet a segment a concurrent writer just merged away (its
+                # files are gone): a fresh searcher sees the new segments. Only if that fails
+                # too is the index damaged.
+                with self._lock:
+                    self._drop_searcher()
+                return self._search_with_fallback(plan, limit, offset, sort)
         except (IndexUnavailable, *_CORRUPT) as exc:
             if self.source is None:
                 if isinstance(exc, IndexUnavailable):
@@ -523,11 +536,9 @@ class WhooshBackend:
             return self._search_with_fallback(plan, limit, offset, sort)
 
     def _search_with_fallback(self, plan: Plan, limit: int, offset: int, sort: str) -> SearchResult:
-        """Exact keys first; only when nothing matches, tolerate a typo in names."""
-        result = self._search(plan, limit, offset, sort, fuzzy=False)
-        if result.total or not self.settings.fuzzy_names or not plan.has_fuzzy:
-            return result
-        return self._search(plan, limit, offset, sort, fuzzy=True)
+        """Exact matches, then (ranked below every one of them) what only the forgiving
+        tier finds: words as prefixes, names with a typo or two."""
+        return self._search(plan, limit, offset, sort, fuzzy=plan.forgiving)
 
     def _search(
         self, plan: Plan, limit: int, offset: int, sort: str, *, fuzzy: bool
@@ -536,6 +547,9 @@ class WhooshBackend:
         offset = max(0, offset)
         with self._lock:
             searcher = self._get_searcher()
+            if searcher.doc_count_all() == 0:
+                # An empty index has no columns to read (Whoosh raises NotImplementedError).
+                return SearchResult(total=0, hits=[])
             allowed = self._allowed(searcher, plan)
             phrases = [t for t in plan.terms if t.kind == "phrase"]
             if phrases:
@@ -558,27 +572,103 @@ class WhooshBackend:
                 # Filters alone: the allowed set is the answer; order it by the date column
                 # instead of running a collector over it.
                 column = self._column(searcher, "received_at")
-                ranked = heapq.nlargest(offset + limit, allowed, key=lambda d: (column[d], d))
-                total = len(allowed)
-                page = [(d, 0.0) for d in ranked[offset : offset + limit]]
-            else:
-                kwargs: dict[str, Any] = {"limit": max(1, offset + limit)}
-                if allowed is not None:
-                    kwargs["filter"] = allowed  # narrows without touching relevance
-                if by_date:
-                    kwargs["sortedby"] = "received_at"
-                    kwargs["reverse"] = True
-                q = self._compile(plan, fuzzy) if plan.terms else wq.Every()
-                results = searcher.search(q, **kwargs)
-                total = len(results)
+                copies = self._column(searcher, "copy_key")
+                newest: dict[Any, tuple[Any, int]] = {}
+                for d in allowed:
+                    key = copies[d]
+                    mark = (column[d], d)
+                    if key not in newest or mark > newest[key]:
+                        newest[key] = mark
+                ranked = heapq.nlargest(offset + limit, newest.values())
+                total = len(newest)
                 page = [
-                    (results.docnum(i), 0.0 if by_date else float(results.score(i) or 0.0))
-                    for i in range(offset, min(offset + limit, results.scored_length()))
+                    (d, 0.0, self._copies(searcher, d))
+                    for _at, d in ranked[offset : offset + limit]
                 ]
-            hits = [self._hit(searcher.stored_fields(d), score, plan) for d, score in page]
+            elif not plan.terms:
+                total, page = self._run(searcher, wq.Every(), allowed, None, offset, limit, True)
+            elif by_date or not fuzzy:
+                # By date the tiers mix (newest first, whichever matched); a query with nothing
+                # to forgive has one tier.
+                q = self._compile(plan, fuzzy)
+                total, page = self._run(searcher, q, allowed, None, offset, limit, by_date)
+            else:
+                exact_q = self._compile(plan, False)
+                exact_total, exact_page = self._run(
+                    searcher, exact_q, allowed, None, offset, limit, False
+                )
+                rest = limit - len(exact_page)
+                more_offset = max(0, offset - exact_total)
+                exact_docs = set(searcher.docs_for_query(exact_q)) if exact_total else None
+                more_total, more_page = self._run(
+                    searcher,
+                    self._compile(plan, True),
+                    allowed,
+                    exact_docs,
+                    more_offset,
+                    max(rest, 1),
+                    False,
+                )
+                total = exact_total + more_total
+                page = exact_page + (more_page[:rest] if rest > 0 else [])
+            hits = [
+                self._hit(searcher.stored_fields(d), score, plan, sent) for d, score, sent in page
+            ]
         return SearchResult(total=total, hits=hits)
 
-    def _hit(self, stored: dict[str, Any], score: float, plan: Plan) -> Hit:
+    def _run(
+        self,
+        searcher: Searcher,
+        q: wq.Query,
+        allowed: set[int] | None,
+        exclude: set[int] | None,
+        offset: int,
+        limit: int,
+        by_date: bool,
+    ) -> tuple[int, list[tuple[int, float, int]]]:
+        """One page of `q` with identical copies shown once (the best-ranked, or the latest
+        by date, stands for the others): the number of distinct copies, and (docnum, score,
+        copies sent) per hit. Collapsed here, not by Whoosh's `collapse`, whose counts go
+        wrong when a better copy replaces a kept one."""
+        copies = self._column(searcher, "copy_key")
+        want = offset + limit
+        fetch = max(1, want)
+        while True:
+            kwargs: dict[str, Any] = {"limit": fetch}
+            if allowed is not None:
+                kwargs["filter"] = allowed  # narrows without touching relevance
+            if exclude:
+                kwargs["mask"] = exclude
+            if by_date:
+                kwargs["sortedby"] = "received_at"
+                kwargs["reverse"] = True
+            results = searcher.search(q, **kwargs)
+            seen: set[Any] = set()
+            ranked: list[tuple[int, float]] = []
+            for i in range(results.scored_length()):
+                d = results.docnum(i)
+                if copies[d] in seen:
+                    continue
+                seen.add(copies[d])
+                ranked.append((d, 0.0 if by_date else float(results.score(i) or 0.0)))
+            if len(ranked) >= want or results.scored_length() < fetch:
+                break
+            fetch *= 2
+        matched = results.docs() if len(results) > results.scored_length() else None
+        total = len({copies[d] for d in matched}) if matched is not None else len(seen)
+        page = [(d, score, self._copies(searcher, d)) for d, score in ranked[offset:want]]
+        return total, page
+
+    def _copies(self, searcher: Searcher, docnum: int) -> int:
+        """How many archived copies have this one's bytes. (Whoosh's own collapsed_counts
+        misses the copies a better-ranked one replaced, so they are counted here.)"""
+        key = self._column(searcher, "copy_key")[docnum]
+        key = key.decode() if isinstance(key, bytes) else str(key)
+        if key.startswith("id:"):
+            return 1
+        return max(1, sum(1 for _ in searcher.docs_for_query(wq.Term("copy_key", key))))
+
+    def _hit(self, stored: dict[str, Any], score: float, plan: Plan, sent: int = 1) -> Hit:
         return Hit(
             id=int(stored["id"]),
             document_type=stored.get("document_type") or None,
@@ -593,6 +683,7 @@ class WhooshBackend:
                 plan.highlight,
                 prefixes=plan.highlight_prefixes,
             ),
+            sent=sent,
         )
 
     def _compile(self, plan: Plan, fuzzy: bool) -> wq.Query:
@@ -619,9 +710,14 @@ class WhooshBackend:
         subs: list[wq.Query] = [wq.Term("content", k) for k in keys]
         if any(ch.isdigit() for k in keys for ch in k):
             subs += [wq.Term("numbers", k) for k in keys]
-        if fuzzy:
+        if fuzzy and term.implicit_prefix:
+            subs.append(wq.Prefix("content", term.implicit_prefix, boost=0.5))
+        if fuzzy and term.fuzzy:
+            # The first letters must agree (as on PostgreSQL): it keeps the look-up to a small
+            # part of the names' lexicon.
             subs += [
-                wq.FuzzyTerm("names", k, maxdist=1, prefixlength=2, boost=0.5) for k in term.fuzzy
+                wq.FuzzyTerm("names", k, maxdist=term.typos, prefixlength=FUZZY_PREFIX, boost=0.5)
+                for k in term.fuzzy
             ]
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 

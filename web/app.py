@@ -25,6 +25,7 @@ from ingest.settings import IngestSettings
 from web import (
     api,
     login,
+    pages_arrivals,
     pages_audit,
     pages_check,
     pages_document,
@@ -36,13 +37,11 @@ from web import (
     pages_subjects,
     pages_trust,
     pages_users,
-    services,
 )
-from web.auth import ANYONE, PUBLIC, LoginThrottle
+from web.auth import PUBLIC, LoginThrottle
 from web.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
-from web.render import page
 from web.request_ids import request_ids
-from web.security import PRINCIPAL, add_security_headers, gate, requires
+from web.security import add_security_headers, gate, requires
 
 HERE = Path(__file__).parent
 
@@ -156,26 +155,6 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-@requires(*ANYONE)
-async def home(request: web.Request) -> web.Response:
-    """A start page listing the tasks of the user's role, so nobody needs to know the URLs."""
-    principal = request[PRINCIPAL]
-    qr_attention = 0
-    if principal is not None and principal.role == "admin":
-        deps = request.app[DEPS]
-
-        def count() -> int:
-            from qrtools.expiry import expired_count, expiring_count
-
-            with deps.db.session() as s:
-                day = services.today(deps)
-                days = services.remind_days(deps)
-                return expiring_count(s, day, days) + expired_count(s, day)
-
-        qr_attention = await asyncio.to_thread(count)
-    return page(request, "home.html", {"qr_attention": qr_attention})
-
-
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
         client_max_size=60 * 1024 * 1024,
@@ -197,8 +176,8 @@ def create_app(deps: WebDeps) -> web.Application:
     app.router.add_get("/login", login.login_page, name="login")
     app.router.add_post("/login", login.login_submit, name="login.submit")
     app.router.add_post("/logout", login.logout, name="logout")
-    app.router.add_get("/", home, name="home")
     for part in (
+        pages_arrivals,
         pages_search,
         pages_document,
         pages_check,

@@ -51,6 +51,11 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def session_id(cookie: str) -> str:
+    """The stored id of the session a cookie value stands for."""
+    return _digest(cookie)
+
+
 def create_session(s: Session, user: User, remote: str, hours: int) -> tuple[str, WebSession]:
     cookie = secrets.token_urlsafe(32)
     row = WebSession(

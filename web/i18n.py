@@ -780,6 +780,10 @@ STRINGS: dict[str, dict[str, str]] = {
 from web.i18n_mailboxes import MAILBOX_STRINGS  # noqa: E402
 
 STRINGS.update(MAILBOX_STRINGS)
+# The front desk's strings live in their own table (web/i18n_desk.py).
+from web.i18n_desk import DESK_STRINGS  # noqa: E402
+
+STRINGS.update(DESK_STRINGS)
 
 
 def translator(lang: str) -> Callable[[str], str]:

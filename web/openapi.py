@@ -88,9 +88,58 @@ def openapi_document() -> dict[str, Any]:
                         "received_at": {"type": "string", "format": "date-time"},
                         "indication": {"type": "string"},
                         "score": {"type": "number"},
+                        "sent": {
+                            "type": "integer",
+                            "description": "Identical copies (same bytes) this hit stands for",
+                        },
                         "snippet": {
                             "type": "string",
                             "description": "HTML: escaped text, matches in <mark>",
+                        },
+                    },
+                },
+                "Arrival": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "message_id": {
+                            "type": "integer",
+                            "nullable": True,
+                            "description": "Copies of one e-mail share it",
+                        },
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "document_type": {"type": "string", "nullable": True},
+                        "person_name": {"type": "string", "nullable": True},
+                        "indication": {"type": "string"},
+                        "status": {
+                            "type": "string",
+                            "enum": ["passed", "failed", "indeterminate", "unsigned"],
+                        },
+                        "branch": {"type": "string", "nullable": True},
+                        "branch_id": {"type": "integer", "nullable": True},
+                        "processed": {"type": "boolean"},
+                        "processed_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "processed_by": {"type": "string", "nullable": True},
+                    },
+                },
+                "ArrivalPage": {
+                    "type": "object",
+                    "properties": {
+                        "total": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "next": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "The next page's URL, null on the last page",
+                        },
+                        "latest_id": {
+                            "type": "integer",
+                            "description": "The newest copy's id in the whole archive",
+                        },
+                        "documents": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Arrival"},
                         },
                     },
                 },
@@ -181,6 +230,46 @@ def openapi_document() -> dict[str, Any]:
                             "name": "sort",
                             "in": "query",
                             "schema": {"type": "string", "enum": ["relevance", "date"]},
+                        },
+                    ],
+                )
+            },
+            "/api/v1/documents": {
+                "get": _op(
+                    "Arrived copies, newest first (the front desk's list; audited)",
+                    "admin, staff",
+                    _resp("One page of copies", {"$ref": "#/components/schemas/ArrivalPage"}),
+                    400,
+                    parameters=[
+                        {
+                            "name": "since",
+                            "in": "query",
+                            "description": "Arrived at or after: ISO 8601 date or date-time; "
+                            "without an offset, Europe/Kyiv local time",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "description": "Signature verdicts, comma-separated: "
+                            "passed, failed, indeterminate, unsigned",
+                            "schema": {"type": "string"},
+                        },
+                        {
+                            "name": "processed",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": ["true", "false"]},
+                        },
+                        {"name": "branch", "in": "query", "schema": {"type": "integer"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                        },
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0},
                         },
                     ],
                 )

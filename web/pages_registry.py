@@ -11,9 +11,9 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from archive.branches import add_branch, list_branches
+from archive.branches import add_branch, list_branches, update_branch
 from archive.errors import ArchiveError
-from archive.models import DOCUMENT_TYPES, utcnow
+from archive.models import DOCUMENT_TYPES, Branch, utcnow
 from qrtools import registry
 from qrtools.errors import QrError
 from web.auth import ADMIN, STAFF
@@ -66,9 +66,18 @@ def branches_data(s: Session) -> list[dict[str, Any]]:
     return out
 
 
+BRANCH_FIELDS = ("name", "address", "email", "organization")
+
+
 async def _branches_page(
-    request: web.Request, error: str | None = None, status: int = 200
+    request: web.Request,
+    error: str | None = None,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+    typed_for: int | None = None,
 ) -> web.Response:
+    """The branches page. After a refused form, `typed` holds what was typed into it and
+    `typed_for` names its branch (None: the "add" form), so nothing has to be typed again."""
     return page(
         request,
         "branches.html",
@@ -76,9 +85,15 @@ async def _branches_page(
             "branches": await in_db(request, branches_data),
             "document_types": DOCUMENT_TYPES,
             "error": error,
+            "typed": typed or {},
+            "typed_for": typed_for,
         },
         status=status,
     )
+
+
+def _branch_form(form: Any) -> dict[str, str]:
+    return {k: str(form.get(k, ""))[:1000] for k in BRANCH_FIELDS}
 
 
 @requires(ADMIN)
@@ -93,9 +108,9 @@ async def api_branches(request: web.Request) -> web.Response:
 
 @requires(ADMIN)
 async def branch_add(request: web.Request) -> web.Response:
-    form = await request.post()
-    name, address = str(form.get("name", "")), str(form.get("address", ""))
-    email, org = str(form.get("email", "")), str(form.get("organization", "")).strip()
+    typed = _branch_form(await request.post())
+    name, address, email = typed["name"], typed["address"], typed["email"]
+    org = typed["organization"].strip()
 
     def work(s: Session) -> None:
         registry.validate_name(name)
@@ -105,8 +120,40 @@ async def branch_add(request: web.Request) -> web.Response:
     try:
         await in_db(request, work)
     except ArchiveError as exc:
-        return await _branches_page(request, error_text(exc, lang_of(request)), status=400)
+        text = error_text(exc, lang_of(request))
+        return await _branches_page(request, text, status=400, typed=typed)
     raise see_other("/branches", "saved")
+
+
+@requires(ADMIN)
+async def branch_update(request: web.Request) -> web.Response:
+    """Edit a branch's name, address, receiving e-mail and organisation (same rules as adding).
+    A changed address makes its QR posters outdated, which the QR page then flags."""
+    branch_id = int_param(request, "id")
+    typed = _branch_form(await request.post())
+
+    def work(s: Session) -> list[str]:
+        if s.get(Branch, branch_id) is None:
+            raise web.HTTPNotFound()
+        registry.validate_name(typed["name"])
+        changed = update_branch(
+            s,
+            branch_id,
+            name=typed["name"],
+            address=typed["address"],
+            email=typed["email"],
+            organization=typed["organization"],
+        )
+        if changed:
+            record(request, s, "branch.update", "branch", branch_id, {"fields": changed})
+        return changed
+
+    try:
+        changed = await in_db(request, work)
+    except ArchiveError as exc:
+        text = error_text(exc, lang_of(request))
+        return await _branches_page(request, text, status=400, typed=typed, typed_for=branch_id)
+    raise see_other("/branches", "address_changed" if "address" in changed else "saved")
 
 
 @requires(ADMIN)
@@ -260,6 +307,7 @@ async def qr_poster(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     app.router.add_get("/branches", branches_page, name="branches")
     app.router.add_post("/branches", branch_add, name="branches.add")
+    app.router.add_post("/branches/{id}", branch_update, name="branches.update")
     app.router.add_post("/branches/{id}/services", service_add, name="services.add")
     app.router.add_get("/qr", qr_page, name="qr")
     app.router.add_post("/qr", qr_import, name="qr.add")

@@ -64,13 +64,37 @@ def _page_number(params: Any) -> int:
         return 1
 
 
+def page_links(current: int, pages: int, around: int = 2) -> list[int | None]:
+    """Page numbers to offer: the first, the last, and a few around the current one; None
+    marks a gap ("…")."""
+    shown = sorted({1, pages, *range(max(1, current - around), min(pages, current + around) + 1)})
+    out: list[int | None] = []
+    for n in shown:
+        if out and out[-1] is not None and n - out[-1] > 1:  # type: ignore[operator]
+            out.append(None)
+        out.append(n)
+    return out
+
+
+def times_key(n: int) -> str:
+    """The i18n key of "N times" with Ukrainian plural agreement (1 раз, 2–4 рази, 5 разів)."""
+    if n % 10 == 1 and n % 100 != 11:
+        return "search.times.one"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "search.times.few"
+    return "search.times.many"
+
+
 async def run_search(
     request: web.Request, query: str, *, limit: int, offset: int, sort: str
 ) -> dict[str, Any]:
     """Search and shape the result; raises SearchError with a reason for bad queries."""
     backend = need(deps_of(request), SEARCH)
     result = await asyncio.to_thread(backend.search, query, limit=limit, offset=offset, sort=sort)
-    return result.to_dict()
+    shaped = result.to_dict()
+    for hit, out in zip(result.hits, shaped["hits"], strict=True):
+        out["sent"] = hit.sent  # identical resends are one hit, "sent 3 times"
+    return shaped
 
 
 @requires(ADMIN, STAFF)
@@ -92,12 +116,14 @@ async def search_page(request: web.Request) -> web.Response:
         hit["badge"] = badge_of(hit.get("indication"))
         hit["snippet_html"] = safe_snippet(hit.get("snippet"))
         hit["received_day"] = str(hit.get("received_at", ""))[:16].replace("T", " ")
+        hit["times_key"] = times_key(int(hit.get("sent", 1)))
 
     def branches(s: Session) -> list[tuple[int, str]]:
         return [(b.id, b.name) for b in list_branches(s)]
 
     total = (result or {}).get("total", 0)
     base = {k: v for k, v in params.items() if k != "page"}
+    pages = max(1, -(-total // PAGE_SIZE))
     return page(
         request,
         "search.html",
@@ -111,6 +137,8 @@ async def search_page(request: web.Request) -> web.Response:
             "page_number": number,
             "has_next": total > number * PAGE_SIZE,
             "base_params": base,
+            "pages": pages,
+            "page_links": page_links(number, pages),
         },
     )
 

@@ -90,6 +90,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "logout"): Spec(EVERYONE, fixed("/logout"), ok=302, form=lambda i: {}, last=True),
     ("GET", "home"): Spec(EVERYONE, fixed("/")),
     ("GET", "static"): Spec(PUBLIC, fixed("/static/app.css"), everyone=200),
+    ("GET", "arrivals.list"): Spec((A, S), fixed("/arrivals/list?unprocessed=1")),
+    ("GET", "arrivals.latest"): Spec((A, S), fixed("/arrivals/latest")),
+    ("GET", "arrivals.events"): Spec((A, S), fixed("/arrivals/events?after=0")),
+    ("POST", "document.processed"): Spec(
+        (A, S), lambda i: f"/documents/{i['doc']}/processed", ok=303, form=lambda i: {"done": "1"}
+    ),
     ("GET", "search"): Spec((A, S), fixed("/search?q=Шевченко")),
     ("GET", "document"): Spec((A, S), lambda i: f"/documents/{i['doc']}"),
     ("GET", "document.print"): Spec((A, S), lambda i: f"/documents/{i['doc']}/print"),
@@ -120,6 +126,17 @@ MATRIX: dict[tuple[str, str], Spec] = {
             "name": "Клініка «Здоров'я», реєстратура",
             "address": "Львів, вул. Зелена, 3",
             "email": "clinic@inbox.example.org",
+        },
+    ),
+    ("POST", "branches.update"): Spec(
+        (A,),
+        lambda i: f"/branches/{i['branch']}",
+        ok=303,
+        form=lambda i: {
+            "name": "Готель «Дніпро», рецепція",
+            "address": "Дніпро, просп. Яворницького, 10",
+            "email": "hotel-dnipro@inbox.example.org",
+            "organization": "ТОВ «Готель Дніпро»",
         },
     ),
     ("POST", "services.add"): Spec(
@@ -155,7 +172,24 @@ MATRIX: dict[tuple[str, str], Spec] = {
         ok=303,
         form=lambda i: {"role": "auditor", "active": "1"},
     ),
+    ("POST", "users.password"): Spec(
+        (A,),
+        lambda i: f"/users/{i['auditor_id']}/password",
+        ok=303,
+        form=lambda i: {"password": "a reset password 3"},
+        last=True,
+    ),
+    ("POST", "users.token.revoke"): Spec(
+        (A,), lambda i: f"/users/{i['auditor_id']}/token/revoke", ok=303, form=lambda i: {}
+    ),
     ("GET", "account"): Spec(EVERYONE, fixed("/account")),
+    # A wrong current password: refused with a reason (400) once the gate has let the role in.
+    ("POST", "account.password"): Spec(
+        EVERYONE,
+        fixed("/account/password"),
+        ok=400,
+        form=lambda i: {"current": "wrong", "password": "x" * 12, "repeat": "x" * 12},
+    ),
     ("POST", "token.create"): Spec(EVERYONE, fixed("/account/token"), form=lambda i: {}),
     ("POST", "token.revoke"): Spec(
         EVERYONE, fixed("/account/token/revoke"), ok=303, form=lambda i: {}
@@ -212,6 +246,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "api.document.download"): Spec((A, S), lambda i: f"/api/v1/documents/{i['doc']}/p7s"),
     ("POST", "api.verify"): Spec((A, S), fixed("/api/v1/verify"), form=check_form),
     ("GET", "api.branches"): Spec((A, S), fixed("/api/v1/branches")),
+    ("GET", "api.documents"): Spec((A, S), fixed("/api/v1/documents?status=passed&limit=5")),
     ("GET", "api.qr"): Spec((A,), fixed("/api/v1/qr")),
     ("GET", "api.quarantine"): Spec((A,), fixed("/api/v1/quarantine")),
     ("GET", "api.audit"): Spec((A, U), fixed("/api/v1/audit")),
@@ -271,7 +306,8 @@ async def _call(
     async with session.request(
         method, app.url(spec.path(ids)), data=data, headers=headers, allow_redirects=False
     ) as r:
-        await r.read()
+        if r.content_type != "text/event-stream":  # a live stream never ends: status only
+            await r.read()
         return r.status
 
 

@@ -398,8 +398,10 @@ async def test_registry_warnings_and_qr_attention_are_visible(seeded: WebFixture
         assert describe_warning("MADE_FOR_MISMATCH", "uk") in page
         async with s.get(seeded.url("/")) as r:
             page = await r.text()
-        # The seeded code has 4 days left on the seed's "today": one code needs attention.
-        assert 'QR-коди <span class="badge warn">1</span>' in page
+        # The seeded code has 4 days left on the seed's "today": one code needs attention; the
+        # admin's home (the arrivals) counts it, and the seeded quarantined message.
+        assert 'QR-коди, строк яких спливає чи сплив: <strong class="warn">1</strong>' in page
+        assert 'Листів у карантині: <strong class="warn">1</strong>' in page
 
 
 async def test_subject_request_find_and_export_are_audited_without_identifiers(
