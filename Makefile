@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 DATA ?= ./data
 STAMP := $(VENV)/.installed
 # Debian tools the tests drive for real (MTA, SMTP client, IMAP server, QR decoder, PDF
-# rasteriser, browser, SVG rasteriser, fonts for posters).
+# rasteriser, browser, SVG rasteriser, fonts for posters; systemd-analyze checks the unit).
 APT_PACKAGES := swaks postfix zbar-tools poppler-utils chromium chromium-driver dovecot-imapd \
-	librsvg2-bin fonts-dejavu-core postgresql-contrib openssl tnef
+	librsvg2-bin fonts-dejavu-core postgresql-contrib openssl tnef systemd
 
 .PHONY: run test lint venv apt-deps node-deps postgres clean help
 
@@ -16,12 +16,14 @@ help:
 	@echo "make run   - set up and start diia-inbox on embedded defaults (data in $(DATA))"
 	@echo "make test  - set up and run the whole test suite"
 
-# setup.py and the C source too: the accelerator is built by the same editable install.
-$(STAMP): pyproject.toml setup.py verify/_native.c
+# Installs through constraints.txt: the exact versions the suite was run with (the container
+# uses the same file), so `make test` tests what a release installs. setup.py and the C source
+# too: the accelerator is built by the same editable install.
+$(STAMP): pyproject.toml constraints.txt setup.py verify/_native.c
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,s3]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from archive.keyring import Keyring, KeyUnavailable
 
@@ -38,6 +39,59 @@ class BlobCorrupt(BlobError):
     reason = "BLOB_CORRUPT"
 
 
+class Blobs(Protocol):
+    """What the archive needs of a blob store; the filesystem `BlobStore` and the S3 store
+    (archive.blobs_s3) both provide it, so the rest of the program never knows which it has."""
+
+    keyring: Keyring | None
+
+    def put(self, data: bytes) -> str: ...
+    def put_stream(self, stream: BinaryIO) -> str: ...
+    def get(self, digest: str) -> bytes: ...
+    def exists(self, digest: str) -> bool: ...
+    def delete(self, digest: str) -> bool: ...
+    def reseal(self, digest: str) -> bool: ...
+    def verify(self, digest: str) -> bool: ...
+    def probe(self) -> str | None: ...
+    def __iter__(self) -> Iterator[str]: ...
+
+
+#: Bytes the readiness probe stores: enough to need data blocks (an empty file fits a full disk).
+PROBE_BYTES = 4096
+
+
+def seal(keyring: Keyring | None, digest: str, data: bytes) -> bytes:
+    """The bytes to store for `data`: itself, or AES-256-GCM bound to its name."""
+    if keyring is None:
+        return data
+    return keyring.encrypt(data, associated=digest.encode())
+
+
+def unseal(keyring: Keyring | None, digest: str, stored: bytes) -> bytes:
+    """The plaintext of stored bytes, re-hashed against their name (BlobCorrupt if not)."""
+    data = stored
+    if keyring is not None or stored.startswith(b"DIIAENC1"):
+        if keyring is None:
+            raise BlobCorrupt(f"blob {digest} is encrypted and no key is configured")
+        try:
+            data = keyring.decrypt(stored, associated=digest.encode())
+        except KeyUnavailable as exc:
+            raise BlobCorrupt(f"blob {digest}: {exc.detail}") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise BlobCorrupt(f"blob {digest} does not match its hash")
+    return data
+
+
+def needs_reseal(keyring: Keyring | None, stored: bytes) -> bool:
+    """Whether stored bytes are under another key than the current one (or clear vs sealed)."""
+    current = keyring.current if keyring else None
+    return Keyring.key_id_of(stored) != current
+
+
+def is_digest(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -47,7 +101,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _check_digest(digest: str) -> str:
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+    if not is_digest(digest):
         raise BlobNotFound(f"not a sha256 name: {digest[:80]!r}")
     return digest
 
@@ -76,9 +130,7 @@ class BlobStore:
         return self._install(digest, [self._seal(digest, data)])
 
     def _seal(self, digest: str, data: bytes) -> bytes:
-        if self.keyring is None:
-            return data
-        return self.keyring.encrypt(data, associated=digest.encode())
+        return seal(self.keyring, digest, data)
 
     def put_stream(self, stream: BinaryIO) -> str:
         """Store a stream; without encryption it is never held whole in memory."""
@@ -132,16 +184,7 @@ class BlobStore:
             data = path.read_bytes()
         except FileNotFoundError as exc:
             raise BlobNotFound(f"no blob {digest}") from exc
-        if self.keyring is not None or data.startswith(b"DIIAENC1"):
-            if self.keyring is None:
-                raise BlobCorrupt(f"blob {digest} is encrypted and no key is configured")
-            try:
-                data = self.keyring.decrypt(data, associated=digest.encode())
-            except KeyUnavailable as exc:
-                raise BlobCorrupt(f"blob {digest}: {exc.detail}") from None
-        if hashlib.sha256(data).hexdigest() != digest:
-            raise BlobCorrupt(f"blob {digest} does not match its hash")
-        return data
+        return unseal(self.keyring, digest, data)
 
     def delete(self, digest: str) -> bool:
         """Remove a blob; returns whether it was there. Callers check references first."""
@@ -157,8 +200,7 @@ class BlobStore:
         Returns whether it was rewritten; used by key rotation and by turning encryption on.
         """
         raw = self.path(digest).read_bytes()
-        current = self.keyring.current if self.keyring else None
-        if Keyring.key_id_of(raw) == current:
+        if not needs_reseal(self.keyring, raw):
             return False
         data = self.get(digest)
         self._install(digest, [self._seal(digest, data)])
@@ -170,6 +212,24 @@ class BlobStore:
         except BlobError:
             return False
         return True
+
+    def probe(self) -> str | None:
+        """Readiness: a few KB written, fsynced and removed in the store's own temp folder (the
+        file system blobs land on), or the reason that failed."""
+        name = self.tmp / f"ready-{secrets.token_hex(6)}"
+        try:
+            with open(name, "xb") as out:
+                out.write(secrets.token_bytes(PROBE_BYTES))
+                out.flush()
+                os.fsync(out.fileno())
+            return None
+        except OSError as exc:
+            return f"blob store {self.root}: cannot write ({exc.strerror or type(exc).__name__})"
+        finally:
+            try:
+                name.unlink()
+            except OSError:
+                pass
 
     def __iter__(self) -> Iterator[str]:
         for first in sorted(self.root.iterdir()):

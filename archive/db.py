@@ -114,6 +114,20 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseError(_one_line(exc)) from exc
 
 
+def check_write(engine: Engine) -> None:
+    """Raise DatabaseError unless the database commits a write.
+
+    `SELECT 1` succeeds on a server whose disk is full, that is read-only, or whose write lock
+    is held; a committed update of the schema version row (to the same value) does not. The
+    row is Alembic's and always exists once migrated, so no table is added for this.
+    """
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    except SQLAlchemyError as exc:
+        raise DatabaseError(_one_line(exc)) from exc
+
+
 def _one_line(exc: BaseException) -> str:
     msg = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return msg[0] if msg else type(exc).__name__

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
-from archive.blobs import BlobStore
+from archive.blobs import Blobs
 from archive.db import Database
 from archive.models import Document, Message, Service
 
@@ -138,7 +138,7 @@ def unreferenced(session: Session, digests: Iterable[str]) -> list[str]:
 
 def execute(
     db: Database,
-    blobs: BlobStore,
+    blobs: Blobs,
     plan: PurgePlan,
     *,
     before_commit: Callable[[Session], None] | None = None,

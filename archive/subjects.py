@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import audit
-from archive.blobs import BlobError, BlobStore
+from archive.blobs import BlobError, Blobs
 from archive.models import AuditEvent, Document
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "ʹ": "'"})
@@ -96,7 +96,7 @@ def find(session: Session, subject: Subject) -> list[Document]:
     ]
 
 
-def export(session: Session, blobs: BlobStore, docs: Iterable[Document]) -> bytes:
+def export(session: Session, blobs: Blobs, docs: Iterable[Document]) -> bytes:
     """One zip with each copy's PDF, P7S, validation report and its audit trail."""
     buf = io.BytesIO()
     docs = list(docs)

@@ -12,6 +12,7 @@ import sys
 from typing import NoReturn
 
 from diia_inbox.config import Config, load_config
+from diia_inbox.logs import apply_format
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -46,7 +47,11 @@ def common_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    return load_config(data_dir=args.data, config_file=args.config)
+    """The configuration of this run; also where the log format it chooses takes effect, since
+    every verb passes here before it does anything worth logging."""
+    config = load_config(data_dir=args.data, config_file=args.config)
+    apply_format(config.log.format)
+    return config
 
 
 def read_secret_stdin() -> str:

@@ -6,8 +6,8 @@ accepted has left its spool (archived or set aside), which is what a backup on a
 for. At start it also writes a small probe blob; every node checks that it can read the probes
 of the others, which catches a blob folder that is not really shared or a different keyring.
 
-The checks return None when fine and a one-line reason otherwise; /healthz runs them (and
-/readyz will).
+The checks return None when fine and a one-line reason otherwise; they are readiness checks
+(/readyz says the reason, diia_inbox_ready{check=...} is 0).
 """
 
 from __future__ import annotations
@@ -21,18 +21,22 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
 from archive import nodes
-from archive.blobs import BlobError, BlobStore
+from archive.blobs import BlobError, Blobs
 from archive.db import Database
 from archive.errors import ArchiveError
 from archive.models import Node, utcnow
 from diia_inbox.config import Config
 from diia_inbox.runtime import Runtime
 from ingest.spool import Spool
+from web.readiness import ReadinessCheck
 
 log = logging.getLogger("diia_inbox.cluster")
 
@@ -104,7 +108,7 @@ def config_mismatch(db: Database, me: str, config: Config) -> str | None:
     return None
 
 
-def probe_unreadable(db: Database, blobs: BlobStore, me: str) -> str | None:
+def probe_unreadable(db: Database, blobs: Blobs, me: str) -> str | None:
     """This node cannot read a probe blob another node wrote (blob store not shared, or a
     different keyring)."""
     with db.session() as s:
@@ -116,26 +120,6 @@ def probe_unreadable(db: Database, blobs: BlobStore, me: str) -> str | None:
         except BlobError as exc:
             return f"cannot read the probe blob of node {other.name}: {exc.reason}: {exc}"
     return None
-
-
-class NodeCheckFailed(Exception):
-    """A node check found a problem; the message is its reason (no personal data: node
-    names, setting names and reason codes only), shown by /healthz."""
-
-    @property
-    def health_reason(self) -> str:
-        return str(self)
-
-
-def as_health_check(check: Callable[[], str | None]) -> Callable[[], None]:
-    """Adapt a `str | None` check to /healthz's raising checks."""
-
-    def run() -> None:
-        reason = check()
-        if reason is not None:
-            raise NodeCheckFailed(reason)
-
-    return run
 
 
 # -- the component ------------------------------------------------------------------------------
@@ -184,12 +168,13 @@ class NodeHeartbeat:
         with contextlib.suppress(ArchiveError):
             self.rt.reload_shared_keyring()
 
-    def checks(self) -> dict[str, Callable[[], None]]:
+    def checks(self) -> list[ReadinessCheck]:
+        """This node's readiness checks (/readyz, diia_inbox_ready)."""
         rt = self.rt
-        return {
-            "configuration": as_health_check(lambda: config_mismatch(rt.db, self.name, rt.config)),
-            "blob_probe": as_health_check(lambda: probe_unreadable(rt.db, rt.blobs, self.name)),
-        }
+        return [
+            ReadinessCheck("configuration", lambda: config_mismatch(rt.db, self.name, rt.config)),
+            ReadinessCheck("blob_probe", lambda: probe_unreadable(rt.db, rt.blobs, self.name)),
+        ]
 
     async def start(self) -> None:
         await asyncio.to_thread(self.register)
@@ -270,27 +255,33 @@ def cluster_spool_depth(db: Database) -> tuple[int, list[nodes.NodeView]]:
     return sum(n.spool_depth for n in listed), listed
 
 
-def cluster_metrics(db: Database) -> str:
-    """Prometheus text: the installation's spool depth (down nodes count with what they last
-    reported: their mail is waiting too) and each node's."""
-    total, listed = cluster_spool_depth(db)
-    lines = [
-        "# HELP diia_inbox_cluster_spool_depth Messages accepted by any node, not yet archived.",
-        "# TYPE diia_inbox_cluster_spool_depth gauge",
-        f"diia_inbox_cluster_spool_depth {total}",
-        "# HELP diia_inbox_node_up Whether a node's heartbeat is recent (1) or not (0).",
-        "# TYPE diia_inbox_node_up gauge",
-    ]
-    lines += [f'diia_inbox_node_up{{node="{_label(n.name)}"}} {int(n.up)}' for n in listed]
-    lines += [
-        "# HELP diia_inbox_node_spool_depth Spool depth each node last reported.",
-        "# TYPE diia_inbox_node_spool_depth gauge",
-    ]
-    lines += [
-        f'diia_inbox_node_spool_depth{{node="{_label(n.name)}"}} {n.spool_depth}' for n in listed
-    ]
-    return "\n".join(lines) + "\n"
+class ClusterCollector(Collector):
+    """The installation's spool depth (down nodes count with what they last reported: their
+    mail is waiting too) and each node's state, read from the nodes table at scrape."""
 
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            total, listed = cluster_spool_depth(self.db)
+        except Exception as exc:  # the rest of /metrics must still answer without a database
+            log.warning("cluster metrics unavailable: %s", type(exc).__name__)
+            return
+        depth = GaugeMetricFamily(
+            "diia_inbox_cluster_spool_depth",
+            "Messages accepted by any node, not yet archived.",
+        )
+        depth.add_metric([], total)
+        up = GaugeMetricFamily(
+            "diia_inbox_node_up",
+            "Whether a node's heartbeat is recent (1) or not (0).",
+            labels=["node"],
+        )
+        node_depth = GaugeMetricFamily(
+            "diia_inbox_node_spool_depth", "Spool depth each node last reported.", labels=["node"]
+        )
+        for n in listed:
+            up.add_metric([n.name], int(n.up))
+            node_depth.add_metric([n.name], n.spool_depth)
+        yield from (depth, up, node_depth)

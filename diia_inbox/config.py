@@ -86,16 +86,6 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
-class BlobSettings:
-    """Where the blobs (raw mail, PDFs, signatures) live; shared by all nodes."""
-
-    backend: str = "filesystem"
-    #: Folder of the filesystem backend; empty means `<data>/blobs`. With several nodes, a
-    #: folder every node mounts (NFS or similar).
-    path: str = ""
-
-
-@dataclass(frozen=True)
 class ClusterSettings:
     """How this node takes part in an installation of several nodes."""
 
@@ -105,6 +95,34 @@ class ClusterSettings:
     heartbeat_seconds: int = 15
     #: How long a backup waits for the other nodes to hand their spooled mail to the archive.
     backup_wait_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class BlobSettings:
+    """Where the blobs (raw mail, PDFs, signatures) live; shared by all nodes. "filesystem": a
+    folder; "s3": a bucket on S3-compatible storage (MinIO, Ceph RGW, AWS S3), so several nodes
+    need no shared file system. S3 credentials come from the environment (AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY), never from this file."""
+
+    backend: str = "filesystem"
+    #: Folder of the filesystem backend; empty means `<data>/blobs`. With several nodes, a
+    #: folder every node mounts (NFS or similar), or use "s3".
+    path: str = ""
+    endpoint: str = ""
+    bucket: str = ""
+    region: str = ""
+    #: Key prefix inside the bucket, e.g. "diia-inbox/" when the bucket is shared.
+    prefix: str = ""
+    #: Objects above this many MiB are uploaded in parts of this size.
+    multipart_mb: int = 8
+    #: Attempts per request (with exponential back-off) before a blob operation fails.
+    max_attempts: int = 5
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    #: "text" (one readable line) or "json" (one JSON object a line, for log shippers).
+    format: str = "text"
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,7 @@ class Config:
     qr: QrSettings = field(default_factory=QrSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     blobs: BlobSettings = field(default_factory=BlobSettings)
+    log: LogSettings = field(default_factory=LogSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
@@ -271,7 +290,22 @@ def load_config(
         raise ConfigError(f"{config_file}: unknown section [{sorted(unknown)[0]}]")
     data = data_dir or env.get(f"{ENV_PREFIX}DATA") or table.get("data", {}).get("dir") or "data"
     sections = {name: _build(cls, table.get(name, {}), env, name) for name, cls in SECTIONS.items()}
-    return Config(data_dir=Path(data).resolve(), **sections)
+    config = Config(data_dir=Path(data).resolve(), **sections)
+    _check(config)
+    return config
+
+
+def _check(config: Config) -> None:
+    """Settings that are each valid alone but not together, caught before anything starts."""
+    blobs = config.blobs
+    if blobs.backend not in ("filesystem", "s3"):
+        raise ConfigError(f"blobs.backend: expected 'filesystem' or 's3', got {blobs.backend!r}")
+    if blobs.backend == "s3" and not blobs.bucket:
+        raise ConfigError("blobs.bucket: needed when blobs.backend is 's3'")
+    if blobs.multipart_mb < 5:
+        raise ConfigError("blobs.multipart_mb: S3 parts are at least 5 MiB")
+    if config.log.format not in ("text", "json"):
+        raise ConfigError(f"log.format: expected 'text' or 'json', got {config.log.format!r}")
 
 
 __all__ = ["Config", "ConfigError", "ImapAccount", "load_config"]

@@ -1,87 +1,110 @@
-"""Service-wide metrics that no single package owns: verification results and QR expiry
-(read from the archive when scraped) and search latency (measured around the backend).
+"""Service-wide metrics that no single package owns, on one explicit prometheus-client registry.
 
-The ingest counters live in ingest.metrics; /metrics concatenates all sources.
+`service_registry()` makes the registry `serve` exports at `/metrics`: the process and Python
+collectors, then each part adds its own (ingest counters, search latency, the archive gauges
+read from the database at scrape time, readiness). Nothing is registered in the library's
+global default registry. Every metric name is listed in docs/operations.md.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-import threading
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from archive.db import Database
 from archive.models import Document
 
+log = logging.getLogger("diia_inbox.metrics")
+
 SEARCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+def service_registry() -> CollectorRegistry:
+    """A fresh registry with the standard process (CPU, memory, open files) and Python
+    (version, garbage collector) collectors, as any Prometheus target exports them."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
 
 
 class TimedSearch:
     """A search backend whose `search` calls are timed into a histogram; the rest passes on."""
 
-    def __init__(self, backend: Any) -> None:
+    def __init__(self, backend: Any, registry: CollectorRegistry | None = None) -> None:
         self._backend = backend
-        self._lock = threading.Lock()
-        self._counts = [0] * (len(SEARCH_BUCKETS) + 1)
-        self._sum = 0.0
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._seconds = Histogram(
+            "diia_inbox_search_seconds",
+            "Search query latency.",
+            buckets=SEARCH_BUCKETS,
+            registry=self.registry,
+        )
 
     def search(self, *args: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
         try:
             return self._backend.search(*args, **kwargs)
         finally:
-            elapsed = time.perf_counter() - start
-            with self._lock:
-                self._counts[bisect.bisect_left(SEARCH_BUCKETS, elapsed)] += 1
-                self._sum += elapsed
+            self._seconds.observe(time.perf_counter() - start)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._backend, name)
 
-    def render_prometheus(self) -> str:
-        with self._lock:
-            counts, total = list(self._counts), self._sum
-        lines = [
-            "# HELP diia_inbox_search_seconds Search query latency.",
-            "# TYPE diia_inbox_search_seconds histogram",
-        ]
-        running = 0
-        for bound, n in zip((*SEARCH_BUCKETS, "+Inf"), counts, strict=True):
-            running += n
-            lines.append(f'diia_inbox_search_seconds_bucket{{le="{bound}"}} {running}')
-        lines += [
-            f"diia_inbox_search_seconds_sum {total:.6f}",
-            f"diia_inbox_search_seconds_count {running}",
-        ]
-        return "\n".join(lines) + "\n"
 
+class ArchiveCollector(Collector):
+    """Documents by verification result and QR codes expiring, read from the archive when
+    scraped (gauges of the archive's state, not counters of this process's work, so that every
+    node of a cluster reports the same figures)."""
 
-def archive_metrics(db: Database, today: Callable[[], dt.date], remind_days: int) -> str:
-    """Documents by verification result and QR codes expiring, as gauges."""
-    from qrtools.expiry import expired_count, expiring_count
+    def __init__(self, db: Database, today: Callable[[], dt.date], remind_days: int) -> None:
+        self.db, self.today, self.remind_days = db, today, remind_days
 
-    with db.session() as s:
-        rows = s.execute(
-            select(Document.indication, func.count(Document.id)).group_by(Document.indication)
-        ).all()
-        day = today()
-        expiring = expiring_count(s, day, remind_days)
-        expired = expired_count(s, day)
-    lines = [
-        "# HELP diia_inbox_documents Archived documents by signature verification result.",
-        "# TYPE diia_inbox_documents gauge",
-        *(f'diia_inbox_documents{{indication="{ind}"}} {n}' for ind, n in sorted(rows)),
-        "# HELP diia_inbox_qr_codes_expiring QR codes in use that expire within the warning "
-        "period.",
-        "# TYPE diia_inbox_qr_codes_expiring gauge",
-        f"diia_inbox_qr_codes_expiring {expiring}",
-        "# HELP diia_inbox_qr_codes_expired QR codes in use that have expired.",
-        "# TYPE diia_inbox_qr_codes_expired gauge",
-        f"diia_inbox_qr_codes_expired {expired}",
-    ]
-    return "\n".join(lines) + "\n"
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from qrtools.expiry import expired_count, expiring_count
+
+        documents = GaugeMetricFamily(
+            "diia_inbox_documents",
+            "Archived documents by signature verification result.",
+            labels=["indication"],
+        )
+        expiring = GaugeMetricFamily(
+            "diia_inbox_qr_codes_expiring",
+            "QR codes in use that expire within the warning period.",
+        )
+        expired = GaugeMetricFamily(
+            "diia_inbox_qr_codes_expired", "QR codes in use that have expired."
+        )
+        try:
+            with self.db.session() as s:
+                rows = s.execute(
+                    select(Document.indication, func.count(Document.id)).group_by(
+                        Document.indication
+                    )
+                ).all()
+                day = self.today()
+                n_expiring = expiring_count(s, day, self.remind_days)
+                n_expired = expired_count(s, day)
+        except Exception as exc:  # the rest of /metrics must still answer without a database
+            log.warning("archive metrics unavailable: %s", type(exc).__name__)
+            return
+        for indication, n in sorted(rows, key=lambda r: str(r[0])):
+            documents.add_metric([str(indication)], n)
+        expiring.add_metric([], n_expiring)
+        expired.add_metric([], n_expired)
+        yield from (documents, expiring, expired)

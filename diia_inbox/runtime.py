@@ -13,28 +13,44 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from archive import keystore
-from archive.blobs import BlobStore
+from archive.blobs import Blobs, BlobStore
 from archive.cluster_lock import FIRST_START, cluster_lock
 from archive.db import Database
 from archive.keyring import ENV_KEYRING, Keyring, KeyUnavailable, keyring_path, load_keyring
 from archive.keystore import load_master_key
-from diia_inbox.config import Config, ConfigError
+from diia_inbox.config import Config
 
 log = logging.getLogger("diia_inbox.runtime")
+
+
+def open_blobs(config: Config, keyring: Keyring | None) -> Blobs:
+    """The configured blob store: a folder, or a bucket on S3-compatible storage."""
+    settings = config.blobs
+    if settings.backend == "s3":
+        from archive.blobs_s3 import S3BlobStore, S3Location
+
+        location = S3Location(
+            bucket=settings.bucket,
+            endpoint=settings.endpoint,
+            region=settings.region,
+            prefix=settings.prefix,
+            multipart_bytes=settings.multipart_mb << 20,
+            max_attempts=settings.max_attempts,
+        )
+        return S3BlobStore(location, keyring)
+    return BlobStore(config.blob_dir, keyring)
 
 
 @dataclass
 class Runtime:
     config: Config
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     keyring: Keyring | None
 
     @classmethod
     def open(cls, config: Config, *, migrate: bool = True) -> Runtime:
         """Create the data folder layout and bring the database to the current schema."""
-        if config.blobs.backend != "filesystem":
-            raise ConfigError(f"blobs.backend: unknown backend {config.blobs.backend!r}")
         for path in (
             config.data_dir,
             config.blob_dir,
@@ -53,9 +69,7 @@ class Runtime:
             db.migrate()
         keyring = open_keyring(config, db, os.environ, migrated=migrate)
         blob_ring = keyring if config.storage.encrypt else None
-        return cls(
-            config=config, db=db, blobs=BlobStore(config.blob_dir, blob_ring), keyring=keyring
-        )
+        return cls(config=config, db=db, blobs=open_blobs(config, blob_ring), keyring=keyring)
 
     def reload_shared_keyring(self) -> bool:
         """Pick up a keyring rotated by another node (called by the heartbeat)."""

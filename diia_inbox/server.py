@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
@@ -24,7 +25,9 @@ from archive.passwords import new_password
 from archive.users import add_user, count_users
 from diia_inbox.imap_service import mailbox_ring
 from diia_inbox.runtime import Runtime
+from diia_inbox.sdnotify import SystemdNotifier
 from web.app import WebDeps, create_app
+from web.readiness import ReadinessCheck, first_failure, folder_takes_write, raising
 
 log = logging.getLogger("diia_inbox.server")
 
@@ -54,11 +57,12 @@ class WebComponent:
         port: int,
         *,
         services: dict[str, Any],
-        metrics: list[Callable[[], str]],
-        health_checks: dict[str, Callable[[], None]],
+        registry: CollectorRegistry,
+        checks: list[ReadinessCheck],
     ) -> None:
         self.rt, self.host, self.port = rt, host, port
-        self.services, self.metrics, self.health_checks = services, metrics, health_checks
+        self.services, self.registry, self.checks = services, registry, checks
+        self.deps: WebDeps | None = None
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -74,8 +78,11 @@ class WebComponent:
         deps.services.update(self.services)
         deps.mailbox_ring = lambda: mailbox_ring(self.rt)
         deps.ingest = cfg.ingest
-        deps.metrics.extend(self.metrics)
-        deps.health_checks.update(self.health_checks)
+        deps.registry = self.registry
+        for check in self.checks:
+            deps.readiness.add(check)
+        self.registry.register(deps.readiness)
+        self.deps = deps
         self._runner = web.AppRunner(create_app(deps), access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.host, self.port).start()
@@ -83,6 +90,8 @@ class WebComponent:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+        if self.deps is not None:
+            self.registry.unregister(self.deps.readiness)
 
 
 class Closing:
@@ -109,10 +118,10 @@ def build_components(
     """Everything `serve` runs, in start order; they stop in reverse, so the receivers stop
     accepting first, then IMAP pollers, the worker, the daily jobs, the web app, and the
     search backend is closed last."""
-    from diia_inbox.cluster import NodeHeartbeat, cluster_metrics
+    from diia_inbox.cluster import ClusterCollector, NodeHeartbeat
     from diia_inbox.daily import DailyJobs
     from diia_inbox.imap_service import MailboxSupervisor
-    from diia_inbox.metrics import TimedSearch, archive_metrics
+    from diia_inbox.metrics import ArchiveCollector, TimedSearch, service_registry
     from diia_inbox.trust_jobs import TrustJobs
     from ingest.metrics import IngestMetrics
     from ingest.pipeline import context_factory, deps_from_config
@@ -125,9 +134,10 @@ def build_components(
     cfg = rt.config
     spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
     node = NodeHeartbeat(rt, spool)
-    ingest_metrics = IngestMetrics(queue_depth=spool.depth)
+    registry = service_registry()
+    ingest_metrics = IngestMetrics(queue_depth=spool.depth, registry=registry)
     # One search backend for the worker (writes) and the web pages (reads).
-    search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db))
+    search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db), registry)
 
     def index(db: Any, document_ids: Any) -> None:
         search.add(list(ArchiveSource(db).docs(only=document_ids)))
@@ -148,21 +158,21 @@ def build_components(
     today = _today(cfg.qr.timezone)
     services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
     services["today"] = today
+    registry.register(ArchiveCollector(rt.db, today, cfg.qr.remind_days))
+    registry.register(ClusterCollector(rt.db))
     trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
     services["reverify"] = trust_jobs
     host, port = web_addr or (cfg.web.host, cfg.web.port)
+    index_probes = [raising(search.check)]
+    if cfg.search.backend == "whoosh":
+        index_probes.append(lambda: folder_takes_write(cfg.index_dir))
     web_component = WebComponent(
         rt,
         host,
         port,
         services=services,
-        metrics=[
-            ingest_metrics.render_prometheus,
-            search.render_prometheus,
-            lambda: archive_metrics(rt.db, today, cfg.qr.remind_days),
-            lambda: cluster_metrics(rt.db),
-        ],
-        health_checks={"index": search.check, **node.checks()},
+        registry=registry,
+        checks=[ReadinessCheck("index", first_failure(*index_probes)), *node.checks()],
     )
     # The heartbeat stops after the receivers and the worker, so the spool depth a stopped
     # node leaves behind in the nodes list is its final one.
@@ -185,6 +195,7 @@ async def serve(
 ) -> None:
     password = ensure_admin(rt)
     components = build_components(rt, web, smtp)
+    notifier = SystemdNotifier()
     started: list[Component] = []
     try:
         for c in components:
@@ -207,9 +218,11 @@ async def serve(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        notifier.ready(f"web {host}:{port}, SMTP {smtp_host}:{smtp_port}")
         await stop.wait()
         log.info("stopping")
     finally:
+        await notifier.stopping()
         for c in reversed(started):
             try:
                 await c.stop()

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from archive.blobs import BlobError, BlobStore
+from archive.blobs import BlobError, Blobs
 from archive.branches import branch_for_address
 from archive.db import Database, DatabaseError
 from archive.models import Document, Message
@@ -115,7 +115,7 @@ class PipelineDeps:
     """What `process` needs, passed explicitly (see `ingest.wiring` for the runtime's)."""
 
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     verify: Verifier
     extract: Extractor
     recognise: Recogniser
@@ -296,7 +296,7 @@ def _archive(
     return Outcome("archived", msg_id, ids)
 
 
-def _put_blobs(draft: _Draft, blobs: BlobStore) -> tuple[str | None, str | None]:
+def _put_blobs(draft: _Draft, blobs: Blobs) -> tuple[str | None, str | None]:
     """Every file of the document is kept; the row names the PDF and the best signature (the
     others are listed with their hashes in the report's `signature_files`)."""
     pdf_sha = blobs.put(draft.pdf) if draft.pdf is not None else None
@@ -705,7 +705,7 @@ def make_indexer(search_settings: Any, index_dir: Path) -> Indexer:
 
 def build_deps(
     db: Database,
-    blobs: BlobStore,
+    blobs: Blobs,
     *,
     verify_settings: Any,
     search_settings: Any,
@@ -753,7 +753,7 @@ def build_deps(
     )
 
 
-def deps_from_config(config: Any, db: Database, blobs: BlobStore) -> PipelineDeps:
+def deps_from_config(config: Any, db: Database, blobs: Blobs) -> PipelineDeps:
     """`build_deps` from a diia_inbox Config (duck-typed: ingest never imports the CLI)."""
     return build_deps(
         db,

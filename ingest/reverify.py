@@ -25,7 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from archive import audit
-from archive.blobs import BlobError, BlobStore
+from archive.blobs import BlobError, Blobs
 from archive.db import Database
 from archive.models import Document, VerificationHistory, utcnow
 from ingest.parcels import SignatureFile
@@ -64,7 +64,7 @@ def select_documents(
 
 def reverify(
     db: Database,
-    blobs: BlobStore,
+    blobs: Blobs,
     make_context: Callable[[], Any],
     document_ids: Sequence[int],
     *,
@@ -109,7 +109,7 @@ def reverify(
     return result
 
 
-def _one(db: Database, blobs: BlobStore, base: Any, doc_id: int, reason: str) -> bool:
+def _one(db: Database, blobs: Blobs, base: Any, doc_id: int, reason: str) -> bool:
     with db.session() as s:
         doc = s.get(Document, doc_id)
         if doc is None or doc.p7s_sha256 is None:

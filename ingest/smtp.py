@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 import socket
 import ssl
 import threading
@@ -29,6 +30,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Session, syntax
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
+from structlog.contextvars import bind_contextvars
 
 from archive.branches import normalize_email, receiving_addresses
 from archive.db import Database
@@ -360,7 +362,13 @@ class StreamingSMTP(SMTP):
 
         Real clients wait for the banner (RFC 5321 4.3.1); spam engines and slow-connection
         floods often do not, and dropping them early frees their slot.
+
+        Every line logged while the session's task runs (ours and aiosmtpd's) carries the same
+        random `smtp_session` id, so one conversation can be followed in the logs without
+        logging who it was with. The task has its own context, so the id never leaks to
+        another session.
         """
+        bind_contextvars(smtp_session=secrets.token_hex(6))
         pause = self._limits.greeting_pause
         if pause > 0:
             self._reset_timeout(pause + self._idle_timeout)

@@ -147,3 +147,23 @@ def sqlite_runtime(tmp_path: Path) -> Iterator[object]:
         yield rt
     finally:
         rt.close()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[object]:
+    """A local S3-protocol server (moto server mode) on 127.0.0.1 for the whole session."""
+    from tests.s3server import running_s3
+
+    with running_s3() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The S3 credentials in this process's environment, where boto3 (and the S3 blob store,
+    which never takes them from configuration) reads them."""
+    from tests.s3server import CREDENTIALS
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    return dict(CREDENTIALS)

@@ -54,3 +54,26 @@ def test_bad_configuration_is_one_line_reason(
         load_config(data_dir=tmp_path, config_file=f, env=env)
     assert needle in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_blob_and_log_settings(tmp_path: Path) -> None:
+    cfg = load_config(data_dir=tmp_path, env={})
+    assert cfg.blobs.backend == "filesystem" and cfg.blob_dir == tmp_path.resolve() / "blobs"
+    assert cfg.log.format == "text"
+    env = {
+        "DIIA_INBOX_BLOBS_BACKEND": "s3",
+        "DIIA_INBOX_BLOBS_BUCKET": "archive",
+        "DIIA_INBOX_BLOBS_ENDPOINT": "http://127.0.0.1:9000",
+        "DIIA_INBOX_LOG_FORMAT": "json",
+    }
+    cfg = load_config(data_dir=tmp_path, env=env)
+    assert (cfg.blobs.backend, cfg.blobs.bucket, cfg.log.format) == ("s3", "archive", "json")
+    assert load_config(tmp_path, env={"DIIA_INBOX_BLOBS_PATH": "/srv/b"}).blob_dir == Path("/srv/b")
+    for bad, reason in (
+        ({"DIIA_INBOX_BLOBS_BACKEND": "ftp"}, "blobs.backend"),
+        ({"DIIA_INBOX_BLOBS_BACKEND": "s3"}, "blobs.bucket"),
+        ({"DIIA_INBOX_BLOBS_MULTIPART_MB": "1"}, "blobs.multipart_mb"),
+        ({"DIIA_INBOX_LOG_FORMAT": "xml"}, "log.format"),
+    ):
+        with pytest.raises(ConfigError, match=reason):
+            load_config(data_dir=tmp_path, env=bad)

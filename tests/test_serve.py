@@ -1,7 +1,9 @@
-"""`diia-inbox serve` as `make run` starts it: health, the Ukrainian login page, the admin."""
+"""`diia-inbox serve` as `make run` starts it: probes, metrics, the Ukrainian login page, the
+first admin."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -11,6 +13,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 
 def free_port() -> int:
@@ -52,9 +56,43 @@ def test_serve_health_login_and_first_admin(tmp_path: Path) -> None:
     )
     try:
         wait_http(f"http://127.0.0.1:{web}/healthz", proc)
-        with urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz") as resp:
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/livez") as resp:
             assert resp.status == 200
-            assert resp.read() == b'{"status": "ok"}'
+            assert json.loads(resp.read()) == {"status": "ok"}
+        for probe in ("/readyz", "/healthz"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{web}{probe}") as resp:
+                assert resp.status == 200
+                ready = json.loads(resp.read())
+            assert ready["status"] == "ok" and ready["failed"] == {}
+            assert set(ready["checks"]) == {
+                "database",
+                "spool",
+                "index",
+                "blobs",
+                "configuration",
+                "blob_probe",
+            }
+        with urllib.request.urlopen(f"http://127.0.0.1:{web}/metrics") as resp:
+            assert resp.headers["Content-Type"].startswith("text/plain; version=")
+            families = {f.name: f for f in text_string_to_metric_families(resp.read().decode())}
+        # Standard collectors, every part's metrics and readiness per check, in one registry.
+        for name in (
+            "process_cpu_seconds",
+            "process_resident_memory_bytes",
+            "python_info",
+            "python_gc_collections",
+            "diia_inbox_messages_received",
+            "diia_inbox_processing_seconds",
+            "diia_inbox_search_seconds",
+            "diia_inbox_queue_depth",
+            "diia_inbox_qr_codes_expired",
+            "diia_inbox_ready",
+        ):
+            assert name in families, name
+        assert families["diia_inbox_processing_seconds"].type == "histogram"
+        assert families["diia_inbox_search_seconds"].type == "histogram"
+        ready_gauge = {s.labels["check"]: s.value for s in families["diia_inbox_ready"].samples}
+        assert set(ready_gauge) == set(ready["checks"]) and set(ready_gauge.values()) == {1}
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/login") as resp:
             page = resp.read().decode()
         assert '<html lang="uk">' in page

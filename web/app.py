@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +16,10 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from archive.blobs import BlobStore
-from archive.db import Database, check_connection
+from archive.blobs import Blobs
+from archive.db import Database, check_write
 from archive.keyring import Keyring
 from ingest.settings import IngestSettings
 from web import (
@@ -40,22 +39,17 @@ from web import (
     pages_users,
 )
 from web.auth import PUBLIC, LoginThrottle
+from web.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
+from web.request_ids import request_ids
 from web.security import add_security_headers, gate, requires
 
 HERE = Path(__file__).parent
 
 
-def _writable(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path, prefix=".health-")
-    os.close(fd)
-    os.unlink(name)
-
-
 @dataclass
 class WebDeps:
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     spool_dir: Path
     index_dir: Path
     keys_dir: Path
@@ -63,10 +57,10 @@ class WebDeps:
     session_hours: int = 12
     login_attempts_per_minute: int = 5
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    #: Named checks run by /healthz; each raises on failure. Components add their own.
-    health_checks: dict[str, Callable[[], None]] = field(default_factory=dict)
-    #: Callables returning Prometheus text, concatenated by /metrics.
-    metrics: list[Callable[[], str]] = field(default_factory=list)
+    #: Named checks run by /readyz (and exported as diia_inbox_ready). Components add theirs.
+    readiness: Readiness = field(default_factory=Readiness)
+    #: What /metrics exports; the composition root registers every part's collectors here.
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     #: Other parts of the service the pages use (search backend, verifier context, ...).
     services: dict[str, Any] = field(default_factory=dict)
     #: The keyring that encrypts mailbox secrets (serve hands in the installation's); None:
@@ -80,7 +74,7 @@ class WebDeps:
         cls,
         *,
         db: Database,
-        blobs: BlobStore,
+        blobs: Blobs,
         settings: Any,
         spool_dir: Path,
         index_dir: Path,
@@ -96,10 +90,21 @@ class WebDeps:
             session_hours=int(getattr(settings, "session_hours", 12)),
             login_attempts_per_minute=int(getattr(settings, "login_attempts_per_minute", 5)),
         )
-        deps.health_checks.setdefault("database", lambda: check_connection(db.engine))
-        deps.health_checks.setdefault("spool", lambda: _writable(spool_dir))
-        deps.health_checks.setdefault("index", lambda: _writable(index_dir))
+        for check in default_checks(db, blobs, spool_dir, index_dir):
+            deps.readiness.add(check)
         return deps
+
+
+def default_checks(
+    db: Database, blobs: Blobs, spool_dir: Path, index_dir: Path
+) -> list[ReadinessCheck]:
+    """Every store a node writes to must take a write for the node to be ready."""
+    return [
+        ReadinessCheck("database", raising(lambda: check_write(db.engine))),
+        folder_check("spool", spool_dir),
+        folder_check("index", index_dir),
+        ReadinessCheck("blobs", blobs.probe),
+    ]
 
 
 DEPS: web.AppKey[WebDeps] = web.AppKey("deps", WebDeps)
@@ -128,37 +133,32 @@ def day(value: object) -> str:
 
 
 @requires(*PUBLIC)
-async def healthz(request: web.Request) -> web.Response:
-    deps = request.app[DEPS]
-    failed: dict[str, str] = {}
-    reasons: dict[str, str] = {}
-    for name, check in deps.health_checks.items():
-        try:
-            await asyncio.to_thread(check)
-        except Exception as exc:  # a health check must answer, whatever broke
-            failed[name] = type(exc).__name__
-            # Checks that explain themselves (the node checks) say why, for the operator.
-            reason = getattr(exc, "health_reason", None)
-            if isinstance(reason, str):
-                reasons[name] = reason
-    if failed:
-        body: dict[str, object] = {"status": "unavailable", "failed": failed}
-        if reasons:
-            body["reasons"] = reasons
-        return web.json_response(body, status=503)
+async def livez(request: web.Request) -> web.Response:
+    """Liveness: the process and its event loop answer. Touches nothing else on purpose: a
+    database outage must take the node out of rotation (/readyz), not get it restarted."""
     return web.json_response({"status": "ok"})
+
+
+@requires(*PUBLIC)
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: every check passes, or 503 with each failing check's reason."""
+    deps = request.app[DEPS]
+    results = await asyncio.to_thread(deps.readiness.run)
+    body = summary(results)
+    return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
 
 @requires(*PUBLIC)
 async def metrics(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
-    parts = [await asyncio.to_thread(source) for source in deps.metrics]
-    return web.Response(text="".join(parts), content_type="text/plain", charset="utf-8")
+    payload = await asyncio.to_thread(generate_latest, deps.registry)
+    return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
-        client_max_size=60 * 1024 * 1024, middlewares=[api.json_errors, gate(DEPS)]
+        client_max_size=60 * 1024 * 1024,
+        middlewares=[request_ids, api.json_errors, gate(DEPS)],
     )
     app[DEPS] = deps
     app.on_response_prepare.append(add_security_headers)
@@ -168,7 +168,10 @@ def create_app(deps: WebDeps) -> web.Application:
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         filters={"when": when, "day": day},
     )
-    app.router.add_get("/healthz", healthz, name="healthz")
+    app.router.add_get("/livez", livez, name="livez")
+    app.router.add_get("/readyz", readyz, name="readyz")
+    # The single probe of earlier versions, kept for existing monitors: same as /readyz.
+    app.router.add_get("/healthz", readyz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")
     app.router.add_get("/login", login.login_page, name="login")
     app.router.add_post("/login", login.login_submit, name="login.submit")

@@ -39,6 +39,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from archive import audit
@@ -404,8 +405,13 @@ def _scenario(
     assert _node(envs, dirs, "node-c")["spool_depth"] == 1
     with urllib.request.urlopen(f"{served['node-a'].base}/metrics", timeout=30) as resp:
         metrics = resp.read().decode()
-    assert re.search(r"^diia_inbox_cluster_spool_depth 1$", metrics, re.M), metrics
-    assert 'diia_inbox_node_up{node="node-c"} 0' in metrics
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(metrics)
+        for s in family.samples
+    }
+    assert samples[("diia_inbox_cluster_spool_depth", ())] == 1, metrics
+    assert samples[("diia_inbox_node_up", (("node", "node-c"),))] == 0, metrics
 
     print(
         f"\nseveral nodes: acknowledged {acknowledged}, archived {archived}, "

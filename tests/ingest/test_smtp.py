@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ingest.envelope import Envelope
 from tests.conftest import VECTORS
@@ -342,9 +343,15 @@ def test_metrics_render(receiver: Callable[..., RunningReceiver]) -> None:
     with smtplib.SMTP("127.0.0.1", r.port) as client:
         client.sendmail(SENDER, [BRANCH_ADDRESS], b"Subject: m\r\n\r\nm\r\n")
     text = r.metrics.render_prometheus()
-    assert "diia_inbox_messages_received_total 1\n" in text
-    assert 'diia_inbox_messages_rejected_total{reason="unknown_recipient"} 0\n' in text
-    assert "diia_inbox_queue_depth 1\n" in text
+    # Read back with Prometheus's own text-format parser, as a scraper would.
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("diia_inbox_messages_received_total", ())] == 1
+    assert samples[("diia_inbox_messages_rejected_total", (("reason", "unknown_recipient"),))] == 0
+    assert samples[("diia_inbox_queue_depth", ())] == 1
 
 
 def _greeting(port: int) -> bytes:

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from archive.models import Message
@@ -71,13 +72,14 @@ def _forms(person: Person) -> dict[str, str]:
 class Logged:
     """Runs `diia-inbox` verbs with DEBUG logging, keeping every byte they print."""
 
-    def __init__(self, data_dir: Path, logs: Path) -> None:
-        self.data_dir, self.logs = data_dir, logs
+    def __init__(self, data_dir: Path, logs: Path, env: dict[str, str]) -> None:
+        self.data_dir, self.logs, self.extra_env = data_dir, logs, env
         self.count = 0
 
     def run(self, *args: str, stdout_is_output: bool = False) -> str:
         self.count += 1
         env = {k: v for k, v in os.environ.items() if not k.startswith("DIIA_INBOX_")}
+        env.update(self.extra_env)
         done = subprocess.run(
             [PYTHON, "-m", "tests.privacy.debug_cli", *args, "--data", str(self.data_dir)],
             capture_output=True,
@@ -142,8 +144,9 @@ def _all_done(rt: Runtime, messages: int) -> bool:
     return len(statuses) >= messages and "received" not in statuses
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 def test_a_full_run_logs_no_personal_data(
-    tmp_path: Path, signer: tuple[bytes, Callable[[bytes, bool], bytes]]
+    tmp_path: Path, signer: tuple[bytes, Callable[[bytes, bool], bytes]], log_format: str
 ) -> None:
     root_der, sign = signer
     taras = invent_person(sign)
@@ -162,9 +165,10 @@ def test_a_full_run_logs_no_personal_data(
     data, logs = tmp_path / "data", tmp_path / "logs"
     logs.mkdir()
     open_installation(data, root_der).close()
-    cli = Logged(data, logs)
+    fmt_env = {"DIIA_INBOX_LOG_FORMAT": log_format}
+    cli = Logged(data, logs, fmt_env)
 
-    served = start_serve(data, logs / "serve.log", debug=True)
+    served = start_serve(data, logs / "serve.log", fmt_env, debug=True)
     try:
         served.send(taras.mail())
         served.send(taras.plain_mail())  # no attachments: quarantined, names the person
@@ -220,7 +224,8 @@ def test_a_full_run_logs_no_personal_data(
         assert served.stop() == 0
 
     texts = {p.name: p.read_text("utf-8", "replace") for p in sorted(logs.iterdir())}
-    assert "DEBUG" in texts["serve.log"] and "archived" in texts["serve.log"]
+    assert "archived" in texts["serve.log"]
+    _check_format(texts["serve.log"], log_format)
     leaks = [
         (name, label, _context(text, needle))
         for name, text in texts.items()
@@ -228,6 +233,28 @@ def test_a_full_run_logs_no_personal_data(
         if needle in text
     ]
     assert leaks == [], "\n".join(f"{n}: {label}: …{ctx}…" for n, label, ctx in leaks)
+
+
+def _check_format(log: str, log_format: str) -> None:
+    """The lines are in the chosen format and carry the web request and SMTP session ids."""
+    lines = [line for line in log.splitlines() if line.strip()]
+    if log_format == "text":
+        assert any(" DEBUG " in line for line in lines)
+        assert any(" [request_id=" in line for line in lines)
+        assert any(" [smtp_session=" in line for line in lines)
+        return
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    # Everything but serve's two start-up prints (which go to stdout) is a JSON object.
+    assert len(records) >= len(lines) - 3 > 0
+    for record in records:
+        assert {"timestamp", "level", "logger", "event"} <= record.keys(), record
+    assert {r["level"] for r in records} >= {"debug", "info"}
+    access = [r for r in records if r["logger"] == "diia_inbox.web.access"]
+    assert access and all(len(r["request_id"]) == 16 for r in access)
+    received = [
+        r for r in records if r["logger"] == "diia_inbox.ingest.smtp" and "smtp_session" in r
+    ]
+    assert len({r["smtp_session"] for r in received}) >= 4  # one id per SMTP session
 
 
 def _context(text: str, needle: str) -> str:

@@ -81,6 +81,8 @@ def trust_form(ids: dict[str, Any]) -> FormData:
 #: (method, route name) -> who may call it and what a successful call looks like.
 MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "healthz"): Spec(PUBLIC, fixed("/healthz"), everyone=200),
+    ("GET", "livez"): Spec(PUBLIC, fixed("/livez"), everyone=200),
+    ("GET", "readyz"): Spec(PUBLIC, fixed("/readyz"), everyone=200),
     ("GET", "metrics"): Spec(PUBLIC, fixed("/metrics"), everyone=200),
     ("GET", "login"): Spec(PUBLIC, fixed("/login"), everyone=200),
     # Without the sign-in page's own cookie the form is refused, for everyone alike.
