@@ -401,7 +401,8 @@ def _split_scripts(value: str) -> tuple[str, str]:
     return cyr, lat
 
 
-def _is_patronymic(word: str) -> bool:
+def is_patronymic(word: str) -> bool:
+    """A Ukrainian patronymic by its ending (-ович, -івна, ...)."""
     return bool(_PATRONYMIC_WORD.fullmatch(word.strip()))
 
 
@@ -420,9 +421,9 @@ def _score(field: str, value: str) -> int:
         if not (cyr or lat):
             return -1
         if field == "patronymic":
-            return 1 if cyr and _is_patronymic(cyr.split()[-1]) else -1
+            return 1 if cyr and is_patronymic(cyr.split()[-1]) else -1
         if field in ("surname", "given_names"):
-            return -1 if cyr and _is_patronymic(cyr.split()[-1]) else 1
+            return -1 if cyr and is_patronymic(cyr.split()[-1]) else 1
         return 1 if len((cyr or lat).split()) >= 2 else -1
     if field == "issuing_authority":
         return -1 if _date_of(value) or _RECORD.search(value) else 0
@@ -555,7 +556,7 @@ class _Person:
         words = cyr.split()
         if len(words) >= 2 and not self.surname:
             self.surname = words[0]
-            if len(words) >= 3 and _is_patronymic(words[-1]):
+            if len(words) >= 3 and is_patronymic(words[-1]):
                 self.given, self.patronymic = " ".join(words[1:-1]), words[-1]
             else:
                 self.given = " ".join(words[1:])
