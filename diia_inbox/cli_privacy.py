@@ -285,9 +285,7 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             print("run again with --yes to erase")
             return EXIT_OK
         try:
-            report = privacy.erase_subject(
-                rt, subject, actor="cli", copies=args.copy, match=match
-            )
+            report = privacy.erase_subject(rt, subject, actor="cli", copies=args.copy, match=match)
         except subjects.Ambiguous as exc:  # the archive changed since the check above
             print("refused: " + str(exc), file=sys.stderr)
             return EXIT_FAIL

@@ -199,8 +199,16 @@ class Matcher:
     def keys(self, word: str) -> frozenset[str]:
         return frozenset(self.analyzer.word_keys(word))
 
+    def patronymic(self, word: str) -> bool:
+        """Shaped like a patronymic in any of its forms ("Григоровича" → григорович)."""
+        return looks_patronymic(word) or any(
+            _LATIN_PATRONYMIC.fullmatch(k) for k in self.keys(word)
+        )
+
     def _word_matches(self, wanted: str, candidate: str, candidate_role: str) -> bool:
-        if (candidate_role == "patronymic") != looks_patronymic(wanted):
+        # A given name never matches a patronymic formed from it ("Тарас" / "Тарасівна"),
+        # whatever a lemmatiser folds; a patronymic-shaped word may be a surname (Карпович).
+        if candidate_role == "patronymic" and not self.patronymic(wanted):
             return False
         return bool(self.keys(wanted) & self.keys(candidate))
 
@@ -258,13 +266,13 @@ class Matcher:
         window = len(wanted) + 3
         hits: list[list[int]] = []
         for w in wanted:
-            pat = looks_patronymic(w)
+            pat = self.patronymic(w)
             keys = self.keys(w)
             hits.append(
                 [
                     i
                     for i, tw in enumerate(words)
-                    if looks_patronymic(tw) == pat and keys & self.keys(tw)
+                    if (pat or not self.patronymic(tw)) and keys & self.keys(tw)
                 ]
             )
         if any(not h for h in hits):
@@ -348,20 +356,20 @@ class Identity:
         }
 
 
-def _same_name(
-    a: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
-    b: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]],
-) -> bool:
-    """Same surname and given names; patronymics equal or one unknown (a Latin-only name)."""
-    return a[0] == b[0] and a[1] == b[1] and bool(a[0]) and (not a[2] or not b[2] or a[2] == b[2])
-
-
 def _compatible(a: Identity, b: Identity) -> bool:
+    """Nothing tells the two apart, and their names agree: the same surname and given names
+    somewhere, and no two different patronymics (a Latin-only name has none)."""
     if a.rnokpps and b.rnokpps and not (a.rnokpps & b.rnokpps):
         return False
     if a.birth_dates and b.birth_dates and not (a.birth_dates & b.birth_dates):
         return False
-    return any(_same_name(x, y) for x in a.name_keys() for y in b.name_keys())
+    pa = {k[2] for k in a.name_keys() if k[2]}
+    pb = {k[2] for k in b.name_keys() if k[2]}
+    if pa and pb and not (pa & pb):
+        return False
+    return any(
+        x[0] == y[0] and x[1] == y[1] and bool(x[0]) for x in a.name_keys() for y in b.name_keys()
+    )
 
 
 def group(all_mentions: Iterable[Mention]) -> list[Identity]:
