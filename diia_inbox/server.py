@@ -97,6 +97,24 @@ def _today(tz_name: str) -> Callable[[], dt.date]:
     return lambda: dt.datetime.now(zone).date()
 
 
+def _subject_eraser(rt: Runtime, search: Any) -> Any:
+    """The web's data-subject erasure: the same `privacy.erase` as the command, on this
+    process's shared index (delete, then merge so the bytes leave the files)."""
+    from diia_inbox import privacy
+
+    def forget(ids: list[int]) -> None:
+        if ids:
+            search.delete(ids)
+        optimize = getattr(search, "optimize", None)
+        if optimize is not None:
+            optimize()
+
+    parts = dataclasses.replace(privacy.erasure_parts(rt), forget=forget)
+    return lambda subject, actor, remote, copies, match: privacy.erase(
+        parts, subject, actor, remote, copies=copies, match=match
+    )
+
+
 def build_components(
     rt: Runtime, web_addr: tuple[str, int] | None, smtp_addr: tuple[str, int] | None
 ) -> list[Component]:
@@ -143,6 +161,7 @@ def build_components(
     today = _today(cfg.qr.timezone)
     services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
     services["today"] = today
+    services["subject_erase"] = _subject_eraser(rt, search)
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     web_component = WebComponent(
         rt,

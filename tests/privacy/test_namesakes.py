@@ -108,7 +108,7 @@ def corpus(
     taras = copies_of(SHEVCHENKO, 0)
     info: dict[str, Any] = {"taras_copies": taras}
     # The ID card and an encrypted copy in one e-mail; the other seven types one by one.
-    card, encrypted = c.send("taras", render(taras[0], "caption"), _encrypted(taras[2]))
+    _card, encrypted = c.send("taras", render(taras[0], "caption"), _encrypted(taras[2]))
     c.by_person["taras"].discard(encrypted)
     info["encrypted"] = encrypted
     for i, copy in enumerate(taras[1:], 1):
