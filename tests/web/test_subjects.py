@@ -18,7 +18,7 @@ from sqlalchemy import select
 from archive.models import AuditEvent, Document, Message
 from diia_inbox.server import _subject_eraser
 from search.fields import recognise
-from search.index import open_backend
+from search.index import ArchiveSource, open_backend
 from search.pdftext import read_pdf
 from tests.corpus.documents import SHEVCHENKO, copies_of, person, render
 from tests.web.conftest import WebFixture, signed_in
@@ -60,6 +60,8 @@ def _archive(app: WebFixture) -> dict[str, int]:
             ids[key] = doc.id
             if key == "taras":
                 ids["locked"] = locked.id
+    # Indexed as the worker does after the archive commit.
+    app.deps.services["search"].add(list(ArchiveSource(app.rt.db).docs()))
     return ids
 
 
