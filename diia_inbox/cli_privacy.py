@@ -187,6 +187,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         "blobs": len(plan.blobs),
         "held": plan.held,
         "quarantine_removed": report.quarantine_removed,
+        "unreadable": list(report.unreadable),
     }
     if args.json:
         print(json.dumps(out))
@@ -196,6 +197,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
             f"{verb} {len(plan.documents)} documents, {len(plan.messages)} messages, "
             f"up to {len(plan.blobs)} blobs; {plan.held} kept on legal hold"
         )
+        if report.unreadable:
+            print(
+                f"of which {len(report.unreadable)} could not be read (content never checked): "
+                + ", ".join(map(str, report.unreadable))
+            )
     return EXIT_OK
 
 

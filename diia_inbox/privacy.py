@@ -25,7 +25,7 @@ from archive.blobs import BlobError, BlobStore
 from archive.db import Database
 from archive.keyring import ENV_KEYRING, load_keyring, save_keyring
 from archive.locks import file_lock
-from archive.models import Message
+from archive.models import Document, Message
 from diia_inbox.runtime import Runtime
 
 log = logging.getLogger("diia_inbox.privacy")
@@ -69,6 +69,9 @@ class PurgeReport:
     plan: retention.PurgePlan
     result: retention.PurgeResult | None
     quarantine_removed: int
+    #: Copies of the plan whose content could not be read (encrypted, scanned, damaged):
+    #: nobody ever checked whom they named, which the operator should know before they go.
+    unreadable: tuple[int, ...] = ()
 
 
 def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
@@ -76,8 +79,13 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
     days = rt.config.retention.default_days
     with rt.db.session() as s:
         plan = retention.plan_purge(s, now, days)
+        unreadable = tuple(
+            d.id
+            for d in (s.get(Document, i) for i in plan.documents)
+            if d is not None and subjects.unreadable(d)
+        )
     if dry_run:
-        return PurgeReport(plan, None, 0)
+        return PurgeReport(plan, None, 0, unreadable)
     with file_lock(gc_lock(rt)):
         result = retention.execute(rt.db, rt.blobs, plan)
     _forget_in_index(rt, result.document_ids, compact=True)
@@ -96,9 +104,10 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
                 "messages": result.messages,
                 "blobs": result.blobs,
                 "quarantine": removed,
+                "unreadable": len(unreadable),
             },
         )
-    return PurgeReport(plan, result, removed)
+    return PurgeReport(plan, result, removed, unreadable)
 
 
 def _quarantine_items(rt: Runtime) -> list[Path]:

@@ -273,3 +273,26 @@ def _rnokpp(who: str) -> str:
         "one-letter": ONE_LETTER.rnokpp,
         "bystander": KOVALCHUK.rnokpp,
     }[who]
+
+
+def test_erasure_by_rnokpp_takes_the_same_emails_encrypted_copy_and_reports_the_rest(
+    corpus: tuple[Runtime, Corpus, dict[str, Any]],
+) -> None:
+    """Issue 14, item 9: an encrypted copy is never left behind without a word."""
+    rt, c, info = corpus
+    data = str(rt.config.data_dir)
+    # Another encrypted copy, alone in its e-mail: nothing ties it to anyone.
+    (lone,) = c.send("unknown", _encrypted(copies_of(KOVALCHUK, 9)[0]))
+    report = privacy.purge(rt, dt.datetime.now(dt.UTC) + dt.timedelta(days=10_000), dry_run=True)
+    assert set(report.unreadable) == {info["encrypted"], lone}
+
+    done = run_cli("subject", "erase", "--rnokpp", SHEVCHENKO.rnokpp, "--yes", "--data", data)
+    assert done.returncode == 0, done.stderr
+    assert f"from the same e-mail as a matched copy: {info['encrypted']}" in done.stdout
+    assert (
+        f"could not check 1 copies (unreadable text; not erased, review them by hand): {lone}"
+        in (done.stdout)
+    )
+    rt.db.engine.dispose()
+    found = _find(rt, rnokpp=SHEVCHENKO.rnokpp)
+    assert found.identities == [] and [d.id for d in found.unreadable] == [lone]
