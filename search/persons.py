@@ -398,22 +398,37 @@ def group(all_mentions: Iterable[Mention]) -> list[Identity]:
     for i, m in enumerate(items):
         clusters.setdefault(find(i), Identity()).mentions.append(m)
     strong = [c for c in clusters.values() if c.rnokpps or c.birth_dates or c.numbers]
-    weak = [c for c in clusters.values() if c not in strong]
-    # Strong clusters with the same name merge when nothing tells them apart.
+    weak = [c for c in clusters.values() if not (c.rnokpps or c.birth_dates or c.numbers)]
+    # Candidates by (surname, given names), so an archive of many people stays linear.
     merged: list[Identity] = []
-    for c in sorted(strong, key=lambda c: (not c.rnokpps, not c.birth_dates)):
-        homes = [g for g in merged if _compatible(g, c)]
-        if len(homes) == 1 and _identified_alike(homes[0], c):
-            homes[0].mentions += c.mentions
+    by_name: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Identity]] = {}
+
+    def homes_of(c: Identity) -> list[Identity]:
+        seen: dict[int, Identity] = {}
+        for key in c.name_keys():
+            for g in by_name.get((key[0], key[1]), []):
+                seen.setdefault(id(g), g)
+        return [g for g in seen.values() if _compatible(g, c)]
+
+    def settle(c: Identity, home: Identity | None) -> None:
+        target = home if home is not None else c
+        if home is not None:
+            home.mentions += c.mentions
         else:
             merged.append(c)
+        for key in c.name_keys():
+            bucket = by_name.setdefault((key[0], key[1]), [])
+            if all(g is not target for g in bucket):
+                bucket.append(target)
+
+    # Strong clusters with the same name merge when nothing tells them apart.
+    for c in sorted(strong, key=lambda c: (not c.rnokpps, not c.birth_dates)):
+        homes = homes_of(c)
+        settle(c, homes[0] if len(homes) == 1 and _identified_alike(homes[0], c) else None)
     # A bare name joins the one identity with that name; with two or more it stays apart.
     for c in weak:
-        homes = [g for g in merged if _compatible(g, c)]
-        if len(homes) == 1:
-            homes[0].mentions += c.mentions
-        else:
-            merged.append(c)
+        homes = homes_of(c)
+        settle(c, homes[0] if len(homes) == 1 else None)
     return merged
 
 
