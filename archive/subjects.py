@@ -135,11 +135,11 @@ def find(session: Session, subject: Subject, matcher: Matcher) -> Findings:
     out = Findings(subject)
     matched: set[int] = set()
     for ident in identities:
-        if not any(matcher.matches(_name_only(subject), m) for m in ident.mentions):
+        # The name must be one mention's; identifiers may come from different copies of the
+        # same identity (the RNOKPP from the ID card, the date of birth from the licence).
+        if subject.name and not any(matcher.name_matches(subject.name, m) for m in ident.mentions):
             continue
         if not ident.has(subject):
-            continue
-        if not subject.name and not any(matcher.matches(subject, m) for m in ident.mentions):
             continue
         found = [by_id[i] for i in ident.document_ids]
         out.identities.append(Found(ident, found))
@@ -152,13 +152,6 @@ def find(session: Session, subject: Subject, matcher: Matcher) -> Findings:
         elif matcher.text_matches(subject, d.text or ""):
             out.to_check.append(d)
     return out
-
-
-def _name_only(subject: Subject) -> Subject:
-    """The name part of a request (identifiers are checked per identity, not per mention)."""
-    if subject.name:
-        return Subject(name=subject.name)
-    return subject
 
 
 def select(findings: Findings, copies: Iterable[int] | None = None) -> Selection:

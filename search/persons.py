@@ -227,16 +227,6 @@ class Matcher:
         ]
         return _assign(options, set())
 
-    def matches(self, request: Request, mention: Mention) -> bool:
-        """The mention is the requested person by every criterion the mention can show."""
-        if request.name and not self.name_matches(request.name, mention):
-            return False
-        if request.rnokpp and mention.rnokpp != _digits(request.rnokpp):
-            return False
-        if request.birth_date and mention.birth_date != request.birth_date.isoformat():
-            return False
-        return not (request.number and not _number_equal(request.number, mention.number))
-
     def text_matches(self, request: Request, text: str) -> bool:
         """The request's name and identifiers all occur in `text` (to check by hand).
 
