@@ -154,11 +154,14 @@ def find(session: Session, subject: Subject, matcher: Matcher) -> Findings:
     return out
 
 
-def select(findings: Findings, copies: Iterable[int] | None = None) -> Selection:
+def select(
+    findings: Findings, copies: Iterable[int] | None = None, *, same_message: bool = False
+) -> Selection:
     """The copies an erasure or export takes: those of the one identity found (refused when
     the request matches several), or exactly the listed copies (which must be among the
-    found, to-check or unreadable ones). An erasure by an identifier also takes the other
-    copies of the same e-mails that could not be read or name nobody."""
+    found, to-check or unreadable ones). With `same_message` (an erasure) a request narrowed
+    by an identifier also takes the other copies of the same e-mails that could not be read
+    or name nobody; an export keeps to the identity's own copies."""
     if copies is not None:
         pool = {d.id: d for d in (*findings.documents, *findings.to_check, *findings.unreadable)}
         wanted = sorted(set(copies))
@@ -172,7 +175,7 @@ def select(findings: Findings, copies: Iterable[int] | None = None) -> Selection
         raise Ambiguous(findings)
     docs = findings.documents
     extra: list[Document] = []
-    if findings.request.identifier and docs:
+    if same_message and findings.request.identifier and docs:
         messages = {d.message_id for d in docs if d.message_id is not None}
         taken = {d.id for d in docs}
         for d in [*findings.unreadable, *findings.to_check]:

@@ -101,11 +101,16 @@ def _findings_json(findings: subjects.Findings) -> dict[str, object]:
 
 
 def _select(
-    rt: Runtime, args: argparse.Namespace, subject: subjects.Subject, match: subjects.Matcher
+    rt: Runtime,
+    args: argparse.Namespace,
+    subject: subjects.Subject,
+    match: subjects.Matcher,
+    *,
+    erasure: bool,
 ) -> subjects.Selection | None:
     """The copies the request takes, or None after printing why it was refused."""
     try:
-        return privacy.plan_erasure(rt, subject, args.copy, match)
+        return privacy.plan_erasure(rt, subject, args.copy, match, erasure=erasure)
     except subjects.Ambiguous as exc:
         print("refused: " + str(exc), file=sys.stderr)
         print("\n".join(_findings_text(exc.findings)))
@@ -250,7 +255,7 @@ def cmd_subject_find(args: argparse.Namespace) -> int:
 def cmd_subject_export(args: argparse.Namespace) -> int:
     subject = _subject(args)
     with opened(config_from_args(args)) as rt:
-        selection = _select(rt, args, subject, privacy.matcher())
+        selection = _select(rt, args, subject, privacy.matcher(), erasure=False)
         if selection is None:
             return EXIT_FAIL
         with rt.db.session() as s:
@@ -279,7 +284,7 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
     subject = _subject(args)
     match = privacy.matcher()
     with opened(config_from_args(args)) as rt:
-        selection = _select(rt, args, subject, match)
+        selection = _select(rt, args, subject, match, erasure=True)
         if selection is None:
             return EXIT_FAIL
         if args.dry_run or not args.yes:

@@ -193,10 +193,12 @@ def plan_erasure(
     subject: subjects.Subject,
     copies: list[int] | None = None,
     match: subjects.Matcher | None = None,
+    *,
+    erasure: bool = True,
 ) -> subjects.Selection:
-    """Exactly the copies an erasure would take (raises subjects.Ambiguous when the request
-    names more than one person and no copies are listed)."""
-    return subjects.select(find_subject(rt, subject, match), copies)
+    """Exactly the copies an erasure (or, with `erasure=False`, an export) would take; raises
+    subjects.Ambiguous when the request names more than one person and no copies are listed."""
+    return subjects.select(find_subject(rt, subject, match), copies, same_message=erasure)
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,7 @@ def erase(
     """
     match = match or matcher()
     with parts.db.session() as s:
-        selection = subjects.select(subjects.find(s, subject, match), copies)
+        selection = subjects.select(subjects.find(s, subject, match), copies, same_message=True)
         docs = [d for d in selection.documents if not d.legal_hold]
         held = tuple(d.id for d in selection.documents if d.legal_hold)
         raw_matches = _raw_mail_matches(subject, copies, match)

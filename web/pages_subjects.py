@@ -128,7 +128,7 @@ async def subjects_find(request: web.Request) -> web.Response:
 
 
 async def _selection(
-    request: web.Request, values: dict[str, str], subject: subjects.Subject
+    request: web.Request, values: dict[str, str], subject: subjects.Subject, *, erasure: bool
 ) -> tuple[subjects.Selection | None, web.Response | None]:
     """The copies the request takes, or the page that says why it was refused (409)."""
     match = await _matcher(request)
@@ -136,7 +136,7 @@ async def _selection(
     def work(s: Session) -> subjects.Selection | subjects.Findings | str:
         findings = subjects.find(s, subject, match)
         try:
-            return subjects.select(findings, _copies(values))
+            return subjects.select(findings, _copies(values), same_message=erasure)
         except subjects.Ambiguous:
             return findings
         except subjects.NotAmongFound:
@@ -157,7 +157,7 @@ async def subjects_export(request: web.Request) -> web.Response:
     values, subject, error = await _form(request)
     if subject is None:
         return page(request, "subjects.html", {"result": None, "error": error, "form": values}, 400)
-    selection, refused = await _selection(request, values, subject)
+    selection, refused = await _selection(request, values, subject, erasure=False)
     if selection is None:
         assert refused is not None
         return refused
@@ -189,7 +189,7 @@ async def subjects_erase(request: web.Request) -> web.Response:
     values, subject, error = await _form(request)
     if subject is None:
         return page(request, "subjects.html", {"result": None, "error": error, "form": values}, 400)
-    selection, refused = await _selection(request, values, subject)
+    selection, refused = await _selection(request, values, subject, erasure=True)
     if selection is None:
         assert refused is not None
         return refused

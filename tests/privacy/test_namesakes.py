@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -161,6 +162,37 @@ def test_requests_find_exactly_the_persons_copies(
         assert len(found.identities) == 1
         assert [d.id for d in found.to_check] == [info["letter"]]
         assert info["encrypted"] in {d.id for d in found.unreadable}
+    # The command, in Latin: the same exact set; the export takes exactly that identity.
+    data = str(rt.config.data_dir)
+    listed = run_cli(
+        "subject", "find", "--name", "SHEVCHENKO TARAS HRYHOROVYCH", "--json", "--data", data
+    )
+    assert listed.returncode == 0, listed.stderr
+    result = json.loads(listed.stdout)
+    assert [set(i["documents"]) for i in result["identities"]] == [taras]
+    assert [r["id"] for r in result["to_check"]] == [info["letter"]]
+    assert info["encrypted"] in [r["id"] for r in result["needs_manual_review"]]
+    out = rt.config.data_dir.parent / "export.zip"
+    exported = run_cli(
+        "subject",
+        "export",
+        "--name",
+        "Тарас Шевченко",
+        "--rnokpp",
+        SHEVCHENKO.rnokpp,
+        "--out",
+        str(out),
+        "--data",
+        data,
+    )
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(out) as zf:
+        index = json.loads(zf.read("index.json"))
+    assert {d["id"] for d in index["documents"]} == taras
+    ambiguous = run_cli(
+        "subject", "export", "--name", "Тарас Шевченко", "--out", str(out), "--data", data
+    )
+    assert ambiguous.returncode == 1 and "2 people match" in ambiguous.stdout
     for kw in (
         {"rnokpp": SHEVCHENKO.rnokpp},
         {"number": info["taras_copies"][0].number},
