@@ -10,13 +10,14 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := swaks postfix zbar-tools poppler-utils chromium chromium-driver dovecot-imapd \
 	librsvg2-bin fonts-dejavu-core postgresql-contrib openssl
 
-.PHONY: run test lint venv apt-deps postgres clean help
+.PHONY: run test lint venv apt-deps node-deps postgres clean help
 
 help:
 	@echo "make run   - set up and start diia-inbox on embedded defaults (data in $(DATA))"
 	@echo "make test  - set up and run the whole test suite"
 
-$(STAMP): pyproject.toml
+# setup.py and the C source too: the accelerator is built by the same editable install.
+$(STAMP): pyproject.toml setup.py verify/_native.c
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -36,6 +37,15 @@ apt-deps:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
 	fi
 
+# Other implementations the tests compare against, from the npm registry (tests/node/package.json).
+# Node.js itself from Debian only where no node/npm exists (some machines carry another build).
+node-deps: apt-deps
+	@command -v npm >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; }
+	@test -d tests/node/node_modules/gost89 || \
+		npm install --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
+
 postgres:
 	@if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
 		echo "starting PostgreSQL"; \
@@ -46,7 +56,7 @@ postgres:
 run: $(STAMP)
 	$(BIN)/diia-inbox serve --data $(DATA)
 
-test: $(STAMP) apt-deps postgres
+test: $(STAMP) apt-deps node-deps postgres
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -1,6 +1,9 @@
 """Backup and restore of one installation, while it runs, on either database engine.
 
-The snapshot is taken in an order that loses nothing accepted: first the spool (messages not
+With several nodes, `diia-inbox backup` first waits until every running node has handed the
+mail it accepted before the backup started to the archive (diia_inbox.cluster.wait_for_drain),
+so the database snapshot holds it; this node's own spool is copied as well. The snapshot is
+taken in an order that loses nothing accepted: first the spool (messages not
 yet processed), then the database in one read-only snapshot transaction, then the blobs (a blob
 is written before the row that names it is committed, so every blob the snapshot references
 already exists). A message processed between the spool copy and the database snapshot is in
@@ -22,13 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, LargeBinary, Table, insert, select, text
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    Table,
+    delete,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.sql.type_api import TypeEngine
 
+from archive.cluster_lock import BLOB_GC, cluster_lock
 from archive.db import Database
 from archive.errors import ArchiveError
-from archive.locks import file_lock
-from archive.models import Base, UTCDateTime
+from archive.models import RUNTIME_TABLES, Base, StoredKeyring, UTCDateTime
 
 FORMAT = "diia-inbox-backup/1"
 
@@ -114,7 +127,27 @@ def _add_spool(tar: tarfile.TarFile, spool_dir: Path) -> int:
 
 
 def _tables() -> list[Table]:
-    return list(Base.metadata.sorted_tables)
+    """The archive's tables; the nodes registry and job leases describe running processes
+    (of the old installation, on restore) and stay out."""
+    return [t for t in Base.metadata.sorted_tables if t.name not in RUNTIME_TABLES]
+
+
+def _integer_sequences() -> list[tuple[str, str]]:
+    """(table, column) of every integer primary key the database numbers itself.
+
+    Only these have a sequence on PostgreSQL to move past the restored rows; a text key
+    (`web_sessions.id`, a hash) has none, and asking for its sequence failed the restore.
+    """
+    out = []
+    for table in _tables():
+        for column in table.primary_key.columns:
+            if (
+                isinstance(column.type, Integer)
+                and column.autoincrement in (True, "auto")
+                and len(table.primary_key.columns) == 1
+            ):
+                out.append((table.name, column.name))
+    return out
 
 
 def backup(
@@ -122,7 +155,6 @@ def backup(
     blob_dir: Path,
     spool_dir: Path,
     out: Path,
-    lock_path: Path,
     *,
     trust_dir: Path | None = None,
 ) -> BackupSummary:
@@ -137,7 +169,9 @@ def backup(
     tmp = out.with_name(out.name + ".partial")
     rows: dict[str, int] = {}
     blob_count = 0
-    with file_lock(lock_path, shared=True), tarfile.open(tmp, "w") as tar:
+    # Shared against blob garbage collection on every node (a purge elsewhere must not delete
+    # a blob the snapshot names while we copy).
+    with cluster_lock(db, BLOB_GC, shared=True), tarfile.open(tmp, "w") as tar:
         spool_count = _add_spool(tar, spool_dir)
         with db.engine.connect() as conn:
             if db.is_sqlite:
@@ -192,6 +226,8 @@ def restore(
     """Load a backup into an installation whose database is empty (freshly migrated)."""
     with db.engine.connect() as conn:
         for table in _tables():
+            if table.name == StoredKeyring.__tablename__:
+                continue  # made by the restoring node's start-up; the backup's one wins
             if conn.execute(select(table).limit(1)).first() is not None:
                 raise BackupError(f"restore needs an empty database; table {table.name} has rows")
     try:
@@ -217,18 +253,21 @@ def restore(
                 for line in data.splitlines():
                     raw = json.loads(line)
                     batch.append({c.name: _decode(raw.get(c.name), c.type) for c in table.columns})
+                if batch and table.name == StoredKeyring.__tablename__:
+                    # The installation's keyring (wrapped by the master key, which is not in
+                    # the backup) replaces one the restoring node may have just made.
+                    conn.execute(delete(table))
                 if batch:
                     conn.execute(insert(table), batch)
                 rows[table.name] = len(batch)
             if not db.is_sqlite:
-                for table in _tables():
-                    if "id" in table.columns:
-                        conn.execute(
-                            text(
-                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-                            )
+                for table_name, column in _integer_sequences():
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table_name}', '{column}'), "
+                            f"COALESCE((SELECT MAX({column}) FROM {table_name}), 0) + 1, false)"
                         )
+                    )
         for name, member in members.items():
             if name.startswith("blobs/"):
                 rel = Path(name).relative_to("blobs")

@@ -113,8 +113,16 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
+        """Bring the schema up to date; nodes starting together take turns (the first one
+        migrates, the others find the schema current), instead of colliding in DDL."""
+        from archive.cluster_lock import MIGRATE, cluster_lock
+
         check_connection(self.engine)
-        upgrade(self.engine)
+        try:
+            with cluster_lock(self, MIGRATE):
+                upgrade(self.engine)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(_one_line(exc)) from exc
 
     @contextmanager
     def session(self) -> Iterator[Session]:

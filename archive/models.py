@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -244,3 +245,102 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     entry_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Node(Base):
+    """One `serve` process of the installation, as it last reported itself.
+
+    Rows are written by the node's heartbeat; a node whose heartbeat stopped stays listed as
+    down with the spool depth it last reported, so mail waiting on a stopped node is visible
+    from the others. Runtime state: not part of backups.
+    """
+
+    __tablename__ = "nodes"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40), default="")
+    config_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: The settings that must agree between nodes (what `config_hash` covers), to name the
+    #: differing ones when the hashes differ.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Seconds between heartbeats this node promised; "down" is judged against it.
+    heartbeat_seconds: Mapped[int] = mapped_column(Integer, default=15)
+    spool_depth: Mapped[int] = mapped_column(Integer, default=0)
+    #: Every message this node accepted before this instant has left its spool (archived or
+    #: set aside): what a backup waits for.
+    drained_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    probe_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class JobLease(Base):
+    """Who runs a scheduled job (purge, reminders) now, and when it last ran, cluster-wide."""
+
+    __tablename__ = "job_leases"
+
+    job: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200), default=None)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_ok_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_holder: Mapped[str | None] = mapped_column(String(200), default=None)
+    last_result: Mapped[str] = mapped_column(String(200), default="")
+
+
+class StoredKeyring(Base):
+    """The blob encryption keyring of the installation, wrapped by the master key.
+
+    One row (id 1). The master key never enters the database: it comes from the environment
+    or a file on each node, so a copy of the database alone cannot decrypt the blobs.
+    """
+
+    __tablename__ = "stored_keyring"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    wrapped: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+#: Tables describing the running processes rather than the archive: left out of backups.
+RUNTIME_TABLES: frozenset[str] = frozenset({"nodes", "job_leases"})
+
+
+class TrustFile(Base):
+    """One imported trust file (certificate, .p7b bundle, trusted list, CRL), bytes as received.
+
+    Kept in the database, not in a node's data folder, so every node of an installation
+    verifies against the same trust material; `source` says where it came from (a file name,
+    an update URL, the web page) and `origin` groups the copies `trust update` replaces.
+    """
+
+    __tablename__ = "trust_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(40), default="import")  # import | update | web
+    origin: Mapped[str] = mapped_column(String(1000), default="")  # file path or URL
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    certificates: Mapped[int] = mapped_column(Integer, default=0)
+    crls: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(150), default="")
+
+
+class VerificationHistory(Base):
+    """An earlier verification report of a document, kept when re-verification replaces it."""
+
+    __tablename__ = "verification_history"
+    __table_args__ = (Index("ix_verification_history_document", "document_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    replaced_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    indication: Mapped[str] = mapped_column(String(20))
+    sub_indication: Mapped[str | None] = mapped_column(String(60), default=None)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    reason: Mapped[str] = mapped_column(String(60), default="")

@@ -9,7 +9,17 @@ from collections.abc import Sequence
 from archive.blobs import BlobError
 from archive.db import DatabaseError
 from archive.errors import ArchiveError
-from diia_inbox import cli_admin, cli_ingest, cli_privacy, cli_qr, cli_search, cli_serve, cli_verify
+from diia_inbox import (
+    cli_admin,
+    cli_ingest,
+    cli_nodes,
+    cli_privacy,
+    cli_qr,
+    cli_search,
+    cli_serve,
+    cli_trust,
+    cli_verify,
+)
 from diia_inbox.cli_common import (
     EXIT_FAIL,
     EXIT_SOFTWARE,
@@ -22,7 +32,17 @@ from diia_inbox.cli_common import (
 from diia_inbox.config import ConfigError
 
 #: Verb modules, each with `register(subparsers, common)`; later capabilities add theirs here.
-VERB_MODULES = [cli_serve, cli_verify, cli_admin, cli_privacy, cli_ingest, cli_search, cli_qr]
+VERB_MODULES = [
+    cli_serve,
+    cli_verify,
+    cli_trust,
+    cli_admin,
+    cli_privacy,
+    cli_ingest,
+    cli_search,
+    cli_qr,
+    cli_nodes,
+]
 
 
 def build_parser() -> Parser:

@@ -9,10 +9,10 @@ import os
 import sys
 from pathlib import Path
 
-from archive import audit, subjects
+from archive import audit, leases, subjects
 from archive.backup import backup, restore
 from archive.errors import NotFound
-from archive.models import Document
+from archive.models import Document, utcnow
 from diia_inbox import privacy
 from diia_inbox.cli_common import (
     EXIT_FAIL,
@@ -183,7 +183,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def cmd_purge(args: argparse.Namespace) -> int:
     now = args.now or dt.datetime.now(dt.UTC)
     with opened(config_from_args(args)) as rt:
-        report = privacy.purge(rt, now, dry_run=args.dry_run)
+        if args.dry_run:
+            report = privacy.purge(rt, now, dry_run=True)
+        else:
+            with leases.cli_run(rt.db, "purge", rt.config.node_name):
+                report = privacy.purge(rt, now, dry_run=False)
     plan = report.plan
     out = {
         "dry_run": args.dry_run,
@@ -362,19 +366,31 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from diia_inbox.cluster import wait_for_drain
+
     with opened(config_from_args(args)) as rt:
+        # Every message any running node answered 250 to before now must be in the backup:
+        # wait until each has moved what it spooled before now into the archive.
+        drain = wait_for_drain(rt.db, utcnow(), rt.config.cluster.backup_wait_seconds)
         summary = backup(
             rt.db,
             rt.config.blob_dir,
             rt.config.spool_dir,
             args.out,
-            privacy.gc_lock(rt),
             trust_dir=rt.config.trust_dir,
         )
     print(
         f"backup {summary.path}: {sum(summary.rows.values())} rows, {summary.blobs} blobs, "
         f"{summary.spool} spooled messages"
     )
+    if drain.waited_for:
+        print(f"nodes drained into the archive first: {', '.join(drain.waited_for)}")
+    for name, depth in drain.down:
+        print(
+            f"node {name} is down with {depth} spooled messages: they are on its disk, not in "
+            "this backup; start it (or back up its data folder) to include them",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

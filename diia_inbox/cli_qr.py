@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from archive import audit
+from archive import audit, leases
 from archive.models import DOCUMENT_TYPES, Service, utcnow
 from diia_inbox.cli_common import (
     EXIT_DATAERR,
@@ -304,7 +304,11 @@ def cmd_remind(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     today = today_for(args, config)
     outbound = OutboundParams.from_settings(config.outbound)
-    with opened(config) as rt, rt.db.session() as s:
+    with (
+        opened(config) as rt,
+        leases.cli_run(rt.db, "reminders", config.node_name),
+        rt.db.session() as s,
+    ):
         run = expiry.remind(s, today, outbound, remind_days=config.qr.remind_days, now=utcnow())
     if args.json:
         print(json.dumps({"sent": list(run.sent), "failed": [list(f) for f in run.failed]}))

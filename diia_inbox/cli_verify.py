@@ -7,7 +7,8 @@ import argparse
 import sys
 
 from diia_inbox.cli_common import EXIT_USAGE, UsageError
-from diia_inbox.config import ConfigError, load_config
+from diia_inbox.config import Config, ConfigError, load_config
+from verify.trust import Material
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -50,12 +51,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"diia-inbox verify: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    installed = Material()
     if data is not None or config_file is not None:
         try:
             cfg = load_config(data_dir=data, config_file=config_file)
         except ConfigError as exc:
             print(f"diia-inbox verify: {exc}", file=sys.stderr)
             return EXIT_USAGE
+        installed = _installed_material(cfg)
         extra: list[str] = []
         for path in cfg.verify.trust:
             extra += ["--trust", path]
@@ -66,4 +69,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not any(a.startswith("--revocation") for a in rest):
             extra += ["--revocation", cfg.verify.revocation]
         rest = rest + extra
-    return verify_main(rest)
+    return verify_main(rest, installed)
+
+
+def _installed_material(cfg: Config) -> Material:
+    """The trust files imported into the installation's database (`trust import`/`update`)."""
+    from archive import trust_files
+    from diia_inbox.runtime import opened
+    from verify.errors import VerifyError
+    from verify.trust import load_bytes
+
+    total = Material()
+    with opened(cfg) as rt, rt.db.session() as s:
+        rows = trust_files.contents(s)
+    for info, data in rows:
+        try:
+            total = total + load_bytes(data)
+        except VerifyError as exc:
+            print(f"diia-inbox verify: note: skipped {info.name}: {exc.detail}", file=sys.stderr)
+    return total

@@ -10,7 +10,9 @@ installation, which is what lets several installations live side by side.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import socket
 import tomllib
 import types
 import typing
@@ -60,6 +62,16 @@ class VerifySettings:
     #: Empty: any signer with a path to a trust anchor. Otherwise accepted identities as
     #: "attribute=value", e.g. "organizationIdentifier=NTRUA-43395033".
     accepted_signers: tuple[str, ...] = ()
+    #: Where `trust update` downloads trust material (`.p7b` bundles, trusted-list XML). Empty:
+    #: `trust update` uses the Central Certification Authority's published files, and `serve`
+    #: does not update by itself; set URLs here to have `serve` update them daily.
+    trust_urls: tuple[str, ...] = ()
+    #: Seconds one download may take, and the smallest number of certificates a downloaded
+    #: file must hold to replace the installed copy.
+    trust_timeout: float = 60.0
+    trust_min_certificates: int = 5
+    #: How often `serve` looks for trust changes (imports on any node) to re-verify copies.
+    reverify_poll_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,32 @@ class StorageSettings:
     #: Encrypt blobs at rest (AES-256-GCM). The keyring is made in keys/ on first use, or given
     #: whole in DIIA_INBOX_STORAGE_KEYRING.
     encrypt: bool = False
+    #: File holding the master key (base64 of 32 bytes) that wraps the installation's keyring
+    #: in the database; DIIA_INBOX_MASTER_KEY wins over it. With either set, the keyring is
+    #: shared by all nodes through the database instead of living in keys/ (docs/several-nodes.md).
+    master_key_file: str = ""
+
+
+@dataclass(frozen=True)
+class BlobSettings:
+    """Where the blobs (raw mail, PDFs, signatures) live; shared by all nodes."""
+
+    backend: str = "filesystem"
+    #: Folder of the filesystem backend; empty means `<data>/blobs`. With several nodes, a
+    #: folder every node mounts (NFS or similar).
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """How this node takes part in an installation of several nodes."""
+
+    #: Name shown in the nodes list; empty means the host name and a short hash of the data
+    #: folder (unique for several nodes on one host).
+    node_name: str = ""
+    heartbeat_seconds: int = 15
+    #: How long a backup waits for the other nodes to hand their spooled mail to the archive.
+    backup_wait_seconds: int = 300
 
 
 @dataclass(frozen=True)
@@ -98,6 +136,8 @@ class Config:
     search: SearchSettings = field(default_factory=SearchSettings)
     qr: QrSettings = field(default_factory=QrSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    blobs: BlobSettings = field(default_factory=BlobSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
 
@@ -107,7 +147,16 @@ class Config:
 
     @property
     def blob_dir(self) -> Path:
+        if self.blobs.path:
+            return Path(self.blobs.path).expanduser().resolve()
         return self.data_dir / "blobs"
+
+    @property
+    def node_name(self) -> str:
+        if self.cluster.node_name:
+            return self.cluster.node_name
+        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:6]
+        return f"{socket.gethostname()}-{digest}"
 
     @property
     def spool_dir(self) -> Path:

@@ -7,10 +7,12 @@ operators think "3 at night" locally) and once shortly after start, so a service
 at the scheduled hour catches up. Both jobs are safe to repeat: the purge deletes only what is
 past retention, and a reminder is marked per expiry date and never sent twice.
 
-Several nodes on one PostgreSQL database each run this component; a session-level advisory
-lock per job makes the others skip while one node works, so reminders are not sent twice by a
-race. A failed run is logged (counts and reason codes only, never personal data) and retried
-after `retry_seconds`; the loop itself never dies.
+Several nodes on one database each run this component, yet each job has one runner for the
+whole installation: a node runs a job only holding its lease (archive.leases; `purge` and
+`qr remind` on the command line take the same lease), and only when the cluster has not run
+it successfully since the job's last scheduled hour, so three nodes starting within minutes
+run the start-up purge once, not three times. A failed run is logged (counts and reason codes
+only, never personal data) and retried after `retry_seconds`; the loop itself never dies.
 
 Time is injected (`clock`), and `run_due()` does one scheduling step, so tests move the clock
 instead of waiting for a day.
@@ -27,6 +29,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from archive import leases
+from archive.leases import Lease
 from diia_inbox.runtime import Runtime
 from qrtools.outbound import OutboundParams, Sender
 
@@ -34,8 +38,6 @@ log = logging.getLogger("diia_inbox.daily")
 
 Job = Literal["purge", "reminders"]
 JOBS: tuple[Job, ...] = ("purge", "reminders")
-#: Arbitrary but fixed keys of the PostgreSQL advisory locks, one per job.
-_ADVISORY_KEYS: dict[Job, int] = {"purge": 0x_D11A_0001, "reminders": 0x_D11A_0002}
 
 
 def utc_now() -> dt.datetime:
@@ -105,6 +107,14 @@ class DailyJobs:
         # Through zoneinfo, a wall-clock time on a DST change day maps to one real instant.
         return candidate.astimezone(dt.UTC)
 
+    def previous_slot(self, job: Job, now: dt.datetime) -> dt.datetime:
+        """The latest time at or before `now` when the local clock showed the job's hour."""
+        local = now.astimezone(self.zone)
+        candidate = local.replace(hour=self.hours[job], minute=0, second=0, microsecond=0)
+        if candidate > local:
+            candidate = candidate - dt.timedelta(days=1)
+        return candidate.astimezone(dt.UTC)
+
     def schedule_start(self) -> None:
         first = self.clock() + dt.timedelta(seconds=self.startup_delay)
         self.next_run = {job: first for job in JOBS}
@@ -156,15 +166,31 @@ class DailyJobs:
 
     def _run_job(self, job: Job, now: dt.datetime) -> JobRun:
         try:
-            with self._exclusive(job) as mine:
+            lease = Lease(self.rt.db, job, self.rt.config.node_name)
+            with lease as mine:
                 if not mine:
                     log.info("daily %s: another node is running it", job)
                     return JobRun(job, now, True, 0, "ANOTHER_NODE")
-                return self._purge(now) if job == "purge" else self._reminders(now)
+                if self._ran_since_slot(job, now):
+                    lease.skipped()
+                    return JobRun(job, now, True, 0, "ALREADY_RUN")
+                run = self._purge(now) if job == "purge" else self._reminders(now)
+                lease.finish(ok=run.ok, result=run.detail or "OK", ran_at=now)
+                return run
         except Exception as exc:
             reason = getattr(exc, "reason", type(exc).__name__)
             log.warning("daily %s failed: %s", job, reason)
             return JobRun(job, now, False, 0, str(reason))
+
+    def _last_ok(self, job: Job) -> dt.datetime | None:
+        with self.rt.db.session() as s:
+            st = leases.state(s, job)
+        return st.last_ok_at if st else None
+
+    def _ran_since_slot(self, job: Job, now: dt.datetime) -> bool:
+        """Whether some node already ran `job` successfully since its last scheduled hour."""
+        last = self._last_ok(job)
+        return last is not None and last >= self.previous_slot(job, now)
 
     def _purge(self, now: dt.datetime) -> JobRun:
         from diia_inbox import privacy
@@ -211,15 +237,6 @@ class DailyJobs:
 
     @contextlib.contextmanager
     def _exclusive(self, job: Job) -> Iterator[bool]:
-        """On PostgreSQL, hold an advisory lock for the job's duration (False: someone has it)."""
-        if self.rt.db.is_sqlite:
-            yield True
-            return
-        key = _ADVISORY_KEYS[job]
-        with self.rt.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            got = bool(conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar())
-            try:
-                yield got
-            finally:
-                if got:
-                    conn.exec_driver_sql(f"SELECT pg_advisory_unlock({key})")
+        """Hold the job's lease for the block (False: another node or a CLI run has it)."""
+        with Lease(self.rt.db, job, self.rt.config.node_name) as mine:
+            yield mine

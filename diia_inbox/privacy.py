@@ -13,26 +13,31 @@ import email.policy
 import logging
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from archive import retention, subjects
+from archive import keystore, retention, subjects
 from archive.blobs import BlobError, BlobStore
+from archive.cluster_lock import BLOB_GC, cluster_lock
 from archive.db import Database
-from archive.keyring import ENV_KEYRING, load_keyring, save_keyring
-from archive.locks import file_lock
+from archive.keyring import ENV_KEYRING, Keyring, load_keyring, save_keyring
 from archive.models import Document, Message
 from diia_inbox.runtime import Runtime
 
 log = logging.getLogger("diia_inbox.privacy")
 
 
-def gc_lock(rt: Runtime) -> Path:
-    return rt.config.data_dir / "locks" / "blob-gc.lock"
+@contextmanager
+def blob_gc(rt: Runtime) -> Iterator[None]:
+    """Exclusive against backups on every node: a purge must not delete blobs while a
+    backup (on this node or another) is copying them. Installation-wide (archive.cluster_lock),
+    not a file in one node's data folder."""
+    with cluster_lock(rt.db, BLOB_GC):
+        yield
 
 
 @contextmanager
@@ -86,7 +91,7 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
         )
     if dry_run:
         return PurgeReport(plan, None, 0, unreadable)
-    with file_lock(gc_lock(rt)):
+    with blob_gc(rt):
         result = retention.execute(rt.db, rt.blobs, plan)
     _forget_in_index(rt, result.document_ids, compact=True)
     removed = _purge_old_quarantine(rt, now - dt.timedelta(days=days))
@@ -209,7 +214,8 @@ class ErasureParts:
     db: Database
     blobs: BlobStore
     hmac_key: bytes
-    gc_lock: Path
+    #: Exclusive against backups and purges on every node while blobs are deleted.
+    blob_gc: Callable[[], AbstractContextManager[None]]
     quarantine_dir: Path
     #: Removes index entries so that their bytes leave the index files (delete + merge).
     forget: Callable[[list[int]], None]
@@ -222,7 +228,7 @@ def erasure_parts(rt: Runtime) -> ErasureParts:
         rt.db,
         rt.blobs,
         ring.hmac_key,
-        gc_lock(rt),
+        lambda: blob_gc(rt),
         rt.config.spool_dir / "quarantine",
         lambda ids: _forget_in_index(rt, ids),
     )
@@ -266,7 +272,7 @@ def erase(
             retention.plan_deletion(s, docs),
             _documentless_messages_naming(parts.blobs, s, raw_matches),
         )
-    with file_lock(parts.gc_lock):
+    with parts.blob_gc():
         result = retention.execute(
             parts.db,
             parts.blobs,
@@ -337,14 +343,23 @@ def rotate_keys(rt: Runtime, env: dict[str, str]) -> tuple[str, int]:
         raise KeyringFromEnvironment(
             f"the keyring comes from {ENV_KEYRING}; rotate it there and re-run with the new one"
         )
-    ring = load_keyring(rt.config.keys_dir, env, create=True)
-    assert ring is not None
-    new_id = ring.rotate()
-    save_keyring(rt.config.keys_dir, ring)
-    rt.keyring = ring
-    rt.blobs.keyring = ring if rt.config.storage.encrypt else None
+    master = keystore.load_master_key(rt.config.storage.master_key_file, env)
     count = 0
-    with file_lock(gc_lock(rt)):
+    with blob_gc(rt):
+        if master is not None:
+            # The shared keyring: every node picks the new key up at its next heartbeat.
+            with rt.db.session() as s:
+                ring = keystore.load(s, master) or Keyring.generate()
+                new_id = ring.rotate()
+                keystore.save(s, ring, master)
+        else:
+            local = load_keyring(rt.config.keys_dir, env, create=True)
+            assert local is not None
+            ring = local
+            new_id = ring.rotate()
+            save_keyring(rt.config.keys_dir, ring)
+        rt.keyring = ring
+        rt.blobs.keyring = ring if rt.config.storage.encrypt else None
         for digest in list(rt.blobs):
             if rt.blobs.reseal(digest):
                 count += 1

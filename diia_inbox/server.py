@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import os
 import signal
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from archive import audit
+from archive.cluster_lock import FIRST_START, cluster_lock
 from archive.passwords import new_password
 from archive.users import add_user, count_users
 from diia_inbox.runtime import Runtime
@@ -33,7 +35,8 @@ class Component(Protocol):
 
 def ensure_admin(rt: Runtime) -> str | None:
     """On first start create `admin` with a random password and return it (shown once)."""
-    with rt.db.session() as s:
+    # Nodes starting together on an empty database: only the first makes `admin`.
+    with cluster_lock(rt.db, FIRST_START), rt.db.session() as s:
         if count_users(s) > 0:
             return None
         password = new_password()
@@ -121,11 +124,13 @@ def build_components(
     """Everything `serve` runs, in start order; they stop in reverse, so the receivers stop
     accepting first, then IMAP pollers, the worker, the daily jobs, the web app, and the
     search backend is closed last."""
+    from diia_inbox.cluster import NodeHeartbeat, cluster_metrics
     from diia_inbox.daily import DailyJobs
     from diia_inbox.metrics import TimedSearch, archive_metrics
+    from diia_inbox.trust_jobs import TrustJobs
     from ingest.imap import ImapPoller
     from ingest.metrics import IngestMetrics
-    from ingest.pipeline import deps_from_config
+    from ingest.pipeline import context_factory, deps_from_config
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
     from ingest.worker import Worker
@@ -134,6 +139,7 @@ def build_components(
 
     cfg = rt.config
     spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
+    node = NodeHeartbeat(rt, spool)
     ingest_metrics = IngestMetrics(queue_depth=spool.depth)
     # One search backend for the worker (writes) and the web pages (reads).
     search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db))
@@ -143,7 +149,11 @@ def build_components(
 
     pipeline = dataclasses.replace(deps_from_config(cfg, rt.db, rt.blobs), index=index)
     worker = Worker(
-        spool, pipeline, metrics=ingest_metrics, idle_seconds=cfg.ingest.worker_idle_seconds
+        spool,
+        pipeline,
+        metrics=ingest_metrics,
+        idle_seconds=cfg.ingest.worker_idle_seconds,
+        concurrency=cfg.ingest.workers or os.cpu_count() or 1,
     )
     receivers = build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
     for receiver in receivers:
@@ -159,9 +169,11 @@ def build_components(
         for account in cfg.ingest.imap
     ]
     today = _today(cfg.qr.timezone)
-    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool)
+    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
     services["today"] = today
     services["subject_erase"] = _subject_eraser(rt, search)
+    trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
+    services["reverify"] = trust_jobs
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     web_component = WebComponent(
         rt,
@@ -172,10 +184,22 @@ def build_components(
             ingest_metrics.render_prometheus,
             search.render_prometheus,
             lambda: archive_metrics(rt.db, today, cfg.qr.remind_days),
+            lambda: cluster_metrics(rt.db),
         ],
-        health_checks={"index": search.check},
+        health_checks={"index": search.check, **node.checks()},
     )
-    return [Closing(search), web_component, DailyJobs(rt), worker, *pollers, *receivers]
+    # The heartbeat stops after the receivers and the worker, so the spool depth a stopped
+    # node leaves behind in the nodes list is its final one.
+    return [
+        Closing(search),
+        node,
+        web_component,
+        DailyJobs(rt),
+        trust_jobs,
+        worker,
+        *pollers,
+        *receivers,
+    ]
 
 
 async def serve(

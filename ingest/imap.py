@@ -23,7 +23,9 @@ import json
 import logging
 import os
 import re
+import socket
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -144,51 +146,206 @@ def poll_account(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> PollResult:
     """One poll of one account: new messages (by UID) into the spool, then marked or moved."""
-    if account.after_import not in ("seen", "move"):
-        raise ImapError("CONFIG_INVALID", "after_import must be seen or move")
-    state = UidState(state_dir / f"{account_key(account)}.json")
+    _check_account(account)
     conn = connect(account, timeout)
     try:
-        typ, _ = conn.select(_quote(account.folder))
-        if typ != "OK":
-            raise ImapError("IMAP_NO_FOLDER")
-        uidvalidity = _uidvalidity(conn)
-        known_validity, last_uid = state.load()
-        if known_validity != uidvalidity:
-            if known_validity:
-                log.warning("imap %s: UIDVALIDITY changed; rescanning", account_key(account))
-            last_uid = 0
-        uids = _new_uids(conn, last_uid)
-        spooled = skipped = 0
-        for uid in uids:
-            size = _size(conn, uid)
-            if size is not None and size > max_message_bytes:
-                log.warning("imap %s: UID %d over the size limit, left", account_key(account), uid)
-                skipped += 1
-            else:
-                raw = _fetch(conn, uid)
-                if raw is None:
-                    skipped += 1
-                else:
-                    envelope = envelope_for(raw, clock(), source="imap")
-                    if account.address:
-                        rcpts = (account.address.lower(), *envelope.rcpt_tos)
-                        envelope = dataclasses.replace(
-                            envelope, rcpt_tos=tuple(dict.fromkeys(rcpts))
-                        )
-                    spool.put(raw, envelope)
-                    spooled += 1
-            last_uid = uid
-            state.save(uidvalidity, last_uid)
-            _after_import(conn, account, uid)
-        if account.after_import == "move" and uids:
-            _expunge(conn)
-        return PollResult(spooled, skipped, uidvalidity, last_uid)
+        _select(conn, account)
+        return _poll_selected(conn, account, spool, state_dir, max_message_bytes, clock)
     except (OSError, imaplib.IMAP4.error) as exc:
         raise ImapError("IMAP_PROTOCOL_ERROR", type(exc).__name__) from None
     finally:
         with contextlib.suppress(Exception):
             conn.logout()
+
+
+def _check_account(account: ImapAccount) -> None:
+    if account.after_import not in ("seen", "move"):
+        raise ImapError("CONFIG_INVALID", "after_import must be seen or move")
+
+
+def _select(conn: imaplib.IMAP4, account: ImapAccount) -> None:
+    typ, _ = conn.select(_quote(account.folder))
+    if typ != "OK":
+        raise ImapError("IMAP_NO_FOLDER")
+
+
+def _poll_selected(
+    conn: imaplib.IMAP4,
+    account: ImapAccount,
+    spool: Spool,
+    state_dir: Path,
+    max_message_bytes: int,
+    clock: Callable[[], datetime],
+) -> PollResult:
+    """Take the new messages of the selected folder (the order that loses nothing)."""
+    state = UidState(state_dir / f"{account_key(account)}.json")
+    uidvalidity = _uidvalidity(conn)
+    known_validity, last_uid = state.load()
+    if known_validity != uidvalidity:
+        if known_validity:
+            log.warning("imap %s: UIDVALIDITY changed; rescanning", account_key(account))
+        last_uid = 0
+    uids = _new_uids(conn, last_uid)
+    spooled = skipped = 0
+    for uid in uids:
+        size = _size(conn, uid)
+        if size is not None and size > max_message_bytes:
+            log.warning("imap %s: UID %d over the size limit, left", account_key(account), uid)
+            skipped += 1
+        else:
+            raw = _fetch(conn, uid)
+            if raw is None:
+                skipped += 1
+            else:
+                envelope = envelope_for(raw, clock(), source="imap")
+                if account.address:
+                    rcpts = (account.address.lower(), *envelope.rcpt_tos)
+                    envelope = dataclasses.replace(envelope, rcpt_tos=tuple(dict.fromkeys(rcpts)))
+                spool.put(raw, envelope)
+                spooled += 1
+        last_uid = uid
+        state.save(uidvalidity, last_uid)
+        _after_import(conn, account, uid)
+    if account.after_import == "move" and uids:
+        _expunge(conn)
+    return PollResult(spooled, skipped, uidvalidity, last_uid)
+
+
+MAX_IDLE_SECONDS = 29 * 60
+
+
+class IdleUnsupported(Exception):
+    """The server does not offer IDLE: the poller polls instead."""
+
+
+class IdleSession:
+    """One connection that polls, then waits in IDLE (RFC 2177) for the server to say "new".
+
+    Poll and IDLE share the connection: a message that lands between the poll's SEARCH and the
+    IDLE command is reported by the server as an untagged EXISTS when IDLE starts, so nothing
+    waits for the next re-issue. IDLE is ended (DONE) and re-issued before `idle_seconds`
+    (at most 29 minutes, as RFC 2177 asks). `close()` may be called from another thread: it
+    shuts the socket down, which ends a blocking read at once.
+    """
+
+    def __init__(
+        self,
+        account: ImapAccount,
+        spool: Spool,
+        state_dir: Path,
+        *,
+        max_message_bytes: int,
+        on_spooled: Callable[[int], None],
+        on_ready: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.on_ready = on_ready
+        self.account = account
+        self.spool = spool
+        self.state_dir = state_dir
+        self.max_message_bytes = max_message_bytes
+        self.on_spooled = on_spooled
+        self.clock = clock
+        self.timeout = timeout
+        self._conn: imaplib.IMAP4 | None = None
+        self._closed = False
+        self.idling = False
+
+    def run(self) -> None:
+        """Poll and IDLE until `close()`; raises ImapError (or IdleUnsupported) otherwise."""
+        _check_account(self.account)
+        conn = connect(self.account, self.timeout)
+        self._conn = conn
+        try:
+            if self._closed:
+                return
+            if "IDLE" not in conn.capabilities:
+                raise IdleUnsupported
+            _select(conn, self.account)
+            self.on_ready()
+            while not self._closed:
+                result = _poll_selected(
+                    conn,
+                    self.account,
+                    self.spool,
+                    self.state_dir,
+                    self.max_message_bytes,
+                    self.clock,
+                )
+                if result.spooled:
+                    self.on_spooled(result.spooled)
+                if self._closed:
+                    return
+                self._idle(conn)
+        except (OSError, imaplib.IMAP4.error, EOFError) as exc:
+            if self._closed:
+                return
+            raise ImapError("IMAP_PROTOCOL_ERROR", type(exc).__name__) from None
+        finally:
+            self.idling = False
+            with contextlib.suppress(Exception):
+                conn.logout()
+            self._conn = None
+
+    def _idle(self, conn: imaplib.IMAP4) -> None:
+        """One IDLE: returns when the folder changed or the re-issue time came.
+
+        The read blocks without a socket timeout (a timed-out socket file cannot be read
+        again); a timer ends the IDLE instead: it sends DONE when the re-issue time comes and,
+        if the server does not answer within the usual timeout (a dead connection), shuts the
+        socket down so the read returns.
+        """
+        seconds = max(1, min(self.account.idle_seconds, MAX_IDLE_SECONDS))
+        tag: bytes = conn._new_tag()  # type: ignore[attr-defined]
+        conn.send(tag + b" IDLE\r\n")
+        line = conn.readline()
+        if not line.startswith(b"+"):
+            raise ImapError("IMAP_IDLE_REFUSED")
+        done = threading.Lock()  # whoever takes it sends the one DONE
+
+        def finish() -> None:
+            if done.acquire(blocking=False):
+                with contextlib.suppress(OSError):
+                    conn.send(b"DONE\r\n")
+
+        def give_up() -> None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+        reissue = threading.Timer(seconds, finish)
+        dead = threading.Timer(seconds + self.timeout, give_up)
+        reissue.daemon = dead.daemon = True
+        conn.sock.settimeout(None)
+        self.idling = True
+        reissue.start()
+        dead.start()
+        try:
+            while True:
+                line = conn.readline()
+                if not line:
+                    raise EOFError("connection closed during IDLE")
+                if line.startswith(tag):
+                    if not line[len(tag) :].lstrip().startswith(b"OK"):
+                        raise ImapError("IMAP_IDLE_FAILED")
+                    return
+                if line.startswith(b"* BYE"):
+                    raise ImapError("IMAP_SERVER_BYE")
+                if re.match(rb"\* \d+ (EXISTS|RECENT)", line):
+                    finish()  # new mail: end IDLE now, then the tagged OK ends the loop
+        finally:
+            self.idling = False
+            reissue.cancel()
+            dead.cancel()
+            with contextlib.suppress(OSError):
+                conn.sock.settimeout(self.timeout)
+
+    def close(self) -> None:
+        self._closed = True
+        conn = self._conn
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
 
 
 def _new_uids(conn: imaplib.IMAP4, last_uid: int) -> list[int]:
@@ -243,8 +400,17 @@ def _expunge(conn: imaplib.IMAP4) -> None:
     conn.expunge()
 
 
+MAX_BACKOFF_SECONDS = 300.0
+
+
 class ImapPoller:
-    """A component polling one account every `poll_seconds`; failures are logged and retried."""
+    """A component reading one account: IDLE where the server offers it, else a poll every
+    `poll_seconds`; after a failure it reconnects with an exponential back-off (2 s doubling to
+    5 minutes), so a dropped connection or a server restart never becomes a busy loop.
+
+    `status` ("connecting", "idle", "polling", "backoff", "stopped"), `last_error` and
+    `last_spooled_at` are what the admin pages and `diia-inbox imap list` show.
+    """
 
     def __init__(
         self,
@@ -262,18 +428,29 @@ class ImapPoller:
         self.on_spooled = on_spooled
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._session: IdleSession | None = None
+        self._loop_ref: asyncio.AbstractEventLoop | None = None
+        self.idle_supported: bool | None = None  # unknown until the first connection
+        self.status = "stopped"
         self.last_error: str | None = None
+        self.last_spooled_at: datetime | None = None
+        self.failures = 0
 
     async def start(self) -> None:
         self._stop.clear()
+        self._loop_ref = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._loop(), name=f"imap-{account_key(self.account)}")
 
     async def stop(self) -> None:
         self._stop.set()
+        session = self._session
+        if session is not None:
+            session.close()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self.status = "stopped"
 
     async def poll_once(self) -> PollResult:
         result = await asyncio.to_thread(
@@ -283,23 +460,87 @@ class ImapPoller:
             self.state_dir,
             max_message_bytes=self.max_message_bytes,
         )
-        if result.spooled and self.on_spooled is not None:
-            self.on_spooled()
+        if result.spooled:
+            self._spooled(result.spooled)
         return result
+
+    def _spooled(self, count: int) -> None:
+        """New mail in the spool (on the event loop's thread)."""
+        self.last_spooled_at = datetime.now(UTC)
+        log.info("imap %s: %d message(s) spooled", account_key(self.account), count)
+        if self.on_spooled is not None:
+            self.on_spooled()
+
+    def _spooled_from_thread(self, count: int) -> None:
+        loop = self._loop_ref
+        if loop is not None:
+            loop.call_soon_threadsafe(self._spooled, count)
+
+    def _ready(self) -> None:
+        """Connected and in the folder again: the failure streak is over."""
+        self.failures = 0
+        self.last_error = None
+
+    def _ready_from_thread(self) -> None:
+        loop = self._loop_ref
+        if loop is not None:
+            loop.call_soon_threadsafe(self._ready)
+
+    def backoff_seconds(self) -> float:
+        return min(MAX_BACKOFF_SECONDS, 2.0 ** min(self.failures, 12))
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
 
     async def _loop(self) -> None:
         key = account_key(self.account)
         while not self._stop.is_set():
+            use_idle = self.account.idle and self.idle_supported is not False
+            self.status = "connecting"
             try:
-                result = await self.poll_once()
+                if use_idle:
+                    await self._run_idle()
+                else:
+                    self.status = "polling"
+                    await self.poll_once()
+                self.failures = 0
                 self.last_error = None
-                if result.spooled:
-                    log.info("imap %s: %d message(s) spooled", key, result.spooled)
+            except IdleUnsupported:
+                self.idle_supported = False
+                log.info("imap %s: the server offers no IDLE; polling", key)
+                continue
             except ImapError as exc:
+                self.failures += 1
                 self.last_error = exc.reason
-                log.warning("imap %s: poll failed: %s", key, exc.reason)
-            except Exception as exc:  # keep polling whatever one poll ran into
+                log.warning("imap %s: %s (attempt %d)", key, exc.reason, self.failures)
+            except Exception as exc:  # keep reading whatever one attempt ran into
+                self.failures += 1
                 self.last_error = "INTERNAL_ERROR"
-                log.warning("imap %s: poll error %s", key, type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), max(1, self.account.poll_seconds))
+                log.warning("imap %s: error %s", key, type(exc).__name__)
+            if self._stop.is_set():
+                break
+            if self.failures:
+                self.status = "backoff"
+                await self._pause(self.backoff_seconds())
+            elif not use_idle:
+                await self._pause(max(1, self.account.poll_seconds))
+
+    async def _run_idle(self) -> None:
+        session = IdleSession(
+            self.account,
+            self.spool,
+            self.state_dir,
+            max_message_bytes=self.max_message_bytes,
+            on_spooled=self._spooled_from_thread,
+            on_ready=self._ready_from_thread,
+        )
+        self._session = session
+        if self._stop.is_set():
+            session.close()
+        try:
+            self.status = "idle"
+            await asyncio.to_thread(session.run)
+            self.idle_supported = True
+        finally:
+            self._session = None

@@ -437,17 +437,26 @@ def _guard_db(fn: Callable[[], Outcome | Any]) -> Any:
 
 
 class TrustCache:
-    """The trust store, reloaded when an admin adds or removes files (folder mtimes change).
+    """The trust store, reloaded when the trust material changes.
 
-    Loading a national trusted list takes a while, so it is not done per message; comparing a
-    few `stat` results per message is cheap.
+    Material comes from the installation's database (imported files, shared by every node) and
+    from configured paths plus the data folder's `trust/` (read for compatibility). Loading the
+    national bundle takes a fraction of a second, so it is done once per change, not per
+    message: each call compares a few `stat` results and the database's trust revision.
     """
 
-    def __init__(self, anchors: Sequence[Path], intermediates: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        anchors: Sequence[Path],
+        intermediates: Sequence[Path],
+        db: Database | None = None,
+    ) -> None:
         self.anchors = list(anchors)
         self.intermediates = list(intermediates)
+        self.db = db
         self._stamp: tuple[tuple[str, float], ...] | None = None
         self._store: Any = None
+        self.loads = 0  # how many times the material was (re)loaded
 
     def _current_stamp(self) -> tuple[tuple[str, float], ...]:
         stamp: list[tuple[str, float]] = []
@@ -458,18 +467,50 @@ class TrustCache:
                     stamp += [(str(p), p.stat().st_mtime) for p in sorted(path.iterdir())]
             except OSError:
                 stamp.append((str(path), -1.0))
+        if self.db is not None:
+            from archive import trust_files
+
+            try:
+                with self.db.session() as s:
+                    count, top = trust_files.revision(s)
+                stamp += [("db:count", float(count)), ("db:top", float(top))]
+            except (DatabaseError, OperationalError, DBAPIError):
+                # Database unreachable: keep what is loaded rather than lose all trust.
+                if self._stamp is not None:
+                    stamp += [item for item in self._stamp if item[0].startswith("db:")]
         return tuple(stamp)
 
     def store(self) -> Any:
-        from verify.trust import TrustStore
+        from verify.trust import TrustStore, load_paths
 
         stamp = self._current_stamp()
         if stamp != self._stamp:
-            existing = [p for p in self.anchors if p.exists()]
-            extra = [p for p in self.intermediates if p.exists()]
-            self._store = TrustStore.load(existing, intermediates=extra)
+            trusted = load_paths([p for p in self.anchors if p.exists()])
+            trusted = trusted + self._database_material()
+            extra = load_paths([p for p in self.intermediates if p.exists()])
+            self._store = TrustStore.from_material(trusted, extra)
+            for note in self._store.skipped:
+                log.warning("trust material: skipped %s", note)
             self._stamp = stamp
+            self.loads += 1
         return self._store
+
+    def _database_material(self) -> Any:
+        from archive import trust_files
+        from verify.errors import VerifyError
+        from verify.trust import Material, load_bytes
+
+        total = Material()
+        if self.db is None:
+            return total
+        with self.db.session() as s:
+            rows = trust_files.contents(s)
+        for info, data in rows:
+            try:
+                total = total + load_bytes(data)
+            except VerifyError as exc:
+                total = total + Material(skipped=(f"{info.name}: {exc.detail}",))
+        return total
 
 
 _POLICY_ATTRIBUTES = {
@@ -497,7 +538,11 @@ def signer_policy(accepted: Sequence[str]) -> Any:
 
 
 def context_factory(
-    verify_settings: Any, trust_dir: Path, *, clock: Callable[[], datetime] | None = None
+    verify_settings: Any,
+    trust_dir: Path,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    db: Database | None = None,
 ) -> Callable[[], Any]:
     """Zero-argument maker of the ValidationContext of an installation: configured trust (plus
     the data folder's trust/, reloaded when it changes), revocation policy and signer policy.
@@ -507,6 +552,7 @@ def context_factory(
     cache = TrustCache(
         [*(Path(p) for p in verify_settings.trust), trust_dir],
         [Path(p) for p in verify_settings.certs],
+        db,
     )
     policy = signer_policy(verify_settings.accepted_signers)
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
@@ -523,48 +569,60 @@ def context_factory(
 
 
 def make_verifier(
-    verify_settings: Any, trust_dir: Path, *, clock: Callable[[], datetime] | None = None
+    verify_settings: Any,
+    trust_dir: Path,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    db: Database | None = None,
 ) -> Verifier:
     """The verifier step: `verify.validate` with the configured trust and policy."""
+    make_context = context_factory(verify_settings, trust_dir, clock=clock, db=db)
+
+    def run(p7s: bytes, content: bytes | None) -> Verification:
+        return run_validation(p7s, content, make_context())
+
+    return run
+
+
+def run_validation(p7s: bytes, content: bytes | None, ctx: Any) -> Verification:
+    """`verify.validate` with `ctx`, as the archive stores it; never raises for bad input.
+
+    The pipeline and re-verification both go through here, so a copy is judged the same way
+    on receipt and later."""
     from verify.errors import FormatError
     from verify.validate import validate
 
-    make_context = context_factory(verify_settings, trust_dir, clock=clock)
-
-    def run(p7s: bytes, content: bytes | None) -> Verification:
-        try:
-            report = validate(p7s, content, make_context())
-        except FormatError as exc:
-            return Verification(
-                "TOTAL_FAILED",
-                "FORMAT_FAILURE",
-                None,
-                {"errors": [{"code": exc.reason, "message": "not a readable CMS signature"}]},
-                None,
-                (SIGNATURE_UNREADABLE,),
-            )
-        except Exception as exc:  # a verifier defect must not lose the document
-            log.warning("verifier error: %s", type(exc).__name__)
-            return Verification(
-                "INDETERMINATE",
-                "GENERIC",
-                None,
-                {"errors": [{"code": "VERIFIER_ERROR", "message": type(exc).__name__}]},
-                None,
-                (VERIFIER_ERROR,),
-            )
-        signer = None
-        if report.signer is not None:
-            signer = report.signer.common_name or report.signer.subject
+    try:
+        report = validate(p7s, content, ctx)
+    except FormatError as exc:
         return Verification(
-            str(report.indication),
-            str(report.sub_indication) if report.sub_indication else None,
-            signer,
-            report.to_dict(),
-            report.signed_content,
+            "TOTAL_FAILED",
+            "FORMAT_FAILURE",
+            None,
+            {"errors": [{"code": exc.reason, "message": "not a readable CMS signature"}]},
+            None,
+            (SIGNATURE_UNREADABLE,),
         )
-
-    return run
+    except Exception as exc:  # a verifier defect must not lose the document
+        log.warning("verifier error: %s", type(exc).__name__)
+        return Verification(
+            "INDETERMINATE",
+            "GENERIC",
+            None,
+            {"errors": [{"code": "VERIFIER_ERROR", "message": type(exc).__name__}]},
+            None,
+            (VERIFIER_ERROR,),
+        )
+    signer = None
+    if report.signer is not None:
+        signer = report.signer.full_name or report.signer.common_name or report.signer.subject
+    return Verification(
+        str(report.indication),
+        str(report.sub_indication) if report.sub_indication else None,
+        signer,
+        report.to_dict(),
+        report.signed_content,
+    )
 
 
 def make_extractor(search_settings: Any) -> Extractor:
@@ -638,7 +696,7 @@ def build_deps(
     return PipelineDeps(
         db=db,
         blobs=blobs,
-        verify=make_verifier(verify_settings, trust_dir, clock=clock),
+        verify=make_verifier(verify_settings, trust_dir, clock=clock, db=db),
         extract=extract,
         recognise=recognise,
         match_warnings=matcher,

@@ -22,6 +22,11 @@ class ImapAccount:
     move_to: str = "Archive"
     #: A CA certificate file for servers with a private CA (empty: the system's trust store).
     ca_file: str = ""
+    #: Push: wait in IMAP IDLE (RFC 2177) between polls where the server offers it, so new mail
+    #: is taken within seconds; `poll_seconds` remains the pace without IDLE and after errors.
+    idle: bool = True
+    #: How long one IDLE lasts before it is re-issued (RFC 2177: at most 29 minutes).
+    idle_seconds: int = 25 * 60
     #: The branch receiving address this mailbox serves, taken as the envelope recipient (so
     #: Bcc'd mail finds its branch); empty: the recipients named in the headers.
     address: str = ""
@@ -49,6 +54,11 @@ class IngestSettings:
     # -- worker and MIME parsing (F2) -------------------------------------------------------
     #: Seconds the worker sleeps when the spool is empty (the receiver also wakes it).
     worker_idle_seconds: float = 1.0
+    #: Messages handled at once (0: one per CPU core). Extraction runs in child processes and
+    #: the C kernels release the GIL, so parallel messages use the cores; exactly-once holds
+    #: because a spool claim is an atomic rename and the archive's unique raw hash catches the
+    #: rest.
+    workers: int = 0
     #: MIME nesting levels (multipart, message/rfc822) searched for documents.
     mime_max_depth: int = 10
     mime_max_parts: int = 500

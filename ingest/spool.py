@@ -296,6 +296,20 @@ class Spool:
         """Messages accepted and not yet done: waiting in new/ plus being worked on."""
         return len(self._entries("new")) + len(self._entries("work"))
 
+    def oldest_pending(self) -> float | None:
+        """Arrival time (epoch seconds, from the item id) of the oldest message accepted and
+        not yet done; None when there is none. Everything accepted earlier has left the spool,
+        which is what a backup on another node waits for. new/ and work/ are read twice in
+        alternation, so an item moving between them while we read is still seen."""
+        oldest: float | None = None
+        for folder in ("new", "work", "new", "work"):
+            for name in self._entries(folder):
+                head = name.split(".", 1)[0]
+                if head.isdigit():
+                    arrived = int(head) / 1e9
+                    oldest = arrived if oldest is None else min(oldest, arrived)
+        return oldest
+
     def list_quarantine(self) -> list[QuarantinedItem]:
         items = []
         for name in sorted(self._entries("quarantine")):

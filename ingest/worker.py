@@ -1,9 +1,12 @@
-"""The worker: takes messages from the spool and runs the pipeline on them, one at a time.
+"""The worker: takes messages from the spool and runs the pipeline on them, `concurrency` at once.
 
-The pipeline is CPU-bound (pure-Python DSTU 4145, PDF extraction), so each message is handled in
+The pipeline is CPU-bound (signature verification, PDF extraction), so each message is handled in
 a thread (`asyncio.to_thread`) and the event loop stays free for the SMTP receiver and the web
-app. A spool item is `done` only after the archive commit returned; a crash in between hands it
-out again and the pipeline's unique `raw_sha256` makes the second run a no-op.
+app. With several loops, messages are handled in parallel: extraction runs in child processes
+and the C kernels of the Ukrainian algorithms release the GIL, so two cores are used; a claim is
+an atomic rename in the spool, so no item is handed to two loops. A spool item is `done` only
+after the archive commit returned; a crash in between hands it out again and the pipeline's
+unique `raw_sha256` makes the second run a no-op.
 
 What happens to an item, by outcome:
     archived / duplicate        -> spool.done
@@ -52,14 +55,16 @@ class Worker:
         *,
         metrics: IngestMetrics | None = None,
         idle_seconds: float = 1.0,
+        concurrency: int = 1,
     ) -> None:
+        self.concurrency = max(1, concurrency)
         self.spool = spool
         self.deps = deps
         self.metrics = metrics
         self.idle_seconds = idle_seconds
         self._wake = asyncio.Event()
         self._stopping = False
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     # -- component -----------------------------------------------------------------------
 
@@ -68,16 +73,19 @@ class Worker:
         if recovered:
             log.info("recovered %d interrupted message(s)", recovered)
         self._stopping = False
-        self._task = asyncio.create_task(self._loop(), name="ingest-worker")
+        self._tasks = [
+            asyncio.create_task(self._loop(), name=f"ingest-worker-{i}")
+            for i in range(self.concurrency)
+        ]
 
     async def stop(self) -> None:
         """Finish the message in hand (a thread cannot be interrupted), then return."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
 
     def wake(self) -> None:
         """Called by the receiver after a commit so new mail does not wait for the idle tick."""

@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from archive import audit
@@ -164,35 +165,79 @@ def remind(
     remind_days: int = REMIND_DAYS,
     now: dt.datetime | None = None,
 ) -> ReminderRun:
-    """Send every due reminder; a code is marked only after its message was accepted."""
+    """Send every due reminder, each claimed before it is sent.
+
+    A code is claimed by marking it reminded (and auditing it) in one committed transaction,
+    with a conditional UPDATE that only one runner can win; only the winner sends. So two
+    nodes, or a node and `qr remind`, never send the same reminder twice, and neither does a
+    crash after the send: the mark is already committed (a crash between the commit and the
+    send loses that one reminder instead, which `qr check` and the badge still show). A send
+    that fails releases the claim, so the next run tries again.
+    """
     due = due_reminders(session, today, remind_days)
     if not due:
         return ReminderRun((), ())
     send = send or smtp_sender(outbound)
+    session.commit()  # claims below are transactions of their own
     sent: list[int] = []
     failed: list[tuple[int, str]] = []
     for view in due:
+        if not _claim(session, view):
+            continue  # another runner claimed it since we listed it
         try:
             send(reminder_message(view, today, outbound, now))
         except (smtplib.SMTPException, OSError, ReminderError) as exc:
             reason = getattr(exc, "reason", type(exc).__name__)
             log.warning("QR reminder for code %s not sent: %s", view.id, reason)
+            _unclaim(session, view, str(reason))
             failed.append((view.id, str(reason)))
             continue
-        code = session.get(QrCode, view.id)
-        assert code is not None
-        code.reminder_sent_for = view.expires_at
-        audit.record(
-            session,
-            "system",
-            "qr.reminder",
-            "qr_code",
-            view.id,
-            detail={"expires_at": view.expires_at.isoformat()},
-        )
-        session.flush()
         sent.append(view.id)
+    session.expire_all()  # the UPDATEs bypassed the objects loaded in this session
     return ReminderRun(tuple(sent), tuple(failed))
+
+
+def _claim(session: Session, view: CodeView) -> bool:
+    result = session.execute(
+        update(QrCode)
+        .where(
+            QrCode.id == view.id,
+            or_(QrCode.reminder_sent_for.is_(None), QrCode.reminder_sent_for != view.expires_at),
+        )
+        .values(reminder_sent_for=view.expires_at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    audit.record(
+        session,
+        "system",
+        "qr.reminder",
+        "qr_code",
+        view.id,
+        detail={"expires_at": view.expires_at.isoformat()},
+    )
+    session.commit()
+    return True
+
+
+def _unclaim(session: Session, view: CodeView, reason: str) -> None:
+    session.execute(
+        update(QrCode)
+        .where(QrCode.id == view.id, QrCode.reminder_sent_for == view.expires_at)
+        .values(reminder_sent_for=view.reminder_sent_for)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        session,
+        "system",
+        "qr.reminder_failed",
+        "qr_code",
+        view.id,
+        detail={"expires_at": view.expires_at.isoformat(), "reason": reason[:60]},
+    )
+    session.commit()
 
 
 def send_reminders(

@@ -56,6 +56,19 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 3
 _WRITER_MB = 64
+
+
+def _writer(ix: windex.Index) -> Any:
+    """A writer whose segments stay separate files (not one compound file).
+
+    Whoosh reads a compound segment through a BytesIO copy of each part it opens, so every
+    reader open copied the segment's terms, postings and columns into memory: a process that had
+    searched a 100,000-document index held about 1.7 times the index in RAM. Separate files are
+    read with seek and read, and the operating system's page cache is shared by every process.
+    """
+    return ix.writer(limitmb=_WRITER_MB, compound=False)
+
+
 # What a damaged segment or table of contents raises inside Whoosh.
 _CORRUPT = (OSError, EOFError, struct.error, ValueError, KeyError, IndexError, TypeError,
             AttributeError, pickle.UnpicklingError, zlib.error, windex.IndexError)  # fmt: skip
@@ -353,22 +366,29 @@ class WhooshBackend:
         return done
 
     def _commit_batch(self, ix: windex.Index, batch: list[dict[str, Any]], *, replace: bool) -> int:
-        """One batch, one commit. Replacing deletes first, in a commit of its own.
+        """One batch, one commit. Replacing deletes first, in a commit of its own, and only the
+        ids the index already has.
 
         Whoosh's update_document loses the deletion when the same commit merges the segment
         holding the old version (observed with Whoosh-Reloaded 2.7.5), which would leave
-        duplicates behind; a separate delete commit without merging avoids that.
+        duplicates behind; a separate delete commit without merging avoids that. The worker
+        adds documents that are new almost always: looking their ids up in the term index costs
+        microseconds, while a delete commit for nothing cost three quarters of an add at 100,000
+        documents (each one rewrites the deletion lists of every segment).
         """
         if replace:
-            writer = ix.writer(limitmb=_WRITER_MB)
-            try:
-                for fields in batch:
-                    writer.delete_by_term("id", fields["id"])
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(merge=False)
-        writer = ix.writer(limitmb=_WRITER_MB)
+            with ix.reader() as reader:
+                present = [f["id"] for f in batch if ("id", f["id"]) in reader]
+            if present:
+                writer = _writer(ix)
+                try:
+                    for doc_id in present:
+                        writer.delete_by_term("id", doc_id)
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit(merge=False)
+        writer = _writer(ix)
         try:
             for fields in batch:
                 writer.add_document(**fields)
@@ -403,7 +423,7 @@ class WhooshBackend:
         with self._write_lock():
             ix = self._writer_index()
             try:
-                writer = ix.writer(limitmb=_WRITER_MB)
+                writer = _writer(ix)
                 try:
                     for i in ids:
                         writer.delete_by_term("id", str(i))
@@ -424,7 +444,7 @@ class WhooshBackend:
         with self._write_lock():
             ix = self._writer_index()
             try:
-                ix.optimize()
+                _writer(ix).commit(optimize=True)
             finally:
                 ix.close()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,21 +66,36 @@ def pg_skip_reason() -> str | None:
 
 
 @pytest.fixture
-def pg_url(pg_skip_reason: str | None) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database (SQLAlchemy URL), dropped afterwards."""
+def pg_databases(pg_skip_reason: str | None) -> Iterator[Callable[[], str]]:
+    """Makes fresh, empty PostgreSQL databases (SQLAlchemy URLs), all dropped afterwards.
+
+    For tests that need more than one (a backup restored onto a second database)."""
     if pg_skip_reason:
         pytest.fail(pg_skip_reason)
     import psycopg
 
-    name = f"diia_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    made: list[str] = []
     base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def make() -> str:
+        name = f"diia_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return f"{base}/{name}"
+
     try:
-        yield f"{base}/{name}"
+        yield make
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for name in made:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_databases: Callable[[], str]) -> str:
+    """A fresh, empty PostgreSQL database (SQLAlchemy URL), dropped afterwards."""
+    return pg_databases()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,7 +8,7 @@ above this module speaks OIDs and bytes only.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from asn1crypto import algos, core, keys
 from cryptography.exceptions import InvalidSignature
@@ -28,6 +28,9 @@ from .asn1 import (
     OID_KUPYNA_512,
 )
 from .errors import FormatError, InvalidKey, UnsupportedAlgorithm, VerifyError
+
+if TYPE_CHECKING:
+    from .dstu4145 import SignatureForm
 
 
 class Hasher(Protocol):
@@ -198,9 +201,14 @@ def verify_with_key(
     signature: bytes,
     signed_bytes: bytes,
     *,
+    form: SignatureForm,
     digest_algorithm: str | None = None,
 ) -> bool:
     """Verify `signature` over `signed_bytes` with the key in `spki`.
+
+    `form` says where the signature came from ("cms": a SignerInfo; "certificate": the
+    signatureValue of a certificate, CRL or OCSP response). It matters for DSTU 4145, whose two
+    places use different encodings; the wrong one for the place raises FormatError.
 
     `digest_algorithm` names the hash when the signature OID does not (CMS SignerInfos often
     say only `rsaEncryption` or `ecPublicKey`, or a DSTU key OID next to a Kupyna digest). A
@@ -211,7 +219,7 @@ def verify_with_key(
     key_oid = spki["algorithm"]["algorithm"].dotted
 
     if sig_oid in _DSTU_SIGNATURES or (key_oid in _DSTU_SIGNATURES and sig_oid == key_oid):
-        return _verify_dstu(spki, sig_oid, signature, signed_bytes, digest_algorithm)
+        return _verify_dstu(spki, sig_oid, signature, signed_bytes, digest_algorithm, form)
     if sig_oid in _ECDSA_SIGNATURES:
         dig = _SIGNATURE_DIGEST.get(sig_oid) or digest_algorithm
         return _verify_ecdsa(spki, dig, signature, signed_bytes)
@@ -232,6 +240,7 @@ def _verify_dstu(
     signature: bytes,
     signed_bytes: bytes,
     digest_algorithm: str | None,
+    form: SignatureForm,
 ) -> bool:
     from . import dstu4145
 
@@ -249,7 +258,7 @@ def _verify_dstu(
     dke = params.dke if dig_oid == OID_GOST34311 else None
     h = digest(dig_oid, signed_bytes, bytes(dke) if dke is not None else None)
     public_key = bytes(spki["public_key"].native)
-    return bool(dstu4145.verify_signature(params, public_key, h, signature))
+    return bool(dstu4145.verify_signature(params, public_key, h, signature, form))
 
 
 def _hash_obj(digest_oid: str | None) -> hashes.HashAlgorithm:

@@ -132,6 +132,15 @@ def _register() -> None:
             "revocation_values": SetOfRevocationValues,
         }
     )
+    # asn1crypto builds each class's name -> OID map once, on first use; drop any built before
+    # our names were added, so encoding a value with a Ukrainian OID name works too.
+    for cls in (
+        algos.DigestAlgorithmId,
+        algos.SignedDigestAlgorithmId,
+        keys.PublicKeyAlgorithmId,
+        cms.CMSAttributeType,
+    ):
+        cls._reverse_map = None
     # `tsp` (imported above) registers signing_certificate(_v2) and TSTInfo on its own import.
     setattr(core.ObjectIdentifier, _MARKER, True)
 

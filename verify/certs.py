@@ -19,6 +19,7 @@ from typing import Any
 from asn1crypto import core, keys, x509
 
 from . import asn1 as _asn1  # noqa: F401  (OID registrations)
+from . import der as der_walk
 from .asn1 import OID_UA_DRFO, OID_UA_EDRPOU
 from .errors import FormatError
 
@@ -193,7 +194,7 @@ class Certificate:
             subject_txt = name_text(subject)
             issuer_txt = name_text(issuer)
             exts_raw = tbs["extensions"]
-            raw_list = [e.dump() for e in exts_raw] if exts_raw is not None else []
+            raw_list = [der_walk.received(e) for e in exts_raw] if exts_raw is not None else []
         except FormatError:
             raise
         except Exception as exc:
@@ -273,9 +274,10 @@ class Certificate:
     def spki(self) -> keys.PublicKeyInfo:
         return self.asn1["tbs_certificate"]["subject_public_key_info"]
 
-    @property
+    @cached_property
     def tbs_der(self) -> bytes:
-        return bytes(self.asn1["tbs_certificate"].dump())
+        """The TBSCertificate exactly as it appears in `der`, never a re-encoding."""
+        return der_walk.tbs_certificate(self.der)
 
     @property
     def signature_value(self) -> bytes:

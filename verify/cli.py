@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from . import native
 from .cms import MAX_CMS_SIZE
 from .errors import VerifyError
 from .policy import REVOCATION_POLICIES
 from .report import Indication, Report
-from .trust import TrustStore
+from .trust import Material, TrustStore, load_paths
 from .validate import TimeMode, ValidationContext, validate
+
+NO_MATERIAL = Material()
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -120,10 +123,11 @@ class _DataError(Exception):
     pass
 
 
-def run(args: argparse.Namespace) -> tuple[int, str]:
+def run(args: argparse.Namespace, installed: Material = NO_MATERIAL) -> tuple[int, str]:
+    """`installed` is trust material from the installation (its database), added to --trust."""
     at = parse_time(args.at)
     try:
-        store = TrustStore.load(args.trust, intermediates=args.certs)
+        store = TrustStore.from_material(load_paths(args.trust) + installed, load_paths(args.certs))
     except VerifyError as exc:
         raise UsageError(f"cannot load trust material: {exc.detail}") from None
     for skipped in store.skipped:
@@ -143,16 +147,19 @@ def run(args: argparse.Namespace) -> tuple[int, str]:
 
 def _render(report: Report, args: argparse.Namespace) -> str:
     if args.json:
-        return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        out = report.to_dict()
+        # Which implementation computed the hashes and DSTU 4145 here ("native" or "python").
+        out["implementation"] = native.implementation()
+        return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
     return report.render_text(args.lang)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, installed: Material = NO_MATERIAL) -> int:
     """Run `verify` with `argv` (without the program name); returns the exit status."""
     parser = build_parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-        code, out = run(args)
+        code, out = run(args, installed)
     except UsageError as exc:
         print(f"diia-inbox verify: usage error: {exc}", file=sys.stderr)
         print(parser.format_usage().rstrip(), file=sys.stderr)

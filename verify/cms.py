@@ -16,6 +16,7 @@ from typing import Any
 from asn1crypto import cms, core
 
 from . import algorithms
+from . import der as der_walk
 from .asn1 import OID_CERTIFICATE_VALUES, OID_CONTENT_TIMESTAMP, OID_REVOCATION_VALUES
 from .certs import Certificate, name_key, pem_blocks
 from .errors import FormatError, VerifyError
@@ -184,14 +185,17 @@ def parse_signed_data(data: bytes, *, max_size: int = MAX_CMS_SIZE) -> SignedDat
         if ctype != OID_SIGNED_DATA:
             raise FormatError(f"CMS content type is {ctype}, not SignedData")
         sd = info["content"]
-        return _decode_signed_data(sd)
+        raw_certs, raw_signers = der_walk.signed_data_parts(der)
+        return _decode_signed_data(sd, der, raw_certs, raw_signers)
     except VerifyError:
         raise
     except Exception as exc:
         raise FormatError(f"not a readable CMS SignedData: {_short(exc)}") from None
 
 
-def _decode_signed_data(sd: cms.SignedData) -> SignedData:
+def _decode_signed_data(
+    sd: cms.SignedData, der: bytes, raw_certs: list[bytes], raw_signers: list[der_walk.Tlv]
+) -> SignedData:
     eci = sd["encap_content_info"]
     econtent_type = eci["content_type"].dotted
     content_obj = eci["content"]
@@ -203,15 +207,12 @@ def _decode_signed_data(sd: cms.SignedData) -> SignedData:
 
     certificates: list[Certificate] = []
     unreadable = 0
-    cert_set = sd["certificates"]
-    if cert_set is not None and not isinstance(cert_set, core.Void):
-        for choice in cert_set:
-            if choice.name != "certificate":
-                continue
-            try:
-                certificates.append(Certificate.from_der(choice.chosen.dump()))
-            except FormatError:
-                unreadable += 1
+    # Cut out of the input as received: a re-encoding could differ from what was signed.
+    for raw_cert in raw_certs:
+        try:
+            certificates.append(Certificate.from_der(raw_cert))
+        except FormatError:
+            unreadable += 1
 
     crls: list[bytes] = []
     ocsp_responses: list[bytes] = []
@@ -219,13 +220,19 @@ def _decode_signed_data(sd: cms.SignedData) -> SignedData:
     if crl_set is not None and not isinstance(crl_set, core.Void):
         for choice in crl_set:
             if choice.name == "crl":
-                crls.append(choice.chosen.dump())
+                crls.append(der_walk.received(choice.chosen))
             elif choice.name == "other":
                 other = choice.chosen
                 if other["other_rev_info_format"].dotted == OID_OCSP_RESPONSE_FORMAT:
-                    ocsp_responses.append(other["other_rev_info"].dump())
+                    ocsp_responses.append(der_walk.received(other["other_rev_info"]))
 
-    signers = tuple(_decode_signer(i, si) for i, si in enumerate(sd["signer_infos"]))
+    infos = list(sd["signer_infos"])
+    if len(infos) != len(raw_signers):
+        raise FormatError("SignerInfos could not be located in the input")
+    signers = tuple(
+        _decode_signer(i, si, der_walk.signed_attributes(der, raw_signers[i]))
+        for i, si in enumerate(infos)
+    )
     if not signers:
         raise FormatError("SignedData has no signers")
     return SignedData(
@@ -251,7 +258,7 @@ def _octets(value: Any) -> bytes:
     return bytes(value.contents)
 
 
-def _decode_signer(index: int, si: cms.SignerInfo) -> SignerData:
+def _decode_signer(index: int, si: cms.SignerInfo, raw_signed_attrs: bytes | None) -> SignerData:
     sid = si["sid"]
     sid_issuer_key = None
     sid_serial = None
@@ -274,9 +281,11 @@ def _decode_signer(index: int, si: cms.SignerInfo) -> SignerData:
     duplicates: list[str] = []
     attrs = si["signed_attrs"]
     if attrs is not None and not isinstance(attrs, core.Void) and len(attrs) > 0:
-        raw = attrs.dump()
-        # Signed over as an explicit SET OF (RFC 5652 5.4), not the [0] IMPLICIT tag.
-        signed_attrs_der = b"\x31" + raw[1:]
+        # Signed over as an explicit SET OF (RFC 5652 5.4), not the [0] IMPLICIT tag: the
+        # received bytes re-tagged; only BER indefinite-length input is DER-encoded first.
+        signed_attrs_der = raw_signed_attrs
+        if signed_attrs_der is None:
+            signed_attrs_der = b"\x31" + attrs.dump(force=True)[1:]
         signed = _decode_attrs(attrs, duplicates)
     unsigned: dict[str, tuple[Any, ...]] = {}
     uattrs = si["unsigned_attrs"]
@@ -323,17 +332,17 @@ def _decode_attr_value(oid: str, value: Any) -> Any:
     if oid == OID_SIGNING_CERTIFICATE:
         return tuple(_cert_ref(c, v2=False) for c in value["certs"])
     if oid in (OID_SIGNATURE_TIMESTAMP, OID_CONTENT_TIMESTAMP):
-        return value.dump()
+        return der_walk.received(value)
     if oid == OID_CERTIFICATE_VALUES:
-        return tuple(c.dump() for c in value)
+        return tuple(der_walk.received(c) for c in value)
     if oid == OID_REVOCATION_VALUES:
         out: list[tuple[str, bytes]] = []
         crl_vals = value["crl_vals"]
         if crl_vals is not None and not isinstance(crl_vals, core.Void):
-            out.extend(("crl", c.dump()) for c in crl_vals)
+            out.extend(("crl", der_walk.received(c)) for c in crl_vals)
         ocsp_vals = value["ocsp_vals"]
         if ocsp_vals is not None and not isinstance(ocsp_vals, core.Void):
-            out.extend(("ocsp_basic", o.dump()) for o in ocsp_vals)
+            out.extend(("ocsp_basic", der_walk.received(o)) for o in ocsp_vals)
         return tuple(out)
     return value
 
@@ -416,6 +425,7 @@ def check_signature(signer: SignerData, cert: Certificate, content: bytes) -> Ch
         signer.signature_algorithm,
         signer.signature,
         signer.signed_bytes(content),
+        form="cms",
         digest_algorithm=signer.digest_oid,
     )
     if ok:

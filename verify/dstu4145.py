@@ -36,12 +36,17 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
+from typing import Literal
 
 from asn1crypto import core
 
+from . import native
 from .dstu_curves import CURVE_SPECS, NAMED_CURVE_OIDS, CurveSpec
 from .errors import FormatError, InvalidKey, UnsupportedAlgorithm
 from .gf2m import BinaryField
+
+#: Where a DSTU 4145 signature was found; each place has exactly one encoding.
+SignatureForm = Literal["certificate", "cms"]
 
 __all__ = [
     "INFINITY",
@@ -357,12 +362,33 @@ def point_add(curve: Curve, p: Point, q: Point) -> Point:
     return ar.to_affine(ar.madd(p.x, p.y, 1, q.x, q.y))
 
 
+def _native_mul2(curve: Curve, k1: int, p1: Point, k2: int, p2: Point) -> Point | None:
+    """k1*P1 + k2*P2 on the C kernels, or None when they are not in use for this curve.
+
+    Both points must be affine points other than infinity; the result is identical to the
+    Python path (the property tests compare them).
+    """
+    ext = native.kernels()
+    if ext is None:
+        return None
+    f = curve.field
+    try:
+        xy = ext.dstu_mul2(f.m, f.ks, curve.a, p1.x, p1.y, k1, p2.x, p2.y, k2)
+    except ValueError:  # a field shape the kernels do not take: the Python path does
+        return None
+    return INFINITY if xy is None else Point(*xy)
+
+
 def point_mul(curve: Curve, k: int, p: Point) -> Point:
     """k * P for any point P (k >= 0); uses the cached table when P is the base point."""
     if p.infinity or k == 0:
         return INFINITY
     if k < 0:
         return point_mul(curve, -k, point_neg(curve, p))
+    if p.x:
+        fast = _native_mul2(curve, k, p, 0, Point(0, 0))
+        if fast is not None:
+            return fast
     ar = curve._arith
     if p.x == curve.gx and p.y == curve.gy:
         return ar.to_affine(_multi_mul(ar, [(k, curve._base_table, _W_BASE)]))
@@ -501,12 +527,15 @@ def verify(curve: Curve, q: Point, h: int, r: int, s: int) -> bool:
         return False
     if q.infinity or not q.x or not on_curve(curve, q):
         return False
+    f = curve.field
+    fast = _native_mul2(curve, s, curve.G, r, q)
+    if fast is not None:
+        return not fast.infinity and _truncate(curve, f.mul(_hash_element(curve, h), fast.x)) == r
     ar = curve._arith
     q_table = ar.odd_multiples(q.x, q.y, _W_VAR)
     x, _, z = _multi_mul(ar, [(s, curve._base_table, _W_BASE), (r, q_table, _W_VAR)])
     if not z:
         return False
-    f = curve.field
     rx = f.mul(x, f.inv(z))
     return _truncate(curve, f.mul(_hash_element(curve, h), rx)) == r
 
@@ -715,12 +744,54 @@ def _digest_element(curve: Curve, digest: bytes) -> int:
     return int.from_bytes(digest, "little")
 
 
-def decode_signature(curve: Curve, signature: bytes) -> tuple[int, int]:
-    """(r, s) from r || s little-endian halves, raw or wrapped in a DER OCTET STRING."""
+def decode_signature(
+    curve: Curve, signature: bytes, form: SignatureForm | None = None
+) -> tuple[int, int]:
+    """(r, s) from r || s little-endian halves.
+
+    `form` is where the signature was found, and each place has one encoding: "cms" (a
+    SignerInfo's signature OCTET STRING holds the bare r || s) or "certificate" (the
+    signatureValue BIT STRING of a certificate, CRL or OCSP response holds a DER OCTET STRING
+    of r || s). The other form in either place is a FormatError. None accepts both, for tools.
+    """
     half_min = curve.order_bytes
-    raw = _unwrap(bytes(signature), lambda n: n >= 2 * half_min and not n & 1)
+
+    def sizes(n: int) -> bool:
+        return n >= 2 * half_min and not n & 1
+
+    data = bytes(signature)
+    if form == "cms":
+        if len(data) != 2 * half_min and _wrapped_payload(data, sizes) is not None:
+            raise FormatError(
+                "DSTU 4145 signature in a SignerInfo is wrapped in an extra OCTET STRING; "
+                "it must be the bare r||s"
+            )
+        if not sizes(len(data)):
+            raise FormatError(f"DSTU 4145 signature of {len(data)} octets")
+        raw = data
+    elif form == "certificate":
+        payload = _wrapped_payload(data, sizes)
+        if payload is None:
+            raise FormatError(
+                "DSTU 4145 signatureValue must hold an OCTET STRING of r||s; found bare octets"
+            )
+        raw = payload
+    else:
+        raw = _unwrap(data, sizes)
     half = len(raw) // 2
     return int.from_bytes(raw[:half], "little"), int.from_bytes(raw[half:], "little")
+
+
+def _wrapped_payload(data: bytes, sizes: Callable[[int], bool]) -> bytes | None:
+    """The payload when `data` is exactly one DER OCTET STRING of an acceptable size."""
+    if len(data) < 2 or data[0] != 0x04:
+        return None
+    try:
+        octets = core.OctetString.load(data, strict=True)
+    except ValueError:
+        return None
+    payload = bytes(octets.contents)
+    return payload if sizes(len(payload)) else None
 
 
 def encode_signature(curve: Curve, r: int, s: int, *, wrapped: bool = True) -> bytes:
@@ -731,17 +802,25 @@ def encode_signature(curve: Curve, r: int, s: int, *, wrapped: bool = True) -> b
 
 
 def verify_signature(
-    params: DstuParams, public_key: bytes, digest: bytes, signature: bytes
+    params: DstuParams,
+    public_key: bytes,
+    digest: bytes,
+    signature: bytes,
+    form: SignatureForm | None = None,
 ) -> bool:
     """Verify a certificate or CMS DSTU 4145 signature over a hash output.
 
     `public_key` is the subjectPublicKey BIT STRING payload (or the bare compressed point),
     `digest` the hash output as the hash function returns it, `signature` the certificate's
-    signatureValue payload or the CMS SignerInfo signature (raw r || s). Raises InvalidKey for an
-    unusable key and FormatError for an unreadable signature; returns False for a wrong one.
+    signatureValue payload or the CMS SignerInfo signature (raw r || s), `form` which of the two
+    it is (see `decode_signature`). Raises InvalidKey for an unusable key and FormatError for a
+    signature in the wrong encoding for its place; returns False for a wrong one.
     """
     curve = params.curve
     q = decode_public_key(curve, public_key)
+    if form is not None:
+        r, s = decode_signature(curve, signature, form)
+        return verify(curve, q, _digest_element(curve, digest), r, s)
     try:
         r, s = decode_signature(curve, signature)
     except FormatError:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import TypeAlias
 
+from verify import native
 from verify.errors import FormatError
 
 __all__ = [
@@ -374,6 +375,28 @@ def _compress(
     return h, sigma & _M256
 
 
+def _compress_any(
+    h: int, sigma: int, data: bytes | memoryview, tables: _Tables, packed: bytes
+) -> tuple[int, int]:
+    """`_compress` on the C kernels when they are in use (identical results), else in Python."""
+    ext = native.kernels()
+    if ext is None:
+        return _compress(h, sigma, data, tables)
+    hb, sb = ext.gost34311_compress(
+        h.to_bytes(32, "little"), sigma.to_bytes(32, "little"), data, packed
+    )
+    return _from_bytes(hb, "little"), _from_bytes(sb, "little")
+
+
+def _step_any(h: int, m: int, tables: _Tables, packed: bytes) -> int:
+    """`_step` on the C kernels when they are in use, else in Python."""
+    ext = native.kernels()
+    if ext is None:
+        return _step(h, m, tables)
+    out = ext.gost34311_step(h.to_bytes(32, "little"), m.to_bytes(32, "little"), packed)
+    return _from_bytes(out, "little")
+
+
 # --------------------------------------------------------------------------------------------
 # Public interface
 
@@ -415,12 +438,16 @@ class Gost34311:
                 self._buf += view.tobytes()
                 return
             block = self._buf + view[:need].tobytes()
-            self._h, self._sigma = _compress(self._h, self._sigma, block, self._tables)
+            self._h, self._sigma = _compress_any(
+                self._h, self._sigma, block, self._tables, self._sbox
+            )
             self._buf = b""
             start = need
         end = start + (n - start) // BLOCK_SIZE * BLOCK_SIZE
         if end > start:
-            self._h, self._sigma = _compress(self._h, self._sigma, view[start:end], self._tables)
+            self._h, self._sigma = _compress_any(
+                self._h, self._sigma, view[start:end], self._tables, self._sbox
+            )
         self._buf = view[end:].tobytes()
 
     def digest(self) -> bytes:
@@ -428,9 +455,9 @@ class Gost34311:
         tables = self._tables
         if self._buf:
             block = self._buf + bytes(BLOCK_SIZE - len(self._buf))
-            h, sigma = _compress(h, sigma, block, tables)
-        h = _step(h, (self._length * 8) & _M256, tables)
-        h = _step(h, sigma, tables)
+            h, sigma = _compress_any(h, sigma, block, tables, self._sbox)
+        h = _step_any(h, (self._length * 8) & _M256, tables, self._sbox)
+        h = _step_any(h, sigma, tables, self._sbox)
         return h.to_bytes(DIGEST_SIZE, "little")
 
     def hexdigest(self) -> str:

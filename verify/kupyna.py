@@ -22,7 +22,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable
+from functools import cache
 from operator import add, xor
+from types import ModuleType
+
+from verify import native
 
 __all__ = ["Kupyna", "Kupyna256", "Kupyna384", "Kupyna512", "KupynaHash", "kupyna"]
 
@@ -324,6 +328,29 @@ def _compress(shape: _Shape, h: tuple[int, ...], data: bytes | memoryview) -> tu
     return h
 
 
+@cache
+def _ready(ext: ModuleType) -> ModuleType:
+    """The C kernels, given the S-boxes once (they are defined here only)."""
+    ext.kupyna_init(b"".join(_SBOXES))
+    return ext
+
+
+def _compress_any(shape: _Shape, h: tuple[int, ...], data: bytes | memoryview) -> tuple[int, ...]:
+    """`_compress` on the C kernels when they are in use (identical results), else in Python."""
+    ext = native.kernels()
+    if ext is None:
+        return _compress(shape, h, data)
+    return shape.unpack(_ready(ext).kupyna_compress(shape.pack(*h), data))
+
+
+def _final_any(shape: _Shape, h: tuple[int, ...]) -> bytes:
+    """T_xor(h) ^ h, packed: the output transformation."""
+    ext = native.kernels()
+    if ext is None:
+        return shape.pack(*map(xor, _t_xor(shape, h), h))
+    return bytes(_ready(ext).kupyna_final(shape.pack(*h)))
+
+
 class Kupyna:
     """Incremental Kupyna hash, hashlib-style (`update`, `digest`, `hexdigest`, `copy`).
 
@@ -367,12 +394,12 @@ class Kupyna:
             if n < need:
                 self._buf += view.tobytes()
                 return
-            self._h = _compress(self._shape, self._h, self._buf + view[:need].tobytes())
+            self._h = _compress_any(self._shape, self._h, self._buf + view[:need].tobytes())
             self._buf = b""
             start = need
         end = start + (n - start) // size * size
         if end > start:
-            self._h = _compress(self._shape, self._h, view[start:end])
+            self._h = _compress_any(self._shape, self._h, view[start:end])
         self._buf = view[end:].tobytes()
 
     def digest(self) -> bytes:
@@ -386,8 +413,8 @@ class Kupyna:
             + bytes(zeros)
             + (bit_length & ((1 << 96) - 1)).to_bytes(12, "little")
         )
-        h = _compress(shape, self._h, tail)
-        out = shape.pack(*map(xor, _t_xor(shape, h), h))
+        h = _compress_any(shape, self._h, tail)
+        out = _final_any(shape, h)
         return out[size - self.digest_size :]
 
     def hexdigest(self) -> str:

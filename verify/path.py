@@ -8,6 +8,7 @@ is followed, and a certificate already on the path is never revisited, so loops 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,11 +23,21 @@ MAX_PATH_LENGTH = 10
 MAX_SIGNATURE_CHECKS = 64
 
 
+@functools.lru_cache(maxsize=4096)
 def verify_certificate_signature(cert: Certificate, issuer: Certificate) -> bool:
-    """Whether `issuer`'s key signed `cert`. Unusable keys or algorithms count as "no"."""
+    """Whether `issuer`'s key signed `cert`. Unusable keys or algorithms count as "no".
+
+    Memoised: the answer is a pure function of the two certificates' bytes (Certificate equality
+    and hash are its DER), and every copy signed under the same CA repeats the same links, which
+    for DSTU 4145 cost tens of milliseconds each (re-verifying an archive is dominated by them).
+    """
     try:
         return algorithms.verify_with_key(
-            issuer.spki, cert.signature_algorithm_asn1, cert.signature_value, cert.tbs_der
+            issuer.spki,
+            cert.signature_algorithm_asn1,
+            cert.signature_value,
+            cert.tbs_der,
+            form="certificate",
         )
     except VerifyError:
         return False

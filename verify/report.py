@@ -79,7 +79,16 @@ class SignerSummary:
     certificate_serial: str  # hex
     sha256: str
     common_name: str | None = None
-    edrpou: str | None = None
+    edrpou: str | None = None  # 8 digits, from organizationIdentifier NTRUA-… or the attribute
+    surname: str | None = None
+    given_names: str | None = None
+    full_name: str | None = None
+    organization: str | None = None
+    title: str | None = None  # position (посада)
+    rnokpp: str | None = None  # 10 digits, from serialNumber TINUA-… or the DRFO attribute
+    issuer_ca: str | None = None  # the issuing CA's common name
+    not_before: datetime | None = None
+    not_after: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,7 +100,34 @@ class SignerSummary:
             "sha256": self.sha256,
             "common_name": self.common_name,
             "edrpou": self.edrpou,
+            "surname": self.surname,
+            "given_names": self.given_names,
+            "full_name": self.full_name,
+            "organization": self.organization,
+            "title": self.title,
+            "rnokpp": self.rnokpp,
+            "issuer_ca": self.issuer_ca,
+            "not_before": _iso(self.not_before),
+            "not_after": _iso(self.not_after),
         }
+
+    def identity_lines(self, labels: dict[str, str]) -> list[tuple[str, str]]:
+        """(label, value) pairs of the identity fields that are present, in reading order."""
+        validity = None
+        if self.not_before is not None and self.not_after is not None:
+            validity = f"{_date(self.not_before)} – {_date(self.not_after)}"
+        pairs = [
+            ("full_name", self.full_name),
+            ("surname", self.surname),
+            ("given_names", self.given_names),
+            ("rnokpp", self.rnokpp),
+            ("organization", self.organization),
+            ("edrpou", self.edrpou),
+            ("title", self.title),
+            ("issuer_ca", self.issuer_ca),
+            ("validity", validity),
+        ]
+        return [(labels[key], value) for key, value in pairs if value]
 
 
 @dataclass(frozen=True)
@@ -200,7 +236,10 @@ class Report:
             head += f" ({self.sub_indication}: {sub})"
         lines.append(head)
         if self.signer:
-            lines.append(f"{t['signer']}: {self.signer.subject}")
+            lines.append(f"{t['signer']}: {self.signer.full_name or self.signer.subject}")
+            for label, value in self.signer.identity_lines(t["identity"]):
+                lines.append(f"  {label}: {value}")
+            lines.append(f"  {t['subject']}: {self.signer.subject}")
             if self.signer.organization_identifier:
                 lines.append(f"  {t['org_id']}: {self.signer.organization_identifier}")
             if self.signer.serial_number:
@@ -241,6 +280,13 @@ class Report:
         return "\n".join(lines) + "\n"
 
 
+def _date(value: datetime) -> str:
+    """DD.MM.YYYY in Kyiv time, as Ukrainian readers write dates."""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%d.%m.%Y")
+
+
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -250,6 +296,18 @@ def _iso(value: datetime | None) -> str | None:
 _EN: dict[str, Any] = {
     "result": "Result",
     "signer": "Signer",
+    "subject": "Certificate subject",
+    "identity": {
+        "full_name": "Full name",
+        "surname": "Surname",
+        "given_names": "Given names",
+        "rnokpp": "RNOKPP (taxpayer number)",
+        "organization": "Organisation",
+        "edrpou": "EDRPOU code",
+        "title": "Position",
+        "issuer_ca": "Certificate issued by",
+        "validity": "Certificate valid",
+    },
     "org_id": "Organization identifier",
     "serial": "Serial number",
     "issuer": "Issuer",
@@ -302,6 +360,18 @@ _EN: dict[str, Any] = {
 _UK: dict[str, Any] = {
     "result": "Результат",
     "signer": "Підписувач",
+    "subject": "Власник сертифіката",
+    "identity": {
+        "full_name": "ПІБ",
+        "surname": "Прізвище",
+        "given_names": "Ім’я та по батькові",
+        "rnokpp": "РНОКПП",
+        "organization": "Організація",
+        "edrpou": "Код ЄДРПОУ",
+        "title": "Посада",
+        "issuer_ca": "Сертифікат видав",
+        "validity": "Сертифікат чинний",
+    },
     "org_id": "Ідентифікатор організації",
     "serial": "Реєстраційний номер",
     "issuer": "Видавець сертифіката",
@@ -365,5 +435,8 @@ _UK: dict[str, Any] = {
         "SIGNING_CERTIFICATE_MISMATCH": "атрибут signingCertificate не відповідає сертифікату",
         "FORMAT_FAILURE": "неправильний формат",
         "UNSUPPORTED_ALGORITHM": "алгоритм не підтримується",
+        "REVERIFIED_AT_RECEIPT": "перевірено повторно на момент отримання копії архівом",
+        "SIGNER_IDENTIFIER_MISMATCH": "ідентифікатор підписувача не збігся з жодним сертифікатом; "
+        "використано сертифікат, визначений атрибутом signingCertificate",
     },
 }

@@ -17,6 +17,7 @@ from asn1crypto import core, ocsp
 from asn1crypto import crl as asn1_crl
 
 from . import algorithms
+from . import der as der_walk
 from .certs import OID_KP_OCSP_SIGNING, Certificate, name_key
 from .errors import VerifyError
 from .path import verify_certificate_signature
@@ -162,7 +163,7 @@ def _from_ocsp(
             key_hash = bytes(cert_id["issuer_key_hash"].native)
         except Exception:
             continue
-        if not _hash_matches(hash_oid, issuer.subject_name.dump(), name_hash, dke):
+        if not _hash_matches(hash_oid, der_walk.received(issuer.subject_name), name_hash, dke):
             continue
         if not _hash_matches(hash_oid, _bitstring_value(issuer), key_hash, dke):
             continue
@@ -193,7 +194,7 @@ def _ocsp_signer(
     basic: ocsp.BasicOCSPResponse, issuer: Certificate, known: Sequence[Certificate]
 ) -> Certificate | None:
     try:
-        tbs = basic["tbs_response_data"].dump()
+        tbs = der_walk.received(basic["tbs_response_data"])
         sig_alg = basic["signature_algorithm"]
         signature = bytes(basic["signature"].native)
         embedded = []
@@ -201,7 +202,7 @@ def _ocsp_signer(
         if certs is not None and not isinstance(certs, core.Void):
             for c in certs:
                 try:
-                    embedded.append(Certificate.from_der(c.dump()))
+                    embedded.append(Certificate.from_der(der_walk.received(c)))
                 except VerifyError:
                     continue
     except Exception:
@@ -209,7 +210,9 @@ def _ocsp_signer(
 
     def verifies(candidate: Certificate) -> bool:
         try:
-            return algorithms.verify_with_key(candidate.spki, sig_alg, signature, tbs)
+            return algorithms.verify_with_key(
+                candidate.spki, sig_alg, signature, tbs, form="certificate"
+            )
         except VerifyError:
             return False
 
@@ -239,7 +242,8 @@ def _from_crl(cert: Certificate, issuer: Certificate, der: bytes) -> CertStatus 
             issuer.spki,
             parsed["signature_algorithm"],
             bytes(parsed["signature"].native),
-            tbs.dump(),
+            der_walk.received(tbs),
+            form="certificate",
         )
     except VerifyError:
         ok = False

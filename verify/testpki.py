@@ -153,8 +153,11 @@ def _name(
     serial: str | None = None,
     given: str | None = None,
     surname: str | None = None,
+    title: str | None = None,
 ) -> x509.Name:
     attrs: dict[str, str] = {"country_name": "UA", "organization_name": org, "common_name": cn}
+    if title:
+        attrs["title"] = title
     if org_id:
         attrs["organization_identifier"] = org_id
     if serial:
@@ -183,6 +186,7 @@ def _issue(
     ca: bool,
     path_len: int | None = None,
     timestamping: bool = False,
+    directory: dict[str, str] | None = None,
 ) -> bytes:
     if ca:
         usage = {"key_cert_sign", "crl_sign"}
@@ -207,6 +211,22 @@ def _issue(
     if timestamping:
         extensions.append(
             {"extn_id": "extended_key_usage", "critical": True, "extn_value": ["time_stamping"]}
+        )
+    if directory:
+        # subjectDirectoryAttributes as Ukrainian CAs write the DRFO / EDRPOU numbers.
+        attrs = b"".join(
+            _tlv(
+                0x30,
+                core.ObjectIdentifier(oid).dump() + _tlv(0x31, core.PrintableString(value).dump()),
+            )
+            for oid, value in directory.items()
+        )
+        extensions.append(
+            {
+                "extn_id": "subject_directory_attributes",
+                "critical": False,
+                "extn_value": x509.SubjectDirectoryAttributes.load(_tlv(0x30, attrs)),
+            }
         )
     tbs = x509.TbsCertificate(
         {
@@ -305,6 +325,42 @@ def make_pki(flavour: Flavour, *, now: dt.datetime | None = None, seed: int = 1)
     )
 
 
+def issue_person(
+    pki: TestPKI,
+    name: str,
+    *,
+    cn: str,
+    org: str,
+    surname: str | None = None,
+    given: str | None = None,
+    title: str | None = None,
+    org_id: str | None = None,
+    serial: str | None = None,
+    directory: dict[str, str] | None = None,
+    seed: int = 7,
+) -> Party:
+    """Another end-entity under the test CA, with the identity fields Ukrainian certificates
+    carry (names, position, serialNumber TINUA-…, organizationIdentifier NTRUA-…, and the
+    DRFO/EDRPOU subjectDirectoryAttributes)."""
+    rng = random.Random(f"{pki.flavour}:{name}:{seed}")
+    key = new_key(pki.flavour, rng)
+    subject = _name(
+        cn, org=org, org_id=org_id, serial=serial, given=given, surname=surname, title=title
+    )
+    cert = _issue(
+        subject,
+        key,
+        pki.ca.x509.subject,
+        pki.ca.key,
+        rng.getrandbits(63) | 1 << 62,
+        pki.now - dt.timedelta(days=1),
+        pki.now + dt.timedelta(days=730),
+        ca=False,
+        directory=directory,
+    )
+    return Party(name, cert, key)
+
+
 def _signer_info(
     party: Party, signed_attrs: cms.CMSAttributes | None, signature: bytes
 ) -> cms.SignerInfo:
@@ -363,9 +419,12 @@ def _signed_data(
     content_type: str,
     signing_time: dt.datetime,
     unsigned: Callable[[bytes], list[dict[str, Any]]] | None = None,
+    extra_signed: list[dict[str, Any]] | None = None,
 ) -> cms.ContentInfo:
     """SignedData with one signer; `unsigned` makes unsigned attributes from the signature."""
     attrs = _signed_attrs(party, content_type, party.key.digest(content), signing_time)
+    for attr in extra_signed or ():
+        attrs.append(attr)
     signature = party.key.sign(attrs.dump(), for_cms=True)
     signer = _signer_info(party, attrs, signature)
     if unsigned is not None:
@@ -391,9 +450,16 @@ def _signed_data(
 
 
 def make_timestamp_token(
-    pki: TestPKI, imprinted: bytes, gen_time: dt.datetime, serial: int = 1
+    pki: TestPKI,
+    imprinted: bytes,
+    gen_time: dt.datetime,
+    serial: int = 1,
+    certs: list[bytes] | None = None,
 ) -> cms.ContentInfo:
-    """An RFC 3161 time-stamp token from the test TSA over the hash of `imprinted`."""
+    """An RFC 3161 time-stamp token from the test TSA over the hash of `imprinted`.
+
+    `certs` are the certificates the token carries (default: the TSA's and its CA's; real TSAs
+    often send none, RFC 3161 certReq false)."""
     info = tsp.TSTInfo(
         {
             "version": "v1",
@@ -409,7 +475,7 @@ def make_timestamp_token(
     return _signed_data(
         info.dump(),
         pki.tsa,
-        [pki.tsa.cert, pki.ca.cert],
+        [pki.tsa.cert, pki.ca.cert] if certs is None else certs,
         detached=False,
         content_type="tst_info",
         signing_time=gen_time,
@@ -420,29 +486,53 @@ def sign_cades(
     pki: TestPKI,
     content: bytes,
     *,
-    signer: Literal["seal", "citizen"] = "seal",
+    signer: Literal["seal", "citizen"] | Party = "seal",
     detached: bool = True,
     level: Literal["BES", "T"] = "BES",
     signing_time: dt.datetime | None = None,
     timestamp_time: dt.datetime | None = None,
+    token_certs: list[bytes] | None = None,
+    certificate_values: list[bytes] | None = None,
+    content_timestamp: bool = False,
+    content_token_certs: list[bytes] | None = None,
+    signed_data_certs: list[bytes] | None = None,
 ) -> bytes:
-    """A CAdES-BES (or -T, with a signature time-stamp from the test TSA) over `content`."""
-    party = pki.seal if signer == "seal" else pki.citizen
+    """A CAdES-BES (or -T, with a signature time-stamp from the test TSA) over `content`.
+
+    The placements real CAdES-X-Long signatures use can be reproduced: `token_certs` (what the
+    signature time-stamp token carries), `certificate_values` (the CAdES certificate-values
+    attribute), `content_timestamp` (a content time-stamp, carrying `content_token_certs`) and
+    `signed_data_certs` (the SignedData certificates; default the signer's and its CA's)."""
+    if isinstance(signer, Party):
+        party = signer
+    else:
+        party = pki.seal if signer == "seal" else pki.citizen
     when = (signing_time or pki.now).replace(microsecond=0)
     stamp_at = (timestamp_time or when).replace(microsecond=0)
 
-    def timestamp(signature: bytes) -> list[dict[str, Any]]:
-        token = make_timestamp_token(pki, signature, stamp_at)
-        return [{"type": "signature_time_stamp_token", "values": [token]}]
+    def unsigned(signature: bytes) -> list[dict[str, Any]]:
+        attrs: list[dict[str, Any]] = []
+        if level == "T":
+            token = make_timestamp_token(pki, signature, stamp_at, certs=token_certs)
+            attrs.append({"type": "signature_time_stamp_token", "values": [token]})
+        if certificate_values is not None:
+            values = [x509.Certificate.load(c) for c in certificate_values]
+            attrs.append({"type": "certificate_values", "values": [values]})
+        return attrs
 
+    extra_signed: list[dict[str, Any]] = []
+    if content_timestamp:
+        token = make_timestamp_token(pki, content, when, serial=2, certs=content_token_certs)
+        extra_signed.append({"type": "content_time_stamp", "values": [token]})
     info = _signed_data(
         content,
         party,
-        [party.cert, pki.ca.cert],
+        [party.cert, pki.ca.cert] if signed_data_certs is None else signed_data_certs,
         detached=detached,
         content_type="data",
         signing_time=when,
-        unsigned=timestamp if level == "T" else None,
+        unsigned=unsigned if level == "T" or certificate_values is not None else None,
+        extra_signed=extra_signed,
     )
     return info.dump()
 

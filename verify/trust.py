@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asn1crypto import cms, core
+from asn1crypto import cms, x509
 from asn1crypto import crl as asn1_crl
 
 from . import asn1 as _asn1  # noqa: F401  (OID registrations)
+from . import der as der_walk
 from .certs import Certificate, pem_blocks
 from .errors import FormatError, VerifyError
 
@@ -63,8 +65,12 @@ class TrustStore:
         intermediates: Sequence[str | Path] = (),
     ) -> TrustStore:
         """Anchors from `paths`, untrusted intermediates (and CRLs) from `intermediates`."""
-        trusted = load_paths(paths)
-        extra = load_paths(intermediates)
+        return cls.from_material(load_paths(paths), load_paths(intermediates))
+
+    @classmethod
+    def from_material(cls, trusted: Material, extra: Material | None = None) -> TrustStore:
+        """Anchors from `trusted`, intermediates from `extra`; CRLs and skip notes from both."""
+        extra = extra if extra is not None else Material()
         return cls.from_certificates(
             trusted.certificates,
             extra.certificates,
@@ -166,7 +172,7 @@ def load_bytes(data: bytes) -> Material:
             elif "CRL" in label:
                 out = out + Material(crls=(_check_crl(der),))
             elif label in ("PKCS7", "CMS"):
-                out = out + Material(certificates=tuple(bundle_certificates(der)))
+                out = out + bundle_certificates(der)
         if not out.certificates and not out.crls:
             raise FormatError("PEM without certificates or CRLs")
         return out
@@ -178,7 +184,7 @@ def _load_der(data: bytes) -> Material:
     for attempt in (
         lambda: Material(certificates=(Certificate.from_der(data),)),
         lambda: Material(crls=(_check_crl(data),)),
-        lambda: Material(certificates=tuple(bundle_certificates(data))),
+        lambda: bundle_certificates(data),
     ):
         try:
             return attempt()
@@ -197,23 +203,43 @@ def _check_crl(der: bytes) -> bytes:
     return bytes(der)
 
 
-def bundle_certificates(der: bytes) -> list[Certificate]:
-    """The `certificates` of a CMS SignedData (.p7b). Signers, if any, are ignored."""
+def bundle_certificates(der: bytes) -> Material:
+    """The `certificates` of a CMS SignedData (.p7b), each cut out of the file as it is.
+
+    Signers, if any, are ignored. A certificate that cannot be read is skipped and named in
+    `skipped` (its position, serial and subject where readable); the rest of the bundle is kept.
+    """
     try:
         info = cms.ContentInfo.load(der, strict=True)
         if info["content_type"].dotted != "1.2.840.113549.1.7.2":
             raise FormatError("not a SignedData bundle")
-        cert_set = info["content"]["certificates"]
-        raw = []
-        if cert_set is not None and not isinstance(cert_set, core.Void):
-            raw = [c.chosen.dump() for c in cert_set if c.name == "certificate"]
+        raw, _signers = der_walk.signed_data_parts(der)
     except VerifyError:
         raise
     except Exception:
         raise FormatError("not a readable .p7b bundle") from None
     if not raw:
         raise FormatError(".p7b bundle without certificates")
-    return [Certificate.from_der(r) for r in raw]
+    certs: list[Certificate] = []
+    skipped: list[str] = []
+    for index, item in enumerate(raw, start=1):
+        try:
+            certs.append(Certificate.from_der(item))
+        except VerifyError as exc:
+            skipped.append(f"certificate #{index} ({_describe(item)}): {exc.detail}")
+    if not certs:
+        raise FormatError(".p7b bundle without a readable certificate")
+    return Material(certificates=tuple(certs), skipped=tuple(skipped))
+
+
+def _describe(der: bytes) -> str:
+    """Serial and subject of an unreadable certificate, as far as they can be read."""
+    try:
+        tbs = x509.TbsCertificate.load(der_walk.tbs_certificate(der))
+        serial = format(int(tbs["serial_number"].native), "x")
+        return f"serial {serial}, {tbs['subject'].human_friendly}"
+    except Exception:
+        return f"{len(der)} octets, sha256 {hashlib.sha256(der).hexdigest()[:16]}"
 
 
 _FORBIDDEN_XML = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)

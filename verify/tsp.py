@@ -1,5 +1,11 @@
 """RFC 3161 time-stamp tokens: their own CMS signature, their imprint, their TSA's path.
 
+Where the TSA certificate is: RFC 3161 lets a TSA leave its certificate out of the token
+(certReq false), and CAdES-X-Long producers then put it in the signature's certificate-values,
+its SignedData certificates or another token of the same signature; or the relying party has it
+in its trust store. All of these are searched (`extra` carries the signature's own material and
+the other tokens' certificates), the token's own certificates first.
+
 A signature time-stamp (CAdES-T) is a proof of existence of the signature value at `genTime`
 only when all of these hold: the token's CMS signature verifies, its messageImprint is the hash
 of the signature value, and the TSA certificate (extended key usage timeStamping) has a path to a
@@ -66,18 +72,7 @@ def verify_timestamp(
     if not isinstance(gen_time, datetime):
         return TimestampResult(kind, None, None, False, "TSTInfo genTime is not a time")
 
-    try:
-        candidates = [algorithms.digest(hash_oid, imprinted)]
-        if dke is not None and hash_oid == algorithms.OID_GOST34311:
-            candidates.append(algorithms.digest(hash_oid, imprinted, dke))
-    except VerifyError as exc:
-        return TimestampResult(kind, gen_time, None, False, f"imprint hash: {exc.detail}")
-    if not any(hmac.compare_digest(c, hashed) for c in candidates):
-        what = "signature value" if kind == "signature" else "content"
-        return TimestampResult(
-            kind, gen_time, None, False, f"messageImprint is not the {what} hash"
-        )
-
+    extra = list(extra)
     signer = sd.signers[0]
     pool = [*sd.certificates, *extra, *store.intermediates, *store.anchors]
     tsa = next((c for c in pool if signer.matches(c)), None)
@@ -85,6 +80,24 @@ def verify_timestamp(
         return TimestampResult(kind, gen_time, None, False, "TSA certificate not found")
     try:
         tsa_dke = algorithms.key_dke(tsa.spki)
+    except VerifyError as exc:
+        return TimestampResult(kind, gen_time, tsa.subject, False, f"TSA key: {exc.detail}")
+
+    try:
+        # GOST 34.311 has an S-box parameter: the default one, or the signer's, or the TSA's.
+        candidates = [algorithms.digest(hash_oid, imprinted)]
+        if hash_oid == algorithms.OID_GOST34311:
+            for sbox in dict.fromkeys(b for b in (dke, tsa_dke) if b is not None):
+                candidates.append(algorithms.digest(hash_oid, imprinted, sbox))
+    except VerifyError as exc:
+        return TimestampResult(kind, gen_time, tsa.subject, False, f"imprint hash: {exc.detail}")
+    if not any(hmac.compare_digest(c, hashed) for c in candidates):
+        what = "signature value" if kind == "signature" else "content"
+        return TimestampResult(
+            kind, gen_time, tsa.subject, False, f"messageImprint is not the {what} hash"
+        )
+
+    try:
         if signer.has_signed_attrs:
             md = check_message_digest(signer, sd.content, tsa_dke)
             if not md.ok:
@@ -114,3 +127,11 @@ def verify_timestamp(
     if not constraints.ok:
         return TimestampResult(kind, gen_time, tsa.subject, False, f"TSA: {constraints.detail}")
     return TimestampResult(kind, gen_time, tsa.subject, True, "time-stamp token verifies")
+
+
+def token_certificates(token: bytes) -> list[Certificate]:
+    """The certificates a token carries (for the other tokens of the same signature)."""
+    try:
+        return list(parse_signed_data(token, max_size=MAX_TOKEN_SIZE).certificates)
+    except VerifyError:
+        return []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from . import algorithms
+from . import algorithms, identity
 from .certs import Certificate
 from .cms import (
     MAX_CMS_SIZE,
@@ -27,7 +27,7 @@ from .cms import (
     check_signing_certificate,
     parse_signed_data,
 )
-from .errors import UnsupportedAlgorithm, VerifyError
+from .errors import FormatError, UnsupportedAlgorithm, VerifyError
 from .path import build_path, check_constraints, check_validity
 from .policy import RevocationPolicy, SignerPolicy
 from .report import (
@@ -38,13 +38,12 @@ from .report import (
     Indication,
     Message,
     Report,
-    SignerSummary,
     SubIndication,
     TimestampSummary,
 )
 from .revocation import RevocationSources, certificate_status
 from .trust import TrustStore
-from .tsp import verify_timestamp
+from .tsp import token_certificates, verify_timestamp
 
 TimeMode = Literal["now", "signing-time"] | datetime
 
@@ -61,6 +60,9 @@ class ValidationContext:
     extra_certs: tuple[Certificate | bytes, ...] = ()
     crls: tuple[bytes, ...] = ()
     at: TimeMode = "now"
+    #: `at` is when the archive received the copy (re-verification): the report says that the
+    #: archive's own receipt time is the proof of existence it was validated at.
+    at_is_receipt: bool = False
     revocation: RevocationPolicy = "soft"
     signer_policy: SignerPolicy = field(default_factory=SignerPolicy)
     clock: Callable[[], datetime] = _utcnow
@@ -241,6 +243,15 @@ def _run(
     pool = [*local, *store.intermediates, *store.anchors]
     cert = _choose_signer_certificate(signer, [c for c in pool if signer.matches(c)])
     if cert is None:
+        cert = _bound_certificate(signer, local)
+        if cert is not None:
+            f.warn(
+                "signer_identifier",
+                "SIGNER_IDENTIFIER_MISMATCH",
+                "the SignerInfo's identifier matches no certificate; the embedded certificate "
+                "that the signingCertificate attribute binds by hash was used",
+            )
+    if cert is None:
         f.fail(
             "signing_certificate",
             Indication.INDETERMINATE,
@@ -322,6 +333,21 @@ def _run(
     else:
         f.warn("signer_policy", "POLICY_REJECTED", why)
     st.policy_accepted = accepted
+
+
+def _bound_certificate(signer: SignerData, local: list[Certificate]) -> Certificate | None:
+    """The embedded certificate a signingCertificate(V2) hash names, for a SignerInfo whose
+    identifier matches none (seen with producers that write the issuer name re-encoded)."""
+    if not signer.cert_refs:
+        return None
+    for cand in local:
+        try:
+            binding = check_signing_certificate(signer, cand, algorithms.key_dke(cand.spki))
+        except VerifyError:
+            continue
+        if binding is not None and binding.ok:
+            return cand
+    return None
 
 
 def _choose_signer_certificate(
@@ -440,6 +466,10 @@ def _check_crypto(
             exc.detail,
         )
         return False
+    except FormatError as exc:
+        # One signature, one encoding: a value in the wrong form for its place is malformed.
+        f.fail("signature", Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, exc.detail)
+        return True
     except VerifyError as exc:
         f.fail("signature", Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE, exc.detail)
         return True
@@ -458,8 +488,13 @@ def _check_timestamps(
     extra: list[Certificate],
     f: _Findings,
 ) -> datetime | None:
-    """Verify time-stamp tokens; the earliest valid signature time-stamp is the POE."""
+    """Verify time-stamp tokens; the earliest valid signature time-stamp is the POE.
+
+    A token's TSA certificate may be in any other token of the same signature, so every
+    token's certificates join the material each token is checked with."""
     poe: datetime | None = None
+    tokens = (*signer.content_timestamps, *signer.signature_timestamps)
+    extra = [*extra, *(c for t in tokens for c in token_certificates(t))]
     for token in signer.content_timestamps:
         if st.content is None:
             f.skip("content_timestamp", "no content to compare the time-stamp imprint with")
@@ -493,7 +528,14 @@ def _validation_time(
 ) -> datetime:
     if isinstance(ctx.at, datetime):
         when = ctx.at if ctx.at.tzinfo else ctx.at.replace(tzinfo=UTC)
-        f.note("VALIDATION_TIME_GIVEN", f"validated at the given time {when.isoformat()}")
+        if ctx.at_is_receipt:
+            f.note(
+                "REVERIFIED_AT_RECEIPT",
+                f"verified again as of {when.isoformat()}, when the archive received the copy: "
+                "the archive's own receipt time is its proof of existence",
+            )
+        else:
+            f.note("VALIDATION_TIME_GIVEN", f"validated at the given time {when.isoformat()}")
         return when
     if ctx.at == "signing-time":
         claimed = signer.signing_time
@@ -597,16 +639,7 @@ def _build_report(
     cert = st.cert
     summary = None
     if cert is not None:
-        summary = SignerSummary(
-            subject=cert.subject,
-            serial_number=cert.subject_serial_number,
-            organization_identifier=cert.organization_identifier,
-            issuer=cert.issuer,
-            certificate_serial=cert.serial_hex,
-            sha256=cert.sha256,
-            common_name=cert.common_name,
-            edrpou=cert.edrpou,
-        )
+        summary = identity.summary(cert)
     chain = tuple(
         ChainEntry(
             subject=c.subject,

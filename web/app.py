@@ -7,6 +7,7 @@ configuration or databases itself.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from web import (
     pages_audit,
     pages_check,
     pages_document,
+    pages_nodes,
     pages_quarantine,
     pages_registry,
     pages_search,
@@ -103,17 +105,39 @@ def when(value: object) -> str:
     return text.replace("T", " ").replace("+00:00", " UTC").replace("Z", " UTC")
 
 
+def day(value: object) -> str:
+    """An ISO-8601 time as a Kyiv calendar date, DD.MM.YYYY (certificate validity)."""
+    from zoneinfo import ZoneInfo
+
+    text = str(value or "").replace("Z", "+00:00")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return str(value or "")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%d.%m.%Y")
+
+
 @requires(*PUBLIC)
 async def healthz(request: web.Request) -> web.Response:
     deps = request.app[DEPS]
     failed: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for name, check in deps.health_checks.items():
         try:
             await asyncio.to_thread(check)
         except Exception as exc:  # a health check must answer, whatever broke
             failed[name] = type(exc).__name__
+            # Checks that explain themselves (the node checks) say why, for the operator.
+            reason = getattr(exc, "health_reason", None)
+            if isinstance(reason, str):
+                reasons[name] = reason
     if failed:
-        return web.json_response({"status": "unavailable", "failed": failed}, status=503)
+        body: dict[str, object] = {"status": "unavailable", "failed": failed}
+        if reasons:
+            body["reasons"] = reasons
+        return web.json_response(body, status=503)
     return web.json_response({"status": "ok"})
 
 
@@ -153,7 +177,7 @@ def create_app(deps: WebDeps) -> web.Application:
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        filters={"when": when},
+        filters={"when": when, "day": day},
     )
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")
@@ -169,6 +193,7 @@ def create_app(deps: WebDeps) -> web.Application:
         pages_registry,
         pages_users,
         pages_trust,
+        pages_nodes,
         pages_audit,
         pages_subjects,
         api,

@@ -7,6 +7,7 @@ transaction that reads or deletes, so nothing is shown or removed without its tr
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ KINDS = {
     "p7s": ("document.download_p7s", "application/pkcs7-signature", ".p7s"),
     "message": ("document.download_message", "message/rfc822", ".eml"),
 }
+
+log = logging.getLogger("web.documents")
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,15 @@ async def read_blob(request: web.Request, doc_id: int, kind: str, *, inline: boo
     try:
         data = await asyncio.to_thread(deps.blobs.get, digest)
     except BlobError as exc:
-        raise web.HTTPInternalServerError(text=f"500: {exc.reason}") from None
+        # Not the user's fault and not silent: a node that cannot read a stored copy (blob
+        # folder not shared, another keyring) says so in its log and to the user.
+        log.warning("document %s: %s blob not readable on this node: %s", doc_id, kind, exc.reason)
+        raise web.HTTPServiceUnavailable(
+            text=(
+                f"503: {exc.reason}: цей вузол не може прочитати збережену копію; повідомте "
+                "адміністратора / this node cannot read the stored copy; tell the administrator"
+            )
+        ) from None
     from web.render import attachment_name
 
     disposition = "inline" if inline else "attachment"

@@ -39,6 +39,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.qr": {"uk": "QR-коди", "en": "QR codes"},
     "nav.users": {"uk": "Користувачі", "en": "Users"},
     "nav.trust": {"uk": "Довірені сертифікати", "en": "Trust store"},
+    "nav.nodes": {"uk": "Сервери", "en": "Servers"},
     "nav.audit": {"uk": "Журнал аудиту", "en": "Audit log"},
     "nav.retention": {"uk": "Строки зберігання", "en": "Retention"},
     "nav.account": {"uk": "Мій обліковий запис", "en": "My account"},
@@ -282,6 +283,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "report.signer": {"uk": "Підписувач", "en": "Signer"},
     "report.diia": {"uk": "ДП «ДІЯ»", "en": 'State Enterprise "DIIA"'},
     "report.org_id": {"uk": "Ідентифікатор організації", "en": "Organization identifier"},
+    "report.rnokpp": {"uk": "РНОКПП", "en": "RNOKPP (taxpayer number)"},
+    "report.edrpou": {"uk": "Код ЄДРПОУ", "en": "EDRPOU code"},
+    "report.organization": {"uk": "Організація", "en": "Organisation"},
+    "report.title": {"uk": "Посада", "en": "Position"},
+    "report.issuer_ca": {"uk": "Сертифікат видав", "en": "Certificate issued by"},
+    "report.validity": {"uk": "Сертифікат чинний", "en": "Certificate valid"},
     "report.signing_time": {"uk": "Час підписання (заявлений)", "en": "Signing time (claimed)"},
     "report.timestamp": {"uk": "Позначка часу", "en": "Time-stamp"},
     "report.ts_valid": {"uk": "дійсна", "en": "valid"},
@@ -501,10 +508,60 @@ STRINGS: dict[str, dict[str, str]] = {
     "account.create": {"uk": "Створити токен", "en": "Create a token"},
     "account.replace": {"uk": "Замінити токен", "en": "Replace the token"},
     "account.revoke": {"uk": "Відкликати токен", "en": "Revoke the token"},
+    "nodes.title": {"uk": "Сервери системи", "en": "Servers of the system"},
+    "nodes.intro": {
+        "uk": "Сервери, які разом приймають і зберігають копії документів. Сервер вважається "
+        "таким, що не працює, якщо кілька разів поспіль не повідомив про себе.",
+        "en": "The servers that together receive and keep the document copies. A server counts "
+        "as stopped when it has not reported several times in a row.",
+    },
+    "nodes.waiting": {
+        "uk": "Листів прийнято, але ще не збережено в архіві:",
+        "en": "Messages received but not yet in the archive:",
+    },
+    "nodes.down_with_mail": {
+        "uk": "На сервері, що не працює, чекають листи. Вони не втрачені: їх буде збережено, "
+        "щойно сервер запуститься знову. Запустіть його або зверніться до адміністратора.",
+        "en": "Messages are waiting on a server that is stopped. They are not lost: they are "
+        "saved as soon as the server runs again. Start it or call the administrator.",
+    },
+    "nodes.name": {"uk": "Сервер", "en": "Server"},
+    "nodes.state": {"uk": "Стан", "en": "State"},
+    "nodes.up": {"uk": "працює", "en": "running"},
+    "nodes.down": {"uk": "не працює", "en": "stopped"},
+    "nodes.spool": {"uk": "Листів чекає", "en": "Messages waiting"},
+    "nodes.heartbeat": {"uk": "Останній зв'язок", "en": "Last heard from"},
+    "nodes.started": {"uk": "Запущено", "en": "Started"},
+    "nodes.settings": {"uk": "Налаштування", "en": "Settings"},
+    "nodes.settings_same": {"uk": "однакові", "en": "the same"},
+    "nodes.settings_differ": {"uk": "відрізняються", "en": "differ"},
+    "nodes.version": {"uk": "Версія", "en": "Version"},
+    "nodes.none": {
+        "uk": "Жоден сервер ще не повідомив про себе.",
+        "en": "No server has reported yet.",
+    },
+    "nodes.jobs": {"uk": "Щоденні завдання", "en": "Daily tasks"},
+    "nodes.job": {"uk": "Завдання", "en": "Task"},
+    "nodes.job.purge": {
+        "uk": "Видалення копій після строку зберігання",
+        "en": "Removing copies past their retention",
+    },
+    "nodes.job.reminders": {
+        "uk": "Нагадування про строк дії QR-кодів",
+        "en": "QR code expiry reminders",
+    },
+    "nodes.last_ok": {"uk": "Востаннє виконано", "en": "Last done"},
+    "nodes.last_by": {"uk": "Ким", "en": "By"},
+    "nodes.now": {"uk": "Виконується зараз на", "en": "Running now on"},
+    "nodes.never": {"uk": "ще не виконувалось", "en": "not yet"},
+    "home.nodes": {
+        "uk": "Які сервери працюють і скільки листів на них чекає.",
+        "en": "Which servers run and how many messages wait on them.",
+    },
     "trust.title": {"uk": "Довірені сертифікати", "en": "Trust store"},
     "trust.intro": {
-        "uk": "Імпортуйте довірений список (TL-UA-DSTU.xml), набір CACertificates.p7b чи сертифікати. Нічого не завантажується з інтернету.",
-        "en": "Import a trusted list (TL-UA-DSTU.xml), the CACertificates.p7b bundle or certificates. Nothing is fetched from the internet.",
+        "uk": "Імпортуйте довірений список (TL-UA-DSTU.xml), набір CACertificates.p7b чи сертифікати. Їх бачать усі вузли системи. З інтернету файли завантажуються лише тоді, коли адміністратор налаштував їхні адреси.",
+        "en": "Import a trusted list (TL-UA-DSTU.xml), the CACertificates.p7b bundle or certificates. Every node of the installation uses them. Files are fetched from the internet only when an administrator has configured their addresses.",
     },
     "trust.error": {"uk": "Файл не прийнято.", "en": "The file was not accepted."},
     "trust.unreadable": {"uk": "Файл не читається.", "en": "The file cannot be read."},
@@ -518,6 +575,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Remove this file from the trust store?",
     },
     "trust.none": {"uk": "Довірених файлів ще немає.", "en": "No trust files yet."},
+    "trust.reverify": {"uk": "Повторна перевірка копій", "en": "Verify stored copies again"},
+    "trust.reverify_intro": {
+        "uk": "Після зміни довірених сертифікатів збережені копії перевіряються повторно на "
+        "момент їх отримання. Можна запустити перевірку й вручну.",
+        "en": "After the trust store changes, stored copies are verified again as of the time "
+        "they were received. You can also start it by hand.",
+    },
+    "trust.reverify_button": {
+        "uk": "Перевірити всі копії повторно",
+        "en": "Verify all copies again",
+    },
+    "trust.reverify_running": {"uk": "Триває перевірка:", "en": "In progress:"},
+    "trust.reverify_last": {
+        "uk": "Останню перевірку завершено, копій:",
+        "en": "Last run done, copies:",
+    },
+    "trust.reverify_changed": {"uk": "змінився результат:", "en": "changed result:"},
+    "trust.count": {"uk": "Сертифікатів:", "en": "Certificates:"},
+    "trust.show": {"uk": "Показати сертифікати", "en": "Show the certificates"},
+    "trust.source.import": {
+        "uk": "імпорт з командного рядка",
+        "en": "imported from the command line",
+    },
+    "trust.source.update": {"uk": "оновлення за розкладом", "en": "scheduled update"},
+    "trust.source.web": {"uk": "завантажено тут", "en": "uploaded here"},
     "trust.import": {"uk": "Імпортувати файл", "en": "Import a file"},
     "trust.file": {"uk": "Файл (XML, P7B, CER, PEM, CRL)", "en": "File (XML, P7B, CER, PEM, CRL)"},
     "audit.title": {"uk": "Журнал аудиту", "en": "Audit log"},
@@ -550,6 +632,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No service sets its own period.",
     },
     "retention.cli": {"uk": "Видалення виконує команда", "en": "Deletion is run by the command"},
+    "code.SIGNER_IDENTIFIER_MISMATCH": {
+        "uk": "Ідентифікатор підписувача не збігся з жодним сертифікатом; використано вбудований "
+        "сертифікат, на який вказує підписаний атрибут.",
+        "en": "The signer identifier matched no certificate; the embedded certificate the signed "
+        "attribute points to was used.",
+    },
+    "code.REVERIFIED_AT_RECEIPT": {
+        "uk": "Перевірено повторно на момент отримання копії архівом.",
+        "en": "Verified again as of the time the archive received the copy.",
+    },
     "code.HASH_FAILURE": {
         "uk": "Вміст не збігається з підписаним.",
         "en": "The content does not match what was signed.",
@@ -688,6 +780,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "note.released": {"uk": "Лист повернуто в чергу.", "en": "The message is back in the queue."},
     "note.retired": {"uk": "QR-код виведено з ужитку.", "en": "The QR code was retired."},
     "note.imported": {"uk": "Файл імпортовано.", "en": "The file was imported."},
+    "note.reverify": {
+        "uk": "Повторну перевірку запущено; результат з'явиться тут.",
+        "en": "Re-verification started; the result will show here.",
+    },
     "note.revoked": {"uk": "Токен відкликано.", "en": "The token was revoked."},
 }
 

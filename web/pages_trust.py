@@ -1,9 +1,12 @@
-"""The trust store: import a trusted list (TS 119 612 XML), a `.p7b` bundle or certificates into
-the data folder's `trust/`, and see the anchors with their expiry.
+"""The trust store: import a trusted list (TS 119 612 XML), a `.p7b` bundle or certificates,
+see the anchors with their expiry, and re-verify stored copies.
 
-Files are parsed before they are kept (garbage never lands in `trust/`) and stored under a name
-we choose (their sha256 and a known suffix), so an uploaded file name never becomes a path.
-The verifier picks the change up by itself (`ingest.pipeline.TrustCache` watches the folder).
+Imported files go into the database (`archive.trust_files`), the installation's shared state,
+so every node uses them; files already in the data folder's `trust/` are still shown and can be
+deleted. Files are parsed before they are kept (garbage is never installed); an uploaded file
+name is only a label, never a path. The verifier picks a change up by itself
+(`ingest.pipeline.TrustCache` watches the database's trust revision and the folder), and
+`serve` re-verifies the stored copies after it (`diia_inbox.trust_jobs`).
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from archive.db import Database
 from web.auth import ADMIN
 from web.context import deps_of
-from web.render import in_db, page, record, see_other
+from web.render import in_db, page, principal_of, record, see_other
 from web.security import requires
-from web.services import today, trust_dir
+from web.services import REVERIFY, need, today, trust_dir
 
 MAX_TRUST_UPLOAD = 64 * 1024 * 1024
 SUFFIXES = (".xml", ".p7b", ".cer", ".crt", ".der", ".pem", ".crl")
@@ -33,6 +37,47 @@ def _suffix(filename: str, data: bytes) -> str:
     if suffix in SUFFIXES:
         return suffix
     return ".xml" if data.lstrip()[:1] == b"<" else ".der"
+
+
+def _anchors(certificates: Any, day: dt.date) -> list[dict[str, Any]]:
+    return [
+        {
+            "subject": cert.subject,
+            "issuer": cert.issuer,
+            "sha256": cert.sha256,
+            "not_after": cert.not_after.date().isoformat(),
+            "days_left": (cert.not_after.date() - day).days,
+            "state": "expired"
+            if cert.not_after.date() < day
+            else ("expiring" if (cert.not_after.date() - day).days <= 60 else "active"),
+        }
+        for cert in certificates
+    ]
+
+
+def stored_inventory(db: Database, day: dt.date) -> list[dict[str, Any]]:
+    """The imported files in the database with their certificates."""
+    from archive import trust_files
+    from verify.errors import VerifyError
+    from verify.trust import load_bytes
+
+    out: list[dict[str, Any]] = []
+    with db.session() as s:
+        rows = trust_files.contents(s)
+    for info, data in rows:
+        entry: dict[str, Any] = {
+            "id": info.id,
+            "name": info.name,
+            "size": info.size,
+            "source": info.source,
+            "imported_at": info.imported_at_iso,
+        }
+        try:
+            entry["anchors"] = _anchors(load_bytes(data).certificates, day)
+        except VerifyError as exc:
+            entry["error"], entry["anchors"] = exc.reason, []
+        out.append(entry)
+    return out
 
 
 def inventory(folder: Path, day: dt.date) -> dict[str, Any]:
@@ -53,29 +98,30 @@ def inventory(folder: Path, day: dt.date) -> dict[str, Any]:
             entry["anchors"] = []
             files.append(entry)
             continue
-        entry["anchors"] = [
-            {
-                "subject": cert.subject,
-                "issuer": cert.issuer,
-                "sha256": cert.sha256,
-                "not_after": cert.not_after.date().isoformat(),
-                "days_left": (cert.not_after.date() - day).days,
-                "state": "expired"
-                if cert.not_after.date() < day
-                else ("expiring" if (cert.not_after.date() - day).days <= 60 else "active"),
-            }
-            for cert in material.certificates
-        ]
+        entry["anchors"] = _anchors(material.certificates, day)
         entry["crls"] = len(material.crls)
         files.append(entry)
     return {"files": files}
 
 
-@requires(ADMIN)
-async def trust_page(request: web.Request) -> web.Response:
+async def _context(request: web.Request, error: str | None) -> dict[str, Any]:
     deps = deps_of(request)
     data = await asyncio.to_thread(inventory, trust_dir(deps), today(deps))
-    return page(request, "trust.html", {**data, "error": None})
+    stored = await asyncio.to_thread(stored_inventory, deps.db, today(deps))
+    jobs = deps.services.get(REVERIFY)
+    status = getattr(jobs, "status", None)
+    return {
+        **data,
+        "stored": stored,
+        "error": error,
+        "reverify": status,
+        "can_reverify": bool(jobs),
+    }
+
+
+@requires(ADMIN)
+async def trust_page(request: web.Request) -> web.Response:
+    return page(request, "trust.html", await _context(request, None))
 
 
 @requires(ADMIN)
@@ -83,7 +129,6 @@ async def trust_import(request: web.Request) -> web.Response:
     from verify.errors import VerifyError
     from verify.trust import load_bytes
 
-    deps = deps_of(request)
     form = await request.post()
     upload = form.get("file")
     error: str | None = None
@@ -102,32 +147,77 @@ async def trust_import(request: web.Request) -> web.Response:
                 if not material.certificates and not material.crls:
                     error = "NO_CERTIFICATES"
     if error is not None:
-        inv = await asyncio.to_thread(inventory, trust_dir(deps), today(deps))
-        return page(request, "trust.html", {**inv, "error": error}, status=400)
+        return page(request, "trust.html", await _context(request, error), status=400)
     digest = hashlib.sha256(data).hexdigest()
+    # The uploaded name is a label only; ours is the digest with a known suffix.
     name = digest[:16] + _suffix(upload.filename or "", data)  # type: ignore[union-attr]
-    target = trust_dir(deps) / name
-    await asyncio.to_thread(_write, target, data)
 
     def work(s: Session) -> None:
-        record(
-            request,
+        from archive import trust_files
+
+        info, created = trust_files.add(
             s,
-            "trust.import",
-            "trust_file",
-            name,
-            {"certificates": len(material.certificates), "crls": len(material.crls)},
+            data,
+            name=name,
+            source="web",
+            origin=name,
+            certificates=len(material.certificates),
+            crls=len(material.crls),
+            actor=_actor(request),
         )
+        if created:
+            record(
+                request,
+                s,
+                "trust.import",
+                "trust_file",
+                info.id,
+                {
+                    "sha256": info.sha256,
+                    "certificates": len(material.certificates),
+                    "crls": len(material.crls),
+                },
+            )
 
     await in_db(request, work)
     raise see_other("/trust", "imported")
 
 
-def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name("." + target.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+def _actor(request: web.Request) -> str:
+    return str(getattr(principal_of(request), "username", "") or "web")
+
+
+@requires(ADMIN)
+async def trust_remove(request: web.Request) -> web.Response:
+    """Remove a file imported into the database (by its id)."""
+    from archive import trust_files
+
+    file_id = request.match_info["id"]
+    if not file_id.isdigit():
+        raise web.HTTPNotFound()
+
+    def work(s: Session) -> bool:
+        removed = trust_files.remove(s, file_id)
+        for info in removed:
+            record(request, s, "trust.remove", "trust_file", info.id, {"sha256": info.sha256})
+        return bool(removed)
+
+    if not await in_db(request, work):
+        raise web.HTTPNotFound()
+    raise see_other("/trust", "deleted")
+
+
+@requires(ADMIN)
+async def trust_reverify(request: web.Request) -> web.Response:
+    """The "re-verify now" button: `serve` re-verifies every signed copy in the background."""
+    jobs = need(deps_of(request), REVERIFY)
+    jobs.request("all")
+
+    def work(s: Session) -> None:
+        record(request, s, "document.reverify_request", "documents", "")
+
+    await in_db(request, work)
+    raise see_other("/trust", "reverify")
 
 
 @requires(ADMIN)
@@ -152,3 +242,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/trust", trust_page, name="trust")
     app.router.add_post("/trust", trust_import, name="trust.add")
     app.router.add_post("/trust/{name}/delete", trust_delete, name="trust.delete")
+    app.router.add_post("/trust/files/{id}/delete", trust_remove, name="trust.remove")
+    app.router.add_post("/trust/reverify", trust_reverify, name="trust.reverify")

@@ -12,6 +12,7 @@ missing service makes only the pages that need it answer 503, never the whole ap
 | `"today"` | `Callable[[], datetime.date]` | QR expiry badges (default: today in UTC) |
 | `"trust_dir"` | `pathlib.Path` | trust store page (the data folder's `trust/`) |
 | `"retention_days"` | `int` | retention report (default 365) |
+| `"reverify"` | `diia_inbox.trust_jobs.TrustJobs` | trust page: re-verify button and progress |
 | `"qr_remind_days"` | `int` | QR expiry badge window (default 7) |
 """
 
@@ -35,6 +36,7 @@ TODAY = "today"
 TRUST_DIR = "trust_dir"
 RETENTION_DAYS = "retention_days"
 QR_REMIND_DAYS = "qr_remind_days"
+REVERIFY = "reverify"
 
 
 class ServiceMissing(web.HTTPServiceUnavailable):
@@ -73,13 +75,17 @@ def remind_days(deps: WebDeps) -> int:
 
 
 def verify_context_factory(
-    verify_settings: Any, trust_dir: Path, *, clock: Callable[[], dt.datetime] | None = None
+    verify_settings: Any,
+    trust_dir: Path,
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+    db: Any = None,
 ) -> Callable[[], Any]:
     """The `"verify_context"` service: the same trust, revocation and signer policy as the
-    pipeline, reloaded when an admin changes the trust folder."""
+    pipeline, reloaded when the trust material (database or folder) changes."""
     from ingest.pipeline import context_factory
 
-    return context_factory(verify_settings, trust_dir, clock=clock)
+    return context_factory(verify_settings, trust_dir, clock=clock, db=db)
 
 
 def standard(
@@ -88,11 +94,12 @@ def standard(
     search: Any = None,
     pipeline: Any = None,
     spool: Any = None,
+    db: Any = None,
 ) -> dict[str, Any]:
     """The services of one installation from its Config (duck-typed: `verify`, `trust_dir`,
     `retention.default_days`, `qr.remind_days` when present) plus the live parts given."""
     services: dict[str, Any] = {
-        VERIFY_CONTEXT: verify_context_factory(config.verify, config.trust_dir),
+        VERIFY_CONTEXT: verify_context_factory(config.verify, config.trust_dir, db=db),
         TRUST_DIR: config.trust_dir,
         RETENTION_DAYS: int(config.retention.default_days),
     }

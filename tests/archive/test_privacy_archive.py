@@ -6,18 +6,20 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from archive import retention, subjects
+from archive import audit, retention, subjects
 from archive.backup import BackupError, backup, restore
 from archive.blobs import BlobCorrupt, BlobStore
 from archive.branches import add_branch
 from archive.db import Database
 from archive.keyring import Keyring
-from archive.models import AuditEvent, Document, Message, Service
+from archive.models import AuditEvent, Document, Message, Service, WebSession
+from archive.users import add_user
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 PDF_A = "%PDF-1.7\n Unique-Fixture-Alpha Тарас Шевченко 1234567899\n%%EOF".encode()
@@ -176,36 +178,64 @@ def test_encrypted_blobs_hold_no_plaintext(tmp_path: Path) -> None:
         BlobStore(tmp_path).get(other)  # encrypted, but no keyring given
 
 
-def test_backup_restore_roundtrip_across_engines(installation, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def restore_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The database a backup is restored onto, freshly migrated, on either engine."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'restored.db'}"
+    else:
+        url = request.getfixturevalue("pg_databases")()
+    target = Database(url)
+    target.migrate()
+    try:
+        yield target
+    finally:
+        target.dispose()
+
+
+def test_backup_restore_roundtrip_across_engines(
+    installation, restore_target: Database, tmp_path: Path
+) -> None:
+    """All four combinations: a backup of SQLite or PostgreSQL onto SQLite or PostgreSQL."""
     db, blobs = installation
     ids = [
         _store(db, blobs, PDF_A, "Тарас Шевченко", "1234567899", NOW),
         _store(db, blobs, PDF_B, "Олена Пчілка", "2345678901", NOW),
     ]
+    with db.session() as s:
+        # A table keyed by text (a session's hash): it has no sequence to reset.
+        user = add_user(s, "reception", "staff", "a long enough password 1")
+        s.add(WebSession(id="ab" * 32, user_id=user.id, csrf_token="c" * 64,
+                         expires_at=NOW + dt.timedelta(hours=1)))  # fmt: skip
     spool = tmp_path / "spool"
     (spool / "new" / "item1").mkdir(parents=True)
     (spool / "new" / "item1" / "message").write_bytes(b"raw accepted mail")
     (spool / "new" / "item1" / "envelope.json").write_text("{}")
     out = tmp_path / "b.tar"
-    summary = backup(db, blobs.root, spool, out, tmp_path / "gc.lock")
+    summary = backup(db, blobs.root, spool, out)
     assert summary.rows["documents"] == 2 and summary.spool == 1
-    # Restore onto SQLite whatever the source engine was.
-    target = Database(f"sqlite:///{tmp_path / 'restored.db'}")
-    target.migrate()
-    try:
-        tblobs = BlobStore(tmp_path / "rblobs")
-        restored = restore(out, target, tblobs.root, tmp_path / "rspool")
-        assert restored.rows == summary.rows
-        with target.session() as s:
-            docs = s.execute(select(Document).order_by(Document.id)).scalars().all()
-            assert [d.id for d in docs] == ids
-            assert all(tblobs.get(d.pdf_sha256) in (PDF_A, PDF_B) for d in docs)
-            assert docs[0].received_at == NOW
-            assert s.execute(select(func.count(Message.id))).scalar_one() == 2
-        assert (tmp_path / "rspool" / "new" / "item1" / "message").read_bytes() == (
-            b"raw accepted mail"
-        )
-        with pytest.raises(BackupError):
-            restore(out, target, tblobs.root, tmp_path / "rspool")  # not empty any more
-    finally:
-        target.dispose()
+    target = restore_target
+    tblobs = BlobStore(tmp_path / "rblobs")
+    restored = restore(out, target, tblobs.root, tmp_path / "rspool")
+    assert restored.rows == summary.rows
+    with target.session() as s:
+        docs = s.execute(select(Document).order_by(Document.id)).scalars().all()
+        assert [d.id for d in docs] == ids
+        assert all(tblobs.get(d.pdf_sha256) in (PDF_A, PDF_B) for d in docs)
+        assert docs[0].received_at == NOW
+        assert s.execute(select(func.count(Message.id))).scalar_one() == 2
+        assert s.get(WebSession, "ab" * 32) is not None
+    # The numbering continues after the restored rows (the sequences were moved past them).
+    with target.session() as s:
+        new_event = audit.record(s, "cli", "restore.check")
+        new_user = add_user(s, "auditor", "auditor", "a long enough password 2")
+        last_event = s.execute(select(func.max(AuditEvent.id))).scalar_one()
+    assert new_event.id == last_event and new_event.id > summary.rows["audit_events"] - 1
+    assert new_user.id > user.id
+    with target.session() as s:
+        assert audit.verify_chain(s) == []
+    assert (tmp_path / "rspool" / "new" / "item1" / "message").read_bytes() == (
+        b"raw accepted mail"
+    )
+    with pytest.raises(BackupError):
+        restore(out, target, tblobs.root, tmp_path / "rspool")  # not empty any more

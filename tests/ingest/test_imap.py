@@ -98,7 +98,7 @@ class Dovecot:
         pw.write_text(PASSWORD + "\n")
         return ImapAccount(
             host="127.0.0.1", user=USER, port=self.port, tls="none",
-            password_file=str(pw), poll_seconds=1, **kw,
+            password_file=str(pw), **{"poll_seconds": 1, **kw},
         )  # fmt: skip
 
 
@@ -109,8 +109,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_dovecot(tls: tuple[Path, Path] | None = None) -> Iterator[Dovecot]:
-    """A private Dovecot; with `tls` (cert, key) it offers STARTTLS and refuses plain logins."""
+def running_dovecot(
+    tls: tuple[Path, Path] | None = None, extra: str = "", port: int | None = None
+) -> Iterator[Dovecot]:
+    """A private Dovecot; with `tls` (cert, key) it offers STARTTLS and refuses plain logins;
+    `extra` is appended to its configuration."""
     if not os.path.exists(DOVECOT):
         pytest.skip("dovecot is not installed (Debian package dovecot-imapd)")
     # Not under tmp_path: pytest's folders are private (0700) and Dovecot's unprivileged
@@ -122,9 +125,9 @@ def running_dovecot(tls: tuple[Path, Path] | None = None) -> Iterator[Dovecot]:
         uid, gid = entry.pw_uid, entry.pw_gid
     else:
         uid, gid = os.getuid(), os.getgid()
-    port = free_port()
+    port = port or free_port()
     conf = root / "dovecot.conf"
-    text = CONFIG.format(root=root, port=port, uid=uid, gid=gid)
+    text = CONFIG.format(root=root, port=port, uid=uid, gid=gid) + extra
     if tls is not None:
         shutil.copy(tls[0], root / "cert.pem")
         shutil.copy(tls[1], root / "key.pem")

@@ -194,3 +194,47 @@ def test_smtp_to_archive_end_to_end(
         msg = s.get(Message, doc.message_id)
         assert msg is not None and msg.envelope_from == mm.SENDER and msg.source == "smtp"
         assert sqlite_runtime.blobs.get(msg.raw_sha256) == raw
+
+
+async def test_parallel_loops_archive_each_message_exactly_once(
+    sqlite_runtime: Any, ecdsa_material: Any, branch_id: int, spool: Spool
+) -> None:
+    """Several loops at once: every message archived once, and messages really overlap."""
+    m = ecdsa_material
+    deps = make_pipeline(sqlite_runtime, [m.root_der])
+    in_flight = [0, 0]  # now, most at once
+    lock = threading.Lock()
+    real_extract = deps.extract
+
+    def extract(pdf: bytes) -> TextResult:
+        with lock:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight[1], in_flight[0])
+        try:
+            threading.Event().wait(0.2)  # long enough that three loops overlap
+            return real_extract(pdf)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    worker = Worker(
+        spool, dataclasses.replace(deps, extract=extract), idle_seconds=0.05, concurrency=3
+    )
+    count = 9
+    for i in range(count):
+        spool.put(
+            f"X-Copy-Number: {i}\r\n".encode() + mm.gmail(mm.diia_pair(m.pdf, m.p7s)), envelope()
+        )
+    await worker.start()
+    try:
+        for _ in range(1200):
+            if spool.depth() == 0 and len(documents(sqlite_runtime.db)) >= count:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+    assert spool.depth() == 0
+    with sqlite_runtime.db.session() as s:
+        assert len(s.scalars(select(Message)).all()) == count
+    assert len(documents(sqlite_runtime.db)) == count
+    assert in_flight[1] > 1

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,25 @@ def ecdsa_pki() -> TestPKI:
 @pytest.fixture(scope="session")
 def diia_pdf() -> bytes:
     return make_diia_copy_pdf()
+
+
+@pytest.fixture(params=["native", "python"])
+def kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once on the C kernels and once on the pure-Python implementation.
+
+    Modules with known answers and tamper tests use it for every test (`pytestmark`), so both
+    implementations meet the same outside truth. Where the extension was not built (no
+    compiler), the native half is skipped with that reason; `test_native.py` fails instead
+    where a compiler exists, so a broken build cannot hide behind the skip.
+    """
+    import verify.native as native
+
+    if request.param == "native":
+        if os.environ.get("DIIA_INBOX_NATIVE") == "0":
+            pytest.skip("DIIA_INBOX_NATIVE=0: this run checks the pure-Python implementation")
+        if not native.extension_built():
+            pytest.skip("the C extension verify._native was not built")
+        monkeypatch.setattr(native, "_EXT", native._BUILT)
+    else:
+        monkeypatch.setattr(native, "_EXT", None)
+    return str(request.param)

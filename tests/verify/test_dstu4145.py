@@ -23,6 +23,9 @@ from verify import dstu4145 as D
 from verify.dstu_curves import CURVE_SPECS, NAMED_CURVE_OIDS
 from verify.errors import FormatError, InvalidKey, UnsupportedAlgorithm
 
+# Every known answer and tamper test runs on the C kernels and on pure Python (conftest.py).
+pytestmark = pytest.mark.usefixtures("kernels")
+
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 CERTS = VECTORS / "certs"
 

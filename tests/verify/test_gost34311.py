@@ -28,6 +28,9 @@ from verify.gost34311 import (
     unpack_sbox,
 )
 
+# Every known answer and tamper test runs on the C kernels and on pure Python (conftest.py).
+pytestmark = pytest.mark.usefixtures("kernels")
+
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 KAT = json.loads((VECTORS / "gost34311" / "kat.json").read_text())
 KAT_NIBBLES = bytes.fromhex(KAT["sbox_dke1_nibbles_hex"])

@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 
 from verify.kupyna import Kupyna, Kupyna256, Kupyna384, Kupyna512, KupynaHash, kupyna
 
+# Every known answer and tamper test runs on the C kernels and on pure Python (conftest.py).
+pytestmark = pytest.mark.usefixtures("kernels")
+
 VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
 KAT = json.loads((VECTORS / "kupyna" / "kat.json").read_text())
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from archive.branches import add_branch
 from archive.models import Document, Message
+from diia_inbox.trust_jobs import TrustJobs
 from ingest.pipeline import build_deps
 from ingest.spool import Spool
 from qrtools import registry
@@ -251,6 +252,10 @@ def seed(rt: Any, deps: WebDeps) -> Seeded:
             "today": lambda: TODAY,
             "trust_dir": config.trust_dir,
             "retention_days": config.retention.default_days,
+            # The real component; its loop is not started, the button's request is recorded.
+            "reverify": TrustJobs(
+                rt, lambda: verify_context(config.trust_dir), index=pipeline.index
+            ),
         }
     )
     good_id, xss_id, junk_id, branch_id, service_id, code_id = ids

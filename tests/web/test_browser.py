@@ -117,6 +117,7 @@ ADMIN_PAGES = (
     "/qr",
     "/users",
     "/trust",
+    "/nodes",
     "/audit",
     "/retention",
     "/subjects",

@@ -138,7 +138,12 @@ MATRIX: dict[tuple[str, str], Spec] = {
         EVERYONE, fixed("/account/token/revoke"), ok=303, form=lambda i: {}
     ),
     ("GET", "trust"): Spec((A,), fixed("/trust")),
+    ("GET", "nodes"): Spec((A,), fixed("/nodes")),
     ("POST", "trust.add"): Spec((A,), fixed("/trust"), ok=303, form=trust_form),
+    ("POST", "trust.remove"): Spec(
+        (A,), fixed("/trust/files/1/delete"), ok=303, form=lambda i: {}, last=True
+    ),
+    ("POST", "trust.reverify"): Spec((A,), fixed("/trust/reverify"), ok=303, form=lambda i: {}),
     ("POST", "trust.delete"): Spec(
         (A,), fixed("/trust/test-root.cer/delete"), ok=303, form=lambda i: {}, last=True
     ),

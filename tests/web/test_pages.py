@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 from aiohttp import ClientSession, FormData
 from sqlalchemy import select
@@ -62,6 +63,10 @@ async def test_document_page_report_and_audited_downloads(seeded: WebFixture) ->
         assert "Підпис дійсний" in page and "<details" in page
         assert f'data="/documents/{doc}/pdf?inline=1"' in page
         assert "ТОВ «Готель Дніпро»" in page  # the recognised "made for" organisation
+        # Signer identity in the report's own fields, with Ukrainian labels (issue 12).
+        assert "<dt>Код ЄДРПОУ</dt><dd>43395033</dd>" in page
+        assert "<dt>Організація</dt><dd>Invented Enterprise</dd>" in page
+        assert "<dt>Сертифікат видав</dt><dd>Test Provider CA</dd>" in page
         async with s.get(seeded.url(f"/documents/{doc}/pdf?inline=1")) as r:
             assert r.status == 200 and r.content_type == "application/pdf"
             assert (await r.read()) == seeded.data.pdf
@@ -334,11 +339,31 @@ async def test_trust_store_import_list_and_refuse_garbage(seeded: WebFixture) ->
             allow_redirects=False,
         ) as r:
             assert r.status == 404
+        async with s.get(seeded.url("/trust")) as r:
+            page = await r.text()
+        assert "Test Provider CA" in page  # the import is listed from the database
+        # The real national bundle loads whole through the page too.
+        bundle = Path(__file__).parents[1] / "vectors" / "trust" / "CACertificates-2023-05.p7b"
+        form = FormData()
+        form.add_field("csrf_token", csrf)
+        form.add_field("file", bundle.read_bytes(), filename="CACertificates.p7b")
+        async with s.post(seeded.url("/trust"), data=form, allow_redirects=False) as r:
+            assert r.status == 303
+        async with s.get(seeded.url("/trust")) as r:
+            page = await r.text()
+        assert "Сертифікатів: 484" in page
+    # Uploads go into the database (shared by every node), never into a path from the name.
     trust_dir = seeded.rt.config.trust_dir
     names = sorted(p.name for p in trust_dir.iterdir())
-    assert len(names) == 2 and all(not n.startswith("..") for n in names)
+    assert names == ["test-root.cer"]
     assert not (trust_dir.parent / "provider.cer").exists()
     assert (trust_dir.parent / "diia-inbox.db").exists()
+    from archive import trust_files
+
+    with seeded.rt.db.session() as db_session:
+        files = trust_files.listing(db_session)
+    assert [(f.source, f.certificates) for f in files] == [("web", 1), ("web", 484)]
+    assert not files[0].name.startswith("..")
 
 
 async def test_audit_log_filters_and_retention_report(seeded: WebFixture) -> None:

@@ -1,0 +1,141 @@
+"""Trust upkeep in `serve` (diia_inbox.trust_jobs) and the trust cache behind every verification.
+
+- The installation's trust material is loaded once and cached; a change in the database (an
+  import on this or another node) reloads it, and only then.
+- `serve` notices a trust change made elsewhere (here: `trust import` through the library, as
+  another node would) and re-verifies the stored copies; the admin's button asks for a run.
+- With `[verify] trust_urls` configured, `serve` downloads them once a day from a real HTTP
+  server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select
+
+from archive.models import AuditEvent, Document
+from diia_inbox import trust_admin
+from diia_inbox.cli import main
+from diia_inbox.config import load_config
+from diia_inbox.runtime import Runtime
+from diia_inbox.trust_jobs import TrustJobs
+from ingest.pipeline import TrustCache, context_factory
+from tests.ingest.mailmaker import diia_pair, gmail
+from tests.test_trust import BUNDLE, _Server
+from verify.testpdf import make_diia_copy_pdf
+from verify.testpki import make_pki, sign_cades
+
+
+def test_trust_material_is_loaded_once_and_reloaded_on_change(tmp_path: Path) -> None:
+    rt = Runtime.open(load_config(data_dir=str(tmp_path / "data")))
+    try:
+        trust_admin.import_paths(rt.db, [BUNDLE], actor="test")
+        cache = TrustCache([rt.config.trust_dir], [], rt.db)
+        first = cache.store()
+        assert len(first.anchors) == 484
+        for _ in range(5):
+            assert cache.store() is first
+        assert cache.loads == 1
+        root = tmp_path / "root.cer"
+        root.write_bytes(make_pki("ecdsa").anchor)
+        trust_admin.import_paths(rt.db, [root], actor="another node")
+        assert len(cache.store().anchors) == 485
+        assert cache.loads == 2
+        trust_admin.remove(rt.db, "2", actor="test")
+        assert len(cache.store().anchors) == 484
+        assert cache.loads == 3
+    finally:
+        rt.close()
+
+
+def test_serve_reverifies_after_a_trust_change_made_elsewhere(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    pki = make_pki("dstu", now=dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC))
+    pdf = make_diia_copy_pdf()
+    mail = tmp_path / "copy.eml"
+    mail.write_bytes(gmail(diia_pair(pdf, sign_cades(pki, pdf, detached=True))))
+    assert main(["ingest", str(mail), "--data", str(data)]) == 0
+    rt = Runtime.open(load_config(data_dir=str(data)))
+    try:
+        jobs = TrustJobs(rt, context_factory(rt.config.verify, rt.config.trust_dir, db=rt.db))
+        jobs.step()  # first look: remembers the revision, nothing to do
+        assert jobs.status.last is None
+
+        root = tmp_path / "root.cer"
+        root.write_bytes(pki.anchor)
+        trust_admin.import_paths(rt.db, [root], actor="another node")
+        jobs.step()
+        assert jobs.status.last is not None and jobs.status.last.changed == 1
+        with rt.db.session() as s:
+            [doc] = s.execute(select(Document)).scalars().all()
+            assert doc.indication == "TOTAL_PASSED"
+        print(f"\nre-verification: {jobs.status.last.per_second:.1f} documents/s (DSTU 4145)")
+
+        # The admin's button: a run over every signed copy, nothing changes now.
+        jobs.request("all")
+        jobs.step()
+        assert jobs.status.last.checked == 1 and jobs.status.last.changed == 0
+    finally:
+        rt.close()
+
+
+def test_serve_updates_configured_urls_daily(tmp_path: Path) -> None:
+    server = _Server()
+    server.thread.start()
+    try:
+        now = [dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)]
+        cfg = load_config(data_dir=str(tmp_path / "data"))
+        cfg = dataclasses.replace(
+            cfg,
+            verify=dataclasses.replace(cfg.verify, trust_urls=(server.url,), trust_timeout=2.0),
+        )
+        rt = Runtime.open(cfg)
+        try:
+            jobs = TrustJobs(
+                rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), clock=lambda: now[0]
+            )
+            jobs.step()
+            from archive import trust_files
+
+            with rt.db.session() as s:
+                assert [f.certificates for f in trust_files.listing(s)] == [484]
+            server.mode = "html"  # the next day's download fails; the installed copy stays
+            now[0] += dt.timedelta(hours=5)
+            jobs.step()  # not due yet: no download at all
+            now[0] += dt.timedelta(days=1)
+            jobs.step()
+            with rt.db.session() as s:
+                assert [f.certificates for f in trust_files.listing(s)] == [484]
+                actions = [a.action for a in s.execute(select(AuditEvent)).scalars()]
+            assert actions.count("trust.update") == 1
+            assert actions.count("trust.update_failed") == 1
+        finally:
+            rt.close()
+    finally:
+        server.close()
+
+
+def test_trust_material_is_shared_by_the_nodes_of_one_database(db_url: str, tmp_path: Path) -> None:
+    """Two nodes (two data folders, one database, on SQLite and PostgreSQL): what one imports,
+    the other verifies with, without a file in its own `trust/`; a removal reaches it too."""
+    from archive.db import Database
+
+    node_a, node_b = Database(db_url), Database(db_url)
+    try:
+        node_a.migrate()
+        root = tmp_path / "root.cer"
+        pki = make_pki("ecdsa")
+        root.write_bytes(pki.anchor)
+        cache_b = TrustCache([tmp_path / "b" / "trust"], [], node_b)
+        assert cache_b.store().anchors == ()
+        [imported] = trust_admin.import_paths(node_a, [root], actor="node a")
+        assert [c.der for c in cache_b.store().anchors] == [pki.anchor]
+        trust_admin.remove(node_a, str(imported.file.id), actor="node a")
+        assert cache_b.store().anchors == ()
+        assert not (tmp_path / "b" / "trust").exists()
+    finally:
+        node_a.dispose()
+        node_b.dispose()
