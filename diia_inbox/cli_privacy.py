@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from archive import audit, leases, subjects
+from archive import audit, leases
 from archive.backup import backup, restore
 from archive.errors import NotFound
 from archive.models import Document, utcnow
@@ -22,6 +22,7 @@ from diia_inbox.cli_common import (
     config_from_args,
 )
 from diia_inbox.runtime import Runtime, opened
+from search import subjects
 
 
 def _instant(value: str) -> dt.datetime:

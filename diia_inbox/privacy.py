@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archive import keystore, retention, subjects
+from archive import keystore, retention
 from archive.blobs import BlobError, BlobStore
 from archive.cluster_lock import BLOB_GC, cluster_lock
 from archive.db import Database
 from archive.keyring import ENV_KEYRING, Keyring, load_keyring, save_keyring
 from archive.models import Document, Message
 from diia_inbox.runtime import Runtime
+from search import subjects
 
 log = logging.getLogger("diia_inbox.privacy")
 

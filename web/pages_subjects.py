@@ -1,6 +1,6 @@
 """Data-subject requests for the data protection officer: find, export, erase.
 
-A request is matched exactly (archive.subjects): the page shows the *identities* found (so the
+A request is matched exactly (search.subjects): the page shows the *identities* found (so the
 officer sees "2 people called Шевченко Тарас" before acting), the copies whose text only
 mentions the person (to check by hand) and the copies that could not be read (manual review).
 Export and erasure take one identity's copies; an ambiguous request is refused until it is
@@ -20,8 +20,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from archive import subjects
 from archive.models import Document
+from search import subjects
 from web.auth import ADMIN, AUDITOR
 from web.context import deps_of
 from web.render import attachment_name, in_db, page, principal_of, record, remote_of

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive import audit, retention, subjects
+from archive import audit, retention
 from archive.backup import BackupError, backup, restore
 from archive.blobs import BlobCorrupt, BlobStore
 from archive.branches import add_branch
@@ -20,6 +20,7 @@ from archive.db import Database
 from archive.keyring import Keyring
 from archive.models import AuditEvent, Document, Message, Service, WebSession
 from archive.users import add_user
+from search import subjects
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 PDF_A = "%PDF-1.7\n Unique-Fixture-Alpha Тарас Шевченко 1234567899\n%%EOF".encode()

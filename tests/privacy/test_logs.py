@@ -26,10 +26,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive.models import Message
-from archive.subjects import Subject
 from diia_inbox import privacy
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
+from search.subjects import Subject
 from tests.ingest.mailmaker import BRANCH, diia_pair, outlook
 from tests.privacy.conftest import (
     PYTHON,
