@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Debian tools the tests drive for real (MTA, SMTP client, IMAP server, QR decoder, PDF
 # rasteriser, browser, SVG rasteriser, fonts for posters).
 APT_PACKAGES := swaks postfix zbar-tools poppler-utils chromium chromium-driver dovecot-imapd \
-	librsvg2-bin fonts-dejavu-core postgresql-contrib openssl
+	librsvg2-bin fonts-dejavu-core postgresql-contrib openssl tnef
 
 .PHONY: run test lint venv apt-deps node-deps postgres clean help
 

@@ -45,6 +45,7 @@ from ingest.parcels import (
     ParsedMessage,
     ParseError,
     ParseLimits,
+    SignatureFile,
     parse_parcels,
 )
 
@@ -136,10 +137,16 @@ class Outcome:
 class _Draft:
     parcel: Parcel
     pdf: bytes | None
-    verification: Verification | None
+    verification: Verification | None  # the best of `checked`
     text: str
     fields: dict[str, Any]
     flags: list[str]
+    #: Every signature file of the document with its own verdict; the best one first.
+    checked: list[tuple[SignatureFile, Verification]] = field(default_factory=list)
+
+
+#: Best first: one genuine signature is enough for the copy; the others are listed beside it.
+_RANK = {"TOTAL_PASSED": 0, "INDETERMINATE": 1, "TOTAL_FAILED": 2}
 
 
 # --- the pipeline -------------------------------------------------------------------------
@@ -170,13 +177,20 @@ def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
     """Verify, extract and recognise one parcel; every failure here is a flag, never a raise."""
     flags = list(parcel.problems)
     pdf = parcel.pdf
-    verification: Verification | None = None
-    if parcel.p7s is not None:
-        verification = deps.verify(parcel.p7s, pdf)
-        flags += [f for f in verification.flags if f not in flags]
-        if pdf is None and verification.content is not None:
-            pdf = verification.content
+    signatures = list(parcel.signatures)
+    if not signatures and parcel.p7s is not None:
+        signatures = [SignatureFile(parcel.p7s, parcel.p7s_name or "")]
+    checked: list[tuple[SignatureFile, Verification]] = []
+    for sig in signatures:
+        result = deps.verify(sig.data, pdf)
+        if pdf is None and result.content is not None:
+            pdf = result.content  # an attached signature carried the PDF: check the rest on it
             flags.append(PDF_FROM_SIGNATURE)
+        checked.append((sig, result))
+    checked = best_first(checked)
+    verification = with_siblings(checked) if checked else None
+    if verification is not None:
+        flags += [f for f in verification.flags if f not in flags]
     else:
         flags.append(UNSIGNED)
     if pdf is None:
@@ -195,7 +209,39 @@ def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
     except Exception as exc:
         log.warning("field recognition failed: %s", type(exc).__name__)
         fields = {}
-    return _Draft(parcel, pdf, verification, text, _storable(fields), flags)
+    return _Draft(parcel, pdf, verification, text, _storable(fields), flags, checked)
+
+
+def best_first(
+    checked: list[tuple[SignatureFile, Verification]],
+) -> list[tuple[SignatureFile, Verification]]:
+    """Verified signature files, best verdict first (stable: arrival order otherwise)."""
+    return sorted(checked, key=lambda item: _RANK.get(item[1].indication, 3))
+
+
+def with_siblings(checked: list[tuple[SignatureFile, Verification]]) -> Verification:
+    """The best verification, its report listing every signature file of the document."""
+    best = checked[0][1]
+    if len(checked) == 1 or best.report is None:
+        return best
+    files = [
+        {
+            "name": sig.name,
+            "p7s_sha256": hashlib.sha256(sig.data).hexdigest(),
+            "indication": v.indication,
+            "sub_indication": v.sub_indication,
+            "signer": v.signer,
+        }
+        for sig, v in checked
+    ]
+    return Verification(
+        best.indication,
+        best.sub_indication,
+        best.signer,
+        {**best.report, "signature_files": files},
+        best.content,
+        best.flags,
+    )
 
 
 def _storable(value: Any) -> Any:
@@ -221,13 +267,7 @@ def _archive(
     # Blobs first: content-addressed and idempotent, so a failed commit only leaves an orphan
     # that the same message's retry reuses.
     deps.blobs.put(raw)
-    hashes = [
-        (
-            deps.blobs.put(d.pdf) if d.pdf is not None else None,
-            deps.blobs.put(d.parcel.p7s) if d.parcel.p7s is not None else None,
-        )
-        for d in drafts
-    ]
+    hashes = [_put_blobs(d, deps.blobs) for d in drafts]
     try:
         with deps.db.session() as s:
             msg = _message_row(s, digest)
@@ -254,6 +294,14 @@ def _archive(
         ",".join(d.verification.indication if d.verification else UNSIGNED for d in drafts),
     )
     return Outcome("archived", msg_id, ids)
+
+
+def _put_blobs(draft: _Draft, blobs: BlobStore) -> tuple[str | None, str | None]:
+    """Every file of the document is kept; the row names the PDF and the best signature (the
+    others are listed with their hashes in the report's `signature_files`)."""
+    pdf_sha = blobs.put(draft.pdf) if draft.pdf is not None else None
+    sig_shas = [blobs.put(sig.data) for sig, _v in draft.checked]
+    return pdf_sha, (sig_shas[0] if sig_shas else None)
 
 
 def _document(

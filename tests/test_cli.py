@@ -183,3 +183,38 @@ def test_serve_with_inconsistent_tls_settings_is_one_line(tmp_path: Path) -> Non
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert "TLS_CONFIG_INVALID" in proc.stderr
+
+
+def test_the_verb_table_names_every_verb_and_its_module() -> None:
+    """`diia_inbox.cli.VERBS` (which module to import for a verb) matches what modules register."""
+    import importlib
+
+    from diia_inbox.cli import VERBS
+    from diia_inbox.cli_common import Parser, common_parser
+
+    registered: dict[str, str] = {}
+    for name in sorted(set(VERBS.values())):
+        parser = Parser(prog="x")
+        sub = parser.add_subparsers(dest="verb", parser_class=Parser)
+        importlib.import_module(f"diia_inbox.{name}").register(sub, common_parser())
+        for verb in sub.choices:
+            registered[verb] = name
+    assert registered == VERBS
+
+
+def test_verify_loads_no_database_code(tmp_path: Path) -> None:
+    """The verify verb imports only what it uses: no SQLAlchemy, no Alembic."""
+    vectors = Path(__file__).resolve().parent / "vectors"
+    code = (
+        "import sys\n"
+        "from diia_inbox.cli import main\n"
+        f"rc = main(['verify', {str(vectors / 'cms' / 'message.p7')!r}, '--trust',"
+        f" {str(vectors / 'certs' / 'SELF_SIGNED1.cer')!r}, '--at', 'signing-time'])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in"
+        " ('sqlalchemy', 'alembic', 'aiohttp', 'whoosh', 'pypdf'))\n"
+        "print(rc, heavy)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stderr

@@ -298,6 +298,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Signer accepted by policy",
     },
     "report.details": {"uk": "Технічні подробиці", "en": "Technical details"},
+    "report.signature_files": {
+        "uk": "Підписи цієї копії",
+        "en": "Signatures of this copy",
+    },
     "report.indication": {
         "uk": "Результат (ETSI EN 319 102-1)",
         "en": "Indication (ETSI EN 319 102-1)",
@@ -738,6 +742,40 @@ STRINGS: dict[str, dict[str, str]] = {
     "flag.PAIRED_BY_POSITION": {
         "uk": "PDF і підпис поєднано за порядком, бо назви файлів різні.",
         "en": "The PDF and the signature were paired by position; their names differ.",
+    },
+    "flag.PAIRED_BY_CONTENT": {
+        "uk": "Підпис відповідає цьому PDF за вмістом, хоча назви файлів різні.",
+        "en": "The signature matches this PDF by its content, although the file names differ.",
+    },
+    "flag.SEVERAL_SIGNATURES": {
+        "uk": "Цю копію покривають кілька підписів; показано найкращий результат, інші в звіті.",
+        "en": "Several signatures cover this copy; the best result is shown, the others are "
+        "listed in the report.",
+    },
+    "flag.TRANSFER_ENCODING_REPAIRED": {
+        "uk": "Поштова програма неправильно позначила кодування вкладення; його прочитано "
+        "за вмістом.",
+        "en": "The mail client mislabelled the attachment's encoding; it was read by its content.",
+    },
+    "flag.P7S_PEM": {
+        "uk": "Підпис надійшов у текстовому вигляді (PEM) і був перетворений.",
+        "en": "The signature arrived as text (PEM) and was converted.",
+    },
+    "flag.P7S_BASE64_TEXT": {
+        "uk": "Підпис надійшов закодованим двічі і був розкодований.",
+        "en": "The signature arrived encoded twice and was decoded.",
+    },
+    "reason.PGP_SIGNATURE_IGNORED": {
+        "uk": "Лист підписано PGP; цей підпис стосується листа, а не документів.",
+        "en": "The message is PGP-signed; that signature covers the e-mail, not the documents.",
+    },
+    "reason.SMIME_SIGNATURE_IGNORED": {
+        "uk": "Лист підписано S/MIME; цей підпис стосується листа, а не документів.",
+        "en": "The message is S/MIME-signed; that signature covers the e-mail, not the documents.",
+    },
+    "reason.DUPLICATE_ATTACHMENT": {
+        "uk": "Один і той самий файл вкладено кілька разів; збережено одну копію.",
+        "en": "The same file was attached more than once; one copy was kept.",
     },
     "flag.PDF_FROM_SIGNATURE": {
         "uk": "PDF взято з самого підпису P7S.",

@@ -60,6 +60,16 @@ class PlainReport:
     content: dict[str, Any] | None = None
     policy_accepted: bool | None = None
     is_diia: bool = False
+    #: Every signature file that covers the copy (when more than one), each with its verdict.
+    signature_files: list[SignatureLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SignatureLine:
+    name: str
+    badge: str
+    verdict: str
+    signer: str | None
 
 
 def badge_of(indication: str | None) -> str:
@@ -95,4 +105,14 @@ def plain(
         content=report.get("content"),
         policy_accepted=report.get("policy_accepted"),
         is_diia=org.upper().endswith("43395033"),
+        signature_files=[
+            SignatureLine(
+                name=str(f.get("name") or ""),
+                badge=badge_of(f.get("indication")),
+                verdict=t(f"verdict.{f.get('indication') or 'UNSIGNED'}"),
+                signer=f.get("signer"),
+            )
+            for f in report.get("signature_files") or []
+            if isinstance(f, dict)
+        ],
     )

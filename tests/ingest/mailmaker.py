@@ -398,7 +398,14 @@ def ios_share(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT) 
     return _join(lines)
 
 
-def outlook_tnef(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT) -> bytes:
+def outlook_tnef(
+    atts: Sequence[Att],
+    *,
+    to: str = BRANCH,
+    subject: str = SUBJECT,
+    codepage: int | None = 1251,
+    long_names: str | None = "unicode",
+) -> bytes:
     """Outlook in rich-text mode: the attachments travel inside `winmail.dat` (TNEF)."""
     seed = _seed(atts, "tnef")
     outer = _boundary(seed, "_003_DB7PR01MB{H:.16}namprd01prodoutlookcom_")
@@ -424,32 +431,85 @@ def outlook_tnef(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJEC
         'Content-Disposition: attachment; filename="winmail.dat"',
         "Content-Transfer-Encoding: base64",
         "",
-        b64_body(make_tnef(atts)),
+        b64_body(make_tnef(atts, codepage=codepage, long_names=long_names)),
         f"--{outer}--",
         "",
     ]
     return _join(lines)
 
 
-def make_tnef(atts: Sequence[Att]) -> bytes:
-    """A minimal TNEF stream with attachment records (attAttachRendData/Title/Data)."""
+def short_name(name: str, n: int = 1) -> str:
+    """The 8.3 alias Windows gives a long name (`ПАСПОР~1.PDF`): what attAttachTitle holds."""
+    stem, _, ext = name.rpartition(".")
+    stem = "".join(ch for ch in (stem or name) if ch.isalnum()).upper()[:6] or "FILE"
+    return f"{stem}~{n}.{ext.upper()[:3]}" if ext else f"{stem}~{n}"
 
-    def attr(level: int, attr_id: int, value: bytes) -> bytes:
-        checksum = sum(value) & 0xFFFF
-        return (
-            bytes([level])
-            + attr_id.to_bytes(4, "little")
-            + len(value).to_bytes(4, "little")
-            + value
-            + checksum.to_bytes(2, "little")
-        )
 
+def _tnef_attr(level: int, attr_id: int, value: bytes) -> bytes:
+    checksum = sum(value) & 0xFFFF
+    return (
+        bytes([level])
+        + attr_id.to_bytes(4, "little")
+        + len(value).to_bytes(4, "little")
+        + value
+        + checksum.to_bytes(2, "little")
+    )
+
+
+def _mapi_props(props: Sequence[tuple[int, int, bytes]]) -> bytes:
+    """A MAPI property list as TNEF writes it: count, then tag + value (variable types with a
+    value count and a length, everything padded to 4 bytes) [MS-OXTNEF 2.1.3.5]."""
+    out = bytearray(len(props).to_bytes(4, "little"))
+    for ptype, pid, value in props:
+        out += ((pid << 16) | ptype).to_bytes(4, "little")
+        if ptype in (0x001E, 0x001F, 0x0102):
+            out += (1).to_bytes(4, "little") + len(value).to_bytes(4, "little")
+        out += value + bytes(-len(value) % 4)
+    return bytes(out)
+
+
+def make_tnef(
+    atts: Sequence[Att], *, codepage: int | None = 1251, long_names: str | None = "unicode"
+) -> bytes:
+    """A TNEF stream as Outlook writes it for rich-text mail.
+
+    Message level: attTnefVersion, attOemCodepage (`codepage`) and attMsgProps with
+    PR_INTERNET_CPID. Per attachment: attAttachRendData, attAttachTitle (the 8.3 alias in the
+    code page), attAttachData, and attAttachment holding PR_ATTACH_LONG_FILENAME and
+    PR_DISPLAY_NAME as PT_UNICODE (`long_names="unicode"`), PT_STRING8 in the code page
+    (`"8bit"`), or nothing (`None`: old Outlook, short names only).
+    """
+    charset = {21866: "koi8-u", 20866: "koi8-r", 65001: "utf-8"}.get(
+        codepage or 1251, f"cp{codepage or 1251}"
+    )
     out = bytearray(b"\x78\x9f\x3e\x22" + (0x1234).to_bytes(2, "little"))
-    out += attr(0x01, 0x00089006, (0x00010000).to_bytes(4, "little"))  # attTnefVersion
-    for a in atts:
-        out += attr(0x02, 0x00069002, bytes(14))  # attAttachRendData
-        out += attr(0x02, 0x00018010, a.name.encode("windows-1251", "replace") + b"\x00")
-        out += attr(0x02, 0x0006800F, a.data)
+    out += _tnef_attr(0x01, 0x00089006, (0x00010000).to_bytes(4, "little"))  # attTnefVersion
+    if codepage is not None:
+        out += _tnef_attr(0x01, 0x00069007, codepage.to_bytes(4, "little") + bytes(4))
+        cpid = [(0x0003, 0x3FDE, codepage.to_bytes(4, "little"))]  # PR_INTERNET_CPID
+        out += _tnef_attr(0x01, 0x00069003, _mapi_props(cpid))  # attMsgProps
+    aliases: dict[str, int] = {}
+    for n, a in enumerate(atts, 1):
+        short = short_name(a.name)  # Windows numbers an alias only when it would repeat
+        aliases[short] = aliases.get(short, 0) + 1
+        short = short_name(a.name, aliases[short])
+        out += _tnef_attr(0x02, 0x00069002, bytes(14))  # attAttachRendData
+        out += _tnef_attr(0x02, 0x00018010, short.encode(charset, "replace") + b"\x00")
+        out += _tnef_attr(0x02, 0x0006800F, a.data)  # attAttachData
+        if long_names is None:
+            continue
+        if long_names == "unicode":
+            ptype, name = 0x001F, (a.name + "\x00").encode("utf-16-le")
+        else:
+            ptype, name = 0x001E, a.name.encode(charset, "replace") + b"\x00"
+        props = [
+            (0x0003, 0x0E21, n.to_bytes(4, "little")),  # PR_ATTACH_NUM
+            (ptype, 0x3001, name),  # PR_DISPLAY_NAME
+            (0x001E, 0x3704, short.encode(charset, "replace") + b"\x00"),  # PR_ATTACH_FILENAME
+            (ptype, 0x3707, name),  # PR_ATTACH_LONG_FILENAME
+            (0x0003, 0x3705, (1).to_bytes(4, "little")),  # PR_ATTACH_METHOD: by value
+        ]
+        out += _tnef_attr(0x02, 0x00069005, _mapi_props(props))  # attAttachment
     return bytes(out)
 
 
@@ -547,3 +607,304 @@ def attached_signature(content: bytes) -> bytes:
     from verify.testpki import make_pki, sign_cades
 
     return sign_cades(make_pki("ecdsa"), content, signer="citizen", detached=False)
+
+
+# --- more client shapes: web mail, mislabelled mobile clients, forwards, replies, PGP/MIME ----
+
+
+def webmail(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT) -> bytes:
+    """Ukrainian web mail (ukr.net/i.ua style): `----=_Part_` boundaries, an HTML-only body,
+    names as one unfolded RFC 2047 word in both parameters, `application/octet-stream` for
+    everything it does not know."""
+    seed = _seed(atts, "webmail")
+    outer = _boundary(seed, "----=_Part_{h:.6}_{h:.10}.1700000000000")
+    lines = [
+        f"Date: {DATE}",
+        f"From: {rfc2047(SENDER_NAME, fold=' ')} <{SENDER}>",
+        f"To: {to}",
+        f"Message-ID: {_msgid(seed, 'frv.ukr.net')}",
+        f"Subject: {rfc2047(subject, fold=' ')}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/mixed; boundary="{outer}"',
+        "X-Mailer: FREEMAIL",
+        "",
+        f"--{outer}",
+        "Content-Type: text/html; charset=utf-8",
+        "Content-Transfer-Encoding: base64",
+        "",
+        b64_body("<p>Документи з Дії</p>".encode()),
+    ]
+    for a in atts:
+        pdf = a.content_type == "application/pdf"
+        ctype = a.content_type if pdf else "application/octet-stream"
+        enc = rfc2047(a.name, fold="")
+        lines += [
+            f"--{outer}",
+            f'Content-Type: {ctype}; name="{enc}"',
+            f'Content-Disposition: attachment; filename="{enc}"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            b64_body(a.data),
+        ]
+    lines += [f"--{outer}--", ""]
+    return _join(lines)
+
+
+def qp_binary(data: bytes, width: int = 76) -> str:
+    """Quoted-printable of binary data as RFC 2045 6.7 requires: CR and LF encoded too (a line
+    break in the encoded text is a soft `=` break only), so the bytes survive CRLF transport."""
+    out: list[str] = []
+    line = ""
+    for byte in data:
+        token = chr(byte) if 33 <= byte <= 126 and byte != 61 else f"={byte:02X}"
+        if len(line) + len(token) > width - 1:
+            out.append(line + "=")
+            line = ""
+        line += token
+    out.append(line)
+    return CRLF.join(out)  # the line break before the next boundary belongs to the boundary
+
+
+def mislabelled_8bit(
+    atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT, body: str = "base64"
+) -> bytes:
+    """A mobile client's bug: attachments declared `Content-Transfer-Encoding: 8bit` whose body
+    is base64 text (`body="base64"`) or quoted-printable (`body="qp"`)."""
+    seed = _seed(atts, "mislabel" + body)
+    outer = _boundary(seed, "--=_mobile_{h:.16}")
+    lines = [
+        f"Message-ID: {_msgid(seed, 'mobile.example.net')}",
+        f"Date: {DATE}",
+        f"Subject: {rfc2047(subject)}",
+        f"From: {SENDER}",
+        f"To: {to}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/mixed; boundary="{outer}"',
+        "",
+        f"--{outer}",
+        "Content-Type: text/plain; charset=utf-8",
+        "Content-Transfer-Encoding: 8bit",
+        "",
+        "Документи з Дії",
+    ]
+    for a in atts:
+        encoded = b64_body(a.data) if body == "base64" else qp_binary(a.data)
+        lines += [
+            f"--{outer}",
+            f'Content-Type: {a.content_type}; name="{rfc2047(a.name, fold="")}"',
+            f'Content-Disposition: attachment; filename="{rfc2047(a.name, fold="")}"',
+            "Content-Transfer-Encoding: 8bit",
+            "",
+            encoded,
+        ]
+    lines += [f"--{outer}--", ""]
+    return _join(lines)
+
+
+def thunderbird_forward_inline(
+    atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT
+) -> bytes:
+    """Thunderbird "Forward inline": the original headers quoted in the text, the original's
+    attachments re-attached to the forward (RFC 2231 names)."""
+    seed = _seed(atts, "tb-fwd-inline")
+    outer = _boundary(seed, "------------{h:.24}")
+    quoted = [
+        "",
+        "",
+        "-------- Forwarded Message --------",
+        f"Subject: \t{subject}",
+        f"Date: \t{DATE}",
+        f"From: \t{SENDER_NAME} <{SENDER}>",
+        "To: \treception@inbox.example.org",
+        "",
+        "Документи з Дії.",
+        "",
+    ]
+    lines = [
+        f'Content-Type: multipart/mixed; boundary="{outer}"',
+        f"Message-ID: {_msgid(seed, 'inbox.example.org')}",
+        f"Date: {DATE}",
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        f"To: {to}",
+        "From: reception@inbox.example.org",
+        f"Subject: {rfc2047('Fwd: ' + subject, fold=CRLF + ' ')}",
+        "",
+        "This is a multi-part message in MIME format.",
+        f"--{outer}",
+        "Content-Type: text/plain; charset=UTF-8; format=flowed",
+        "Content-Transfer-Encoding: 8bit",
+        *quoted,
+    ]
+    for a in atts:
+        lines += [
+            f"--{outer}",
+            f'Content-Type: {a.content_type}; name="{rfc2047(a.name, fold=CRLF + " ")}"',
+            "Content-Disposition: attachment;",
+            " " + rfc2231("filename", a.name, per_line=40),
+            "Content-Transfer-Encoding: base64",
+            "",
+            b64_body(a.data, width=72),
+        ]
+    lines += [f"--{outer}--", ""]
+    return _join(lines)
+
+
+def gmail_reply(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT) -> bytes:
+    """A Gmail reply with the quoted conversation (text and `gmail_quote` HTML) and the
+    documents attached again."""
+    seed = _seed(atts, "gmail-reply")
+    outer = _boundary(seed, "000000000000{h:.12}0607")
+    alt = _boundary(seed + "alt", "000000000000{h:.12}0606")
+    text = (
+        "Надсилаю ще раз.\r\n\r\nпт, 20 лист. 2026 р. о 09:00 <reception@inbox.example.org> "
+        "пише:\r\n\r\n> Доброго дня! Надішліть, будь ласка, копію паспорта.\r\n>\r\n"
+    )
+    html = (
+        '<div dir="ltr">Надсилаю ще раз.</div><br><div class="gmail_quote">'
+        '<blockquote class="gmail_quote">Доброго дня! Надішліть, будь ласка, копію паспорта.'
+        "</blockquote></div>"
+    )
+    lines = [
+        "MIME-Version: 1.0",
+        f"Date: {DATE}",
+        "References: <request-1@inbox.example.org>",
+        "In-Reply-To: <request-1@inbox.example.org>",
+        f"Message-ID: {_msgid(seed, 'mail.gmail.com')}",
+        f"Subject: {rfc2047('Re: ' + subject, fold=CRLF + ' ')}",
+        f"From: {rfc2047(SENDER_NAME)} <{SENDER}>",
+        f"To: {to}",
+        f'Content-Type: multipart/mixed; boundary="{outer}"',
+        "",
+        f"--{outer}",
+        f'Content-Type: multipart/alternative; boundary="{alt}"',
+        "",
+        f"--{alt}",
+        'Content-Type: text/plain; charset="UTF-8"',
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        qp_text(text),
+        f"--{alt}",
+        'Content-Type: text/html; charset="UTF-8"',
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        qp_text(html),
+        f"--{alt}--",
+    ]
+    for n, a in enumerate(atts):
+        fid = f"f_{hashlib.sha1(a.data).hexdigest()[:9]}{n}"
+        lines += [
+            f"--{outer}",
+            f'Content-Type: {a.content_type}; name="{rfc2047(a.name)}"',
+            f'Content-Disposition: attachment; filename="{rfc2047(a.name)}"',
+            "Content-Transfer-Encoding: base64",
+            f"X-Attachment-Id: {fid}",
+            f"Content-ID: <{fid}>",
+            "",
+            b64_body(a.data),
+        ]
+    lines += [f"--{outer}--", ""]
+    return _join(lines)
+
+
+def pgp_mime(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT) -> bytes:
+    """Thunderbird with OpenPGP signing (RFC 3156): multipart/signed around the mixed body,
+    the mail's own `OpenPGP_signature.asc` as the second part."""
+    seed = _seed(atts, "pgp")
+    signed = _boundary(seed, "------------{h:.24}")
+    mixed = _boundary(seed + "m", "------------{h:.24}")
+    armour = base64.b64encode(hashlib.sha512(seed.encode()).digest() * 2).decode()
+    lines = [
+        f"Message-ID: {_msgid(seed, 'example.net')}",
+        f"Date: {DATE}",
+        "MIME-Version: 1.0",
+        "User-Agent: Mozilla Thunderbird",
+        f"To: {to}",
+        f"From: {rfc2047(SENDER_NAME)} <{SENDER}>",
+        f"Subject: {rfc2047(subject, fold=CRLF + ' ')}",
+        "Content-Type: multipart/signed; micalg=pgp-sha256;",
+        ' protocol="application/pgp-signature";',
+        f' boundary="{signed}"',
+        "",
+        "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)",
+        f"--{signed}",
+        f'Content-Type: multipart/mixed; boundary="{mixed}"',
+        "",
+        f"--{mixed}",
+        "Content-Type: text/plain; charset=UTF-8; format=flowed",
+        "Content-Transfer-Encoding: base64",
+        "",
+        b64_body("Документи з Дії.".encode()),
+    ]
+    for a in atts:
+        lines += [
+            f"--{mixed}",
+            f'Content-Type: {a.content_type}; name="{rfc2047(a.name, fold=CRLF + " ")}"',
+            "Content-Disposition: attachment;",
+            " " + rfc2231("filename", a.name, per_line=40),
+            "Content-Transfer-Encoding: base64",
+            "",
+            b64_body(a.data, width=72),
+        ]
+    lines += [
+        f"--{mixed}--",
+        "",
+        f"--{signed}",
+        'Content-Type: application/pgp-signature; name="OpenPGP_signature.asc"',
+        "Content-Description: OpenPGP digital signature",
+        'Content-Disposition: attachment; filename="OpenPGP_signature.asc"',
+        "",
+        "-----BEGIN PGP SIGNATURE-----",
+        "",
+        *[armour[i : i + 64] for i in range(0, len(armour), 64)],
+        "-----END PGP SIGNATURE-----",
+        "",
+        f"--{signed}--",
+        "",
+    ]
+    return _join(lines)
+
+
+def pem(der: bytes) -> bytes:
+    """A CMS signature PEM-armoured, as `openssl cms -outform PEM` writes it."""
+    text = base64.b64encode(der).decode("ascii")
+    body = "\n".join(text[i : i + 64] for i in range(0, len(text), 64))
+    return f"-----BEGIN CMS-----\n{body}\n-----END CMS-----\n".encode("ascii")
+
+
+def pdf_as_text(atts: Sequence[Att], *, to: str = BRANCH, subject: str = SUBJECT) -> bytes:
+    """A client that did not know the file type: the PDF sent as `text/plain`, `8bit`, with its
+    line ends canonicalised to CRLF as text is on the wire (RFC 5321); signatures in base64."""
+    seed = _seed(atts, "as-text")
+    outer = _boundary(seed, "=_astext_{h:.20}")
+    head = [
+        f"Message-ID: {_msgid(seed, 'mail.example.net')}",
+        f"Date: {DATE}",
+        f"Subject: {rfc2047(subject)}",
+        f"From: {SENDER}",
+        f"To: {to}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/mixed; boundary="{outer}"',
+        "",
+    ]
+    out = _join(head) + CRLF.encode()
+    for a in atts:
+        enc = rfc2047(a.name, fold="")
+        if a.data.startswith(b"%PDF-"):
+            headers = [
+                f'Content-Type: text/plain; charset=us-ascii; name="{enc}"',
+                f'Content-Disposition: attachment; filename="{enc}"',
+                "Content-Transfer-Encoding: 8bit",
+            ]
+            body = a.data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        else:
+            headers = [
+                f'Content-Type: {a.content_type}; name="{enc}"',
+                f'Content-Disposition: attachment; filename="{enc}"',
+                "Content-Transfer-Encoding: base64",
+            ]
+            body = b64_body(a.data).encode()
+        out += f"--{outer}{CRLF}".encode() + _join([*headers, ""]) + CRLF.encode() + body
+        if not body.endswith(b"\r\n"):
+            out += CRLF.encode()
+    return out + f"--{outer}--{CRLF}".encode()
