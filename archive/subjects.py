@@ -1,8 +1,8 @@
-"""Data-subject requests: what do you hold about me, give it to me, delete it.
+"""Data-subject requests, the archive's part: the export zip and the keyed audit entry.
 
-A person is identified by any of name, RNOKPP or document number. Matching is deliberately
-exact-but-normalised (case, apostrophes, spaces, word order of names), not fuzzy: an erasure
-must not take a namesake's copies by accident, and the operator reviews the list first.
+Which copies belong to the person is decided in search.subjects (exact matching through the
+Ukrainian analysis, identities, refusal of ambiguity); this module only packs the chosen copies
+and records what was done without naming the person.
 """
 
 from __future__ import annotations
@@ -12,88 +12,16 @@ import hashlib
 import hmac
 import io
 import json
-import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select as sql_select
 from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.blobs import BlobError, Blobs
 from archive.models import AuditEvent, Document
-
-_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "‘": "'", "ʹ": "'"})
-
-
-def name_tokens(value: str) -> frozenset[str]:
-    value = value.translate(_APOSTROPHES).casefold()
-    return frozenset(t for t in re.split(r"[^\w']+", value) if t)
-
-
-def _digits_letters(value: str) -> str:
-    return re.sub(r"[\W_]+", "", value.casefold())
-
-
-@dataclass(frozen=True)
-class Subject:
-    name: str | None = None
-    rnokpp: str | None = None
-    document_number: str | None = None
-
-    def __post_init__(self) -> None:
-        if not (self.name or self.rnokpp or self.document_number):
-            raise ValueError("a subject needs a name, an RNOKPP or a document number")
-
-    def key(self) -> str:
-        """A canonical form of the identifiers, fed to the keyed hash in audit records."""
-        parts = [
-            " ".join(sorted(name_tokens(self.name))) if self.name else "",
-            _digits_letters(self.rnokpp or ""),
-            _digits_letters(self.document_number or ""),
-        ]
-        return "|".join(parts)
-
-    def matches(self, doc: Document) -> bool:
-        """Numbers match in the recognised fields or the text; names in the recognised names."""
-        fields = doc.fields or {}
-        if self.rnokpp and _digits_letters(self.rnokpp) == _digits_letters(
-            str(fields.get("rnokpp", ""))
-        ):
-            return True
-        if self.document_number and _digits_letters(self.document_number) == _digits_letters(
-            str(fields.get("document_number", ""))
-        ):
-            return True
-        if self.name:
-            wanted = name_tokens(self.name)
-            for key in ("person_name", "person_name_lat"):
-                if wanted and wanted <= name_tokens(str(fields.get(key, ""))):
-                    return True
-        return self.matches_text(doc.text or "", names=False)
-
-    def matches_text(self, text: str, *, names: bool = True) -> bool:
-        """For text without recognised fields (a quarantined raw message, say)."""
-        if self.rnokpp and _digits_letters(self.rnokpp) in set(re.findall(r"\d{10}", text)):
-            return True
-        if self.document_number:
-            wanted = _digits_letters(self.document_number)
-            if len(wanted) >= 6 and wanted in _digits_letters(text):
-                return True
-        if names and self.name:
-            wanted_tokens = name_tokens(self.name)
-            return bool(wanted_tokens) and wanted_tokens <= name_tokens(text)
-        return False
-
-
-def find(session: Session, subject: Subject) -> list[Document]:
-    """Every copy that names the person (scans the archive; a request is rare and reviewed)."""
-    return [
-        d
-        for d in session.execute(select(Document).order_by(Document.id)).scalars()
-        if subject.matches(d)
-    ]
 
 
 def export(session: Session, blobs: Blobs, docs: Iterable[Document]) -> bytes:
@@ -121,7 +49,7 @@ def export(session: Session, blobs: Blobs, docs: Iterable[Document]) -> bytes:
             trail = [
                 {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "remote": e.remote}
                 for e in session.execute(
-                    select(AuditEvent)
+                    sql_select(AuditEvent)
                     .where(AuditEvent.object_type == "document", AuditEvent.object_id == str(d.id))
                     .order_by(AuditEvent.id)
                 ).scalars()
@@ -148,20 +76,27 @@ def export(session: Session, blobs: Blobs, docs: Iterable[Document]) -> bytes:
     return buf.getvalue()
 
 
-def keyed_hash(key: bytes, subject: Subject) -> str:
-    return hmac.new(key, subject.key().encode(), hashlib.sha256).hexdigest()
+def keyed_hash(key: bytes, canonical: str) -> str:
+    """HMAC of a request's canonical criteria: proves later which request was carried out."""
+    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def record_erasure(
-    session: Session, actor: str, subject: Subject, hmac_key: bytes, count: int, remote: str = ""
+    session: Session,
+    actor: str,
+    canonical: str,
+    hmac_key: bytes,
+    detail: dict[str, Any],
+    remote: str = "",
 ) -> None:
-    """The audit entry of an erasure: a keyed hash of the identifiers and a count, nothing else."""
+    """The audit entry of an erasure: the keyed hash of the criteria and `detail` (criteria
+    kinds, copy ids and counts), never a name or a number in clear."""
     audit.record(
         session,
         actor,
         "subject.erase",
         "subject",
-        keyed_hash(hmac_key, subject)[:32],
+        keyed_hash(hmac_key, canonical)[:32],
         remote=remote,
-        detail={"documents": count},
+        detail=detail,
     )

@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from archive import audit, leases, subjects
+from archive import audit, leases
 from archive.backup import backup, restore
 from archive.errors import NotFound
 from archive.models import Document, utcnow
@@ -22,6 +22,7 @@ from diia_inbox.cli_common import (
     config_from_args,
 )
 from diia_inbox.runtime import Runtime, opened
+from search import subjects
 
 
 def _instant(value: str) -> dt.datetime:
@@ -33,16 +34,90 @@ def _instant(value: str) -> dt.datetime:
 
 
 def _subject_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--name", help="full name, in any order (Cyrillic or Latin)")
+    p.add_argument("--name", help="name, in any order and word form (Cyrillic or Latin)")
     p.add_argument("--rnokpp", help="tax number (RNOKPP)")
+    p.add_argument("--birth-date", help="date of birth, DD.MM.YYYY")
     p.add_argument("--number", help="document number")
 
 
 def _subject(args: argparse.Namespace) -> subjects.Subject:
     try:
-        return subjects.Subject(args.name, args.rnokpp, args.number)
+        return subjects.Subject(
+            name=args.name,
+            rnokpp=args.rnokpp,
+            birth_date=subjects.parse_birth_date(args.birth_date),
+            number=args.number,
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _when(value: str) -> str:
+    """An ISO date as DD.MM.YYYY for the officer's eyes."""
+    try:
+        return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+    except ValueError:
+        return value
+
+
+def _identity_line(n: int, found: subjects.Found) -> str:
+    ident = found.identity
+    parts = [" / ".join(ident.names) or "(no name recognised)"]
+    if ident.birth_dates:
+        parts.append("born " + ", ".join(_when(d) for d in sorted(ident.birth_dates)))
+    if ident.rnokpps:
+        parts.append("RNOKPP " + ", ".join(sorted(ident.rnokpps)))
+    return f"person {n}: " + "; ".join(parts) + f" ({len(found.documents)} copies)"
+
+
+def _findings_text(findings: subjects.Findings) -> list[str]:
+    lines = [f"{len(findings.identities)} people match"]
+    for n, found in enumerate(findings.identities, 1):
+        lines.append(_identity_line(n, found))
+        lines += [f"  {_row_text(d)}" for d in found.documents]
+    if findings.to_check:
+        lines.append(
+            f"to check by hand ({len(findings.to_check)}): the text names the person, "
+            "the recognised fields do not"
+        )
+        lines += [f"  {_row_text(d)}" for d in findings.to_check]
+    if findings.unreadable:
+        lines.append(
+            f"needs manual review ({len(findings.unreadable)}): the text could not be read "
+            "(encrypted, scanned or damaged), so nobody could check whom it names"
+        )
+        lines += [f"  {_row_text(d)}" for d in findings.unreadable]
+    return lines
+
+
+def _findings_json(findings: subjects.Findings) -> dict[str, object]:
+    return {
+        "identities": [
+            {**f.to_dict(), "copies": [_doc_row(d) for d in f.documents]}
+            for f in findings.identities
+        ],
+        "to_check": [_doc_row(d) for d in findings.to_check],
+        "needs_manual_review": [_doc_row(d) for d in findings.unreadable],
+    }
+
+
+def _select(
+    rt: Runtime,
+    args: argparse.Namespace,
+    subject: subjects.Subject,
+    match: subjects.Matcher,
+    *,
+    erasure: bool,
+) -> subjects.Selection | None:
+    """The copies the request takes, or None after printing why it was refused."""
+    try:
+        return privacy.plan_erasure(rt, subject, args.copy, match, erasure=erasure)
+    except subjects.Ambiguous as exc:
+        print("refused: " + str(exc), file=sys.stderr)
+        print("\n".join(_findings_text(exc.findings)))
+    except subjects.NotAmongFound as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+    return None
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -63,10 +138,21 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ):
         sp = ss.add_parser(name, help=hlp, parents=[common])
         _subject_args(sp)
+        if name in ("export", "erase"):
+            sp.add_argument(
+                "--copy",
+                type=int,
+                action="append",
+                metavar="ID",
+                help="take exactly this copy (repeat); it must be among those found",
+            )
         if name == "export":
             sp.add_argument("--out", required=True, type=Path)
         if name == "erase":
             sp.add_argument("--yes", action="store_true", help="do it (otherwise only list)")
+            sp.add_argument(
+                "--dry-run", action="store_true", help="list exactly what would go (default)"
+            )
         sp.add_argument("--json", action="store_true")
         sp.set_defaults(func=func)
 
@@ -111,6 +197,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         "blobs": len(plan.blobs),
         "held": plan.held,
         "quarantine_removed": report.quarantine_removed,
+        "unreadable": list(report.unreadable),
     }
     if args.json:
         print(json.dumps(out))
@@ -120,41 +207,75 @@ def cmd_purge(args: argparse.Namespace) -> int:
             f"{verb} {len(plan.documents)} documents, {len(plan.messages)} messages, "
             f"up to {len(plan.blobs)} blobs; {plan.held} kept on legal hold"
         )
+        if report.unreadable:
+            print(
+                f"of which {len(report.unreadable)} could not be read (content never checked): "
+                + ", ".join(map(str, report.unreadable))
+            )
     return EXIT_OK
 
 
 def _doc_row(d: Document) -> dict[str, object]:
     return {
         "id": d.id,
+        "message": d.message_id,
         "document_type": d.document_type,
         "received_at": d.received_at.isoformat(),
         "indication": d.indication,
+        "person_name": (d.fields or {}).get("person_name"),
     }
+
+
+def _row_text(d: Document) -> str:
+    name = (d.fields or {}).get("person_name") or "-"
+    return f"{d.id}\t{d.document_type or '-'}\t{d.received_at.isoformat()}\t{name}"
 
 
 def cmd_subject_find(args: argparse.Namespace) -> int:
     subject = _subject(args)
     with opened(config_from_args(args)) as rt:
-        docs = privacy.find_subject(rt, subject)
+        findings = privacy.find_subject(rt, subject)
         with rt.db.session() as s:
-            audit.record(s, "cli", "subject.find", "subject", "", detail={"found": len(docs)})
-    rows = [_doc_row(d) for d in docs]
-    print(
-        json.dumps(rows, ensure_ascii=False)
-        if args.json
-        else "\n".join(f"{r['id']}\t{r['document_type']}\t{r['received_at']}" for r in rows)
-        or "nothing found"
-    )
+            audit.record(
+                s,
+                "cli",
+                "subject.find",
+                "subject",
+                "",
+                detail={
+                    "criteria": subject.criteria(),
+                    "found": len(findings.documents),
+                    "identities": len(findings.identities),
+                    "to_check": len(findings.to_check),
+                    "unreadable": len(findings.unreadable),
+                },
+            )
+    if args.json:
+        print(json.dumps(_findings_json(findings), ensure_ascii=False))
+    else:
+        print("\n".join(_findings_text(findings)))
     return EXIT_OK
 
 
 def cmd_subject_export(args: argparse.Namespace) -> int:
     subject = _subject(args)
-    with opened(config_from_args(args)) as rt, rt.db.session() as s:
-        docs = subjects.find(s, subject)
-        data = subjects.export(s, rt.blobs, docs)
-        for d in docs:
-            audit.record(s, "cli", "document.export", "document", d.id)
+    with opened(config_from_args(args)) as rt:
+        selection = _select(rt, args, subject, privacy.matcher(), erasure=False)
+        if selection is None:
+            return EXIT_FAIL
+        with rt.db.session() as s:
+            docs = [d for d in (s.get(Document, x.id) for x in selection.documents) if d]
+            data = subjects.export(s, rt.blobs, docs)
+            audit.record(
+                s,
+                "cli",
+                "subject.export",
+                "subject",
+                "",
+                detail={"criteria": subject.criteria(), "documents": len(docs)},
+            )
+            for d in docs:
+                audit.record(s, "cli", "document.export", "document", d.id)
     tmp = args.out.with_name(args.out.name + ".partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -166,20 +287,49 @@ def cmd_subject_export(args: argparse.Namespace) -> int:
 
 def cmd_subject_erase(args: argparse.Namespace) -> int:
     subject = _subject(args)
+    match = privacy.matcher()
     with opened(config_from_args(args)) as rt:
-        if not args.yes:
-            docs = privacy.find_subject(rt, subject)
-            print(f"would erase {len(docs)} documents; run again with --yes to erase")
+        selection = _select(rt, args, subject, match, erasure=True)
+        if selection is None:
+            return EXIT_FAIL
+        if args.dry_run or not args.yes:
+            ids = [d.id for d in selection.documents]
+            print(f"would erase {len(ids)} documents: {', '.join(map(str, ids)) or '-'}")
+            for d in selection.documents:
+                print(f"  {_row_text(d)}")
+            _print_left(selection.unchecked, [d.id for d in selection.findings.to_check])
+            print("run again with --yes to erase")
             return EXIT_OK
-        n = privacy.erase_subject(rt, subject, actor="cli")
-        held = privacy.held_copies(rt, subject)
-    print(f"erased {n} documents")
-    if held:
+        try:
+            report = privacy.erase_subject(rt, subject, actor="cli", copies=args.copy, match=match)
+        except subjects.Ambiguous as exc:  # the archive changed since the check above
+            print("refused: " + str(exc), file=sys.stderr)
+            return EXIT_FAIL
+    print(f"erased {len(report.erased)} documents: {', '.join(map(str, report.erased)) or '-'}")
+    if report.held:
+        held = ", ".join(map(str, report.held))
         print(
-            f"kept {len(held)} on legal hold (documents {', '.join(map(str, held))}); "
+            f"kept {len(report.held)} on legal hold (documents {held}); "
             "clear the hold with `diia-inbox hold DOC --clear` and erase again"
         )
+    if report.selection.same_message:
+        same = ", ".join(map(str, report.selection.same_message))
+        print(f"of which from the same e-mail as a matched copy: {same}")
+    _print_left(report.unchecked, report.to_check)
     return EXIT_OK
+
+
+def _print_left(unchecked: list[int], to_check: list[int]) -> None:
+    if unchecked:
+        print(
+            f"could not check {len(unchecked)} copies (unreadable text; not erased, review "
+            f"them by hand): {', '.join(map(str, unchecked))}"
+        )
+    if to_check:
+        print(
+            f"{len(to_check)} copies name the person only in their text (not erased; check by "
+            f"hand, then erase with --copy): {', '.join(map(str, to_check))}"
+        )
 
 
 def cmd_hold(args: argparse.Namespace) -> int:

@@ -12,20 +12,22 @@ import email
 import email.policy
 import logging
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from archive import keystore, retention, subjects
-from archive.blobs import BlobError
+from archive import keystore, retention
+from archive.blobs import BlobError, BlobStore
 from archive.cluster_lock import BLOB_GC, cluster_lock
+from archive.db import Database
 from archive.keyring import ENV_KEYRING, Keyring, load_keyring, save_keyring
 from archive.models import Document, Message
 from diia_inbox.runtime import Runtime
+from search import subjects
 
 log = logging.getLogger("diia_inbox.privacy")
 
@@ -73,6 +75,9 @@ class PurgeReport:
     plan: retention.PurgePlan
     result: retention.PurgeResult | None
     quarantine_removed: int
+    #: Copies of the plan whose content could not be read (encrypted, scanned, damaged):
+    #: nobody ever checked whom they named, which the operator should know before they go.
+    unreadable: tuple[int, ...] = ()
 
 
 def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
@@ -80,8 +85,13 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
     days = rt.config.retention.default_days
     with rt.db.session() as s:
         plan = retention.plan_purge(s, now, days)
+        unreadable = tuple(
+            d.id
+            for d in (s.get(Document, i) for i in plan.documents)
+            if d is not None and subjects.unreadable(d)
+        )
     if dry_run:
-        return PurgeReport(plan, None, 0)
+        return PurgeReport(plan, None, 0, unreadable)
     with blob_gc(rt):
         result = retention.execute(rt.db, rt.blobs, plan)
     _forget_in_index(rt, result.document_ids, compact=True)
@@ -100,9 +110,10 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
                 "messages": result.messages,
                 "blobs": result.blobs,
                 "quarantine": removed,
+                "unreadable": len(unreadable),
             },
         )
-    return PurgeReport(plan, result, removed)
+    return PurgeReport(plan, result, removed, unreadable)
 
 
 def _quarantine_items(rt: Runtime) -> list[Path]:
@@ -148,48 +159,160 @@ def _message_text(raw: bytes) -> str:
     return "\n".join(chunks)
 
 
-def find_subject(rt: Runtime, subject: subjects.Subject) -> list[Document]:
+def matcher() -> subjects.Matcher:
+    """The exact matcher of data-subject requests, on the search's Ukrainian analysis
+    (loads the morphology dictionary: about half a second, once per command or web app)."""
+    from search.analysis import Analyzer
+
+    return subjects.Matcher(Analyzer())
+
+
+def find_subject(
+    rt: Runtime, subject: subjects.Subject, match: subjects.Matcher | None = None
+) -> subjects.Findings:
     with rt.db.session() as s:
-        return subjects.find(s, subject)
+        return subjects.find(s, subject, match or matcher())
 
 
-def erase_subject(rt: Runtime, subject: subjects.Subject, actor: str, remote: str = "") -> int:
-    """Erase every copy of the person: rows, blobs, raw mail, index, quarantined mail.
+@dataclass(frozen=True)
+class ErasureReport:
+    """What an erasure did: copies erased, kept on hold, taken as the same e-mail's, copies
+    that could not be checked (unreadable, not erased) and copies left to check by hand."""
 
-    Copies on legal hold are kept (the hold is the organisation's recorded reason to keep
-    them, and the web refuses to delete them too); `held_copies` lists them for the operator.
-    """
+    selection: subjects.Selection
+    erased: tuple[int, ...]
+    held: tuple[int, ...]
+    quarantine_removed: int
+
+    @property
+    def unchecked(self) -> list[int]:
+        return self.selection.unchecked
+
+    @property
+    def to_check(self) -> list[int]:
+        taken = set(self.erased) | set(self.held)
+        return [d.id for d in self.selection.findings.to_check if d.id not in taken]
+
+
+def plan_erasure(
+    rt: Runtime,
+    subject: subjects.Subject,
+    copies: list[int] | None = None,
+    match: subjects.Matcher | None = None,
+    *,
+    erasure: bool = True,
+) -> subjects.Selection:
+    """Exactly the copies an erasure (or, with `erasure=False`, an export) would take; raises
+    subjects.Ambiguous when the request names more than one person and no copies are listed."""
+    return subjects.select(find_subject(rt, subject, match), copies, same_message=erasure)
+
+
+@dataclass(frozen=True)
+class ErasureParts:
+    """Everything an erasure touches, passed explicitly (the CLI builds it from a Runtime,
+    the web from its deps)."""
+
+    db: Database
+    blobs: BlobStore
+    hmac_key: bytes
+    #: Exclusive against backups and purges on every node while blobs are deleted.
+    blob_gc: Callable[[], AbstractContextManager[None]]
+    quarantine_dir: Path
+    #: Removes index entries so that their bytes leave the index files (delete + merge).
+    forget: Callable[[list[int]], None]
+
+
+def erasure_parts(rt: Runtime) -> ErasureParts:
     ring = rt.keyring or load_keyring(rt.config.keys_dir, {}, create=True)
     assert ring is not None
-    with rt.db.session() as s:
-        docs = [d for d in subjects.find(s, subject) if not d.legal_hold]
+    return ErasureParts(
+        rt.db,
+        rt.blobs,
+        ring.hmac_key,
+        lambda: blob_gc(rt),
+        rt.config.spool_dir / "quarantine",
+        lambda ids: _forget_in_index(rt, ids),
+    )
+
+
+def erase_subject(
+    rt: Runtime,
+    subject: subjects.Subject,
+    actor: str,
+    remote: str = "",
+    *,
+    copies: list[int] | None = None,
+    match: subjects.Matcher | None = None,
+) -> ErasureReport:
+    """`erase` with the parts of an installation opened from the command line."""
+    return erase(erasure_parts(rt), subject, actor, remote, copies=copies, match=match)
+
+
+def erase(
+    parts: ErasureParts,
+    subject: subjects.Subject,
+    actor: str,
+    remote: str = "",
+    *,
+    copies: list[int] | None = None,
+    match: subjects.Matcher | None = None,
+) -> ErasureReport:
+    """Erase the person's copies everywhere: rows, blobs, raw mail, index, quarantined mail.
+
+    The copies are those of the one identity the request names (or the listed ones): an
+    ambiguous request raises subjects.Ambiguous before anything is touched. Copies on legal
+    hold are kept (the hold is the organisation's recorded reason to keep them) and listed.
+    """
+    match = match or matcher()
+    with parts.db.session() as s:
+        selection = subjects.select(subjects.find(s, subject, match), copies, same_message=True)
+        docs = [d for d in selection.documents if not d.legal_hold]
+        held = tuple(d.id for d in selection.documents if d.legal_hold)
+        raw_matches = _raw_mail_matches(subject, copies, match)
         plan = retention.with_messages(
-            retention.plan_deletion(s, docs), _documentless_messages_naming(rt, s, subject)
+            retention.plan_deletion(s, docs),
+            _documentless_messages_naming(parts.blobs, s, raw_matches),
         )
-    with blob_gc(rt):
+    with parts.blob_gc():
         result = retention.execute(
-            rt.db,
-            rt.blobs,
+            parts.db,
+            parts.blobs,
             plan,
             before_commit=lambda s: subjects.record_erasure(
-                s, actor, subject, ring.hmac_key, len(plan.documents), remote
+                s, actor, selection, parts.hmac_key, plan.documents, remote
             ),
         )
-    _forget_in_index(rt, result.document_ids)
-    for item in _quarantine_items(rt):
-        if subject.matches_text(_message_text(_raw_message_of(item))):
+    parts.forget(result.document_ids)
+    removed = 0
+    folder = parts.quarantine_dir
+    for item in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if raw_matches(_message_text(_raw_message_of(item))):
             _remove_item(item)
+            removed += 1
     log.info("erasure done: %d documents", result.documents)
-    return result.documents
+    return ErasureReport(selection, tuple(result.document_ids), held, removed)
 
 
-def held_copies(rt: Runtime, subject: subjects.Subject) -> list[int]:
-    """Ids of the person's copies on legal hold (an erasure keeps them)."""
-    return [d.id for d in find_subject(rt, subject) if d.legal_hold]
+def _raw_mail_matches(
+    subject: subjects.Subject, copies: list[int] | None, match: subjects.Matcher
+) -> Callable[[str], bool]:
+    """Which raw e-mails (quarantined, no documents) are the person's.
+
+    A strong identifier (RNOKPP, document number) in the request must be in the mail; a
+    request by name (and date of birth) reaches here only unambiguous, and then the mail
+    must name the person the same exact way. With an explicit list of copies and no strong
+    identifier, no raw mail is taken: nothing would tell a namesake's mail apart.
+    """
+    if subject.rnokpp or subject.number:
+        strong = subjects.Subject(rnokpp=subject.rnokpp, number=subject.number)
+        return lambda text: match.text_matches(strong, text)
+    if copies is not None:
+        return lambda text: False
+    return lambda text: match.text_matches(subject, text)
 
 
 def _documentless_messages_naming(
-    rt: Runtime, s: Any, subject: subjects.Subject
+    blobs: BlobStore, s: Any, names_person: Callable[[str], bool]
 ) -> list[tuple[int, str | None]]:
     """Archived messages without documents (quarantined) whose raw e-mail names the person.
 
@@ -202,10 +325,10 @@ def _documentless_messages_naming(
         if not digest:
             continue
         try:
-            raw = rt.blobs.get(digest)
+            raw = blobs.get(digest)
         except BlobError:
             continue
-        if subject.matches_text(_message_text(raw)):
+        if names_person(_message_text(raw)):
             out.append((msg_id, digest))
     return out
 

@@ -112,6 +112,24 @@ def _today(tz_name: str) -> Callable[[], dt.date]:
     return lambda: dt.datetime.now(zone).date()
 
 
+def _subject_eraser(rt: Runtime, search: Any) -> Any:
+    """The web's data-subject erasure: the same `privacy.erase` as the command, on this
+    process's shared index (delete, then merge so the bytes leave the files)."""
+    from diia_inbox import privacy
+
+    def forget(ids: list[int]) -> None:
+        if ids:
+            search.delete(ids)
+        optimize = getattr(search, "optimize", None)
+        if optimize is not None:
+            optimize()
+
+    parts = dataclasses.replace(privacy.erasure_parts(rt), forget=forget)
+    return lambda subject, actor, remote, copies, match: privacy.erase(
+        parts, subject, actor, remote, copies=copies, match=match
+    )
+
+
 def build_components(
     rt: Runtime, web_addr: tuple[str, int] | None, smtp_addr: tuple[str, int] | None
 ) -> list[Component]:
@@ -160,6 +178,7 @@ def build_components(
     services["today"] = today
     registry.register(ArchiveCollector(rt.db, today, cfg.qr.remind_days))
     registry.register(ClusterCollector(rt.db))
+    services["subject_erase"] = _subject_eraser(rt, search)
     trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
     services["reverify"] = trust_jobs
     host, port = web_addr or (cfg.web.host, cfg.web.port)

@@ -74,14 +74,63 @@ STRINGS: dict[str, dict[str, str]] = {
     "nav.subjects": {"uk": "Запити суб'єктів", "en": "Subject requests"},
     "subjects.title": {"uk": "Запити суб'єктів персональних даних", "en": "Data subject requests"},
     "subjects.intro": {
-        "uk": "Знайдіть усі копії, що стосуються особи (за ПІБ, РНОКПП або номером документа), і вивантажте їх одним архівом. Пошук і вивантаження записуються до журналу.",
-        "en": "Find every copy about a person (by name, RNOKPP or document number) and export them as one archive. Finds and exports are written to the audit log.",
+        "uk": "Знайдіть усі копії, що стосуються особи (за ПІБ, РНОКПП, датою народження або номером документа), вивантажте їх одним архівом або зітріть. Пошук, вивантаження і стирання записуються до журналу.",
+        "en": "Find every copy about a person (by name, RNOKPP, date of birth or document number), export them as one archive or erase them. Finds, exports and erasures are written to the audit log.",
     },
     "subjects.need": {
-        "uk": "Вкажіть ПІБ, РНОКПП або номер документа.",
-        "en": "Give a name, an RNOKPP or a document number.",
+        "uk": "Вкажіть ПІБ, РНОКПП, дату народження (ДД.ММ.РРРР) або номер документа.",
+        "en": "Give a name, an RNOKPP, a date of birth (DD.MM.YYYY) or a document number.",
     },
     "subjects.find": {"uk": "Знайти", "en": "Find"},
+    "subjects.birth_date": {"uk": "Дата народження", "en": "Date of birth"},
+    "subjects.people": {"uk": "Знайдено осіб", "en": "People found"},
+    "subjects.person": {"uk": "Особа", "en": "Person"},
+    "subjects.born": {"uk": "Дата народження:", "en": "Born"},
+    "subjects.narrow": {
+        "uk": "Запиту відповідає більше ніж одна особа. Щоб вивантажити чи стерти, уточніть РНОКПП, дату народження або номер документа.",
+        "en": "More than one person matches. To export or erase, add an RNOKPP, a date of birth or a document number.",
+    },
+    "subjects.ambiguous": {
+        "uk": "Відмовлено: запиту відповідає більше ніж одна особа. Уточніть РНОКПП, дату народження або номер документа.",
+        "en": "Refused: more than one person matches. Add an RNOKPP, a date of birth or a document number.",
+    },
+    "subjects.not_found_copy": {
+        "uk": "Відмовлено: вказаної копії немає серед знайдених для цього запиту.",
+        "en": "Refused: a listed copy is not among those found for this request.",
+    },
+    "subjects.changed": {
+        "uk": "Архів змінився після перегляду. Перевірте список ще раз.",
+        "en": "The archive changed since the preview. Check the list again.",
+    },
+    "subjects.to_check": {"uk": "Перевірити вручну", "en": "To check by hand"},
+    "subjects.to_check_intro": {
+        "uk": "Текст цих копій згадує особу, але розпізнані поля — ні. Їх не стирають автоматично.",
+        "en": "The text of these copies mentions the person, the recognised fields do not. They are never erased automatically.",
+    },
+    "subjects.unreadable": {"uk": "Потребують ручного перегляду", "en": "Need manual review"},
+    "subjects.unreadable_intro": {
+        "uk": "Текст цих копій не вдалося прочитати (зашифровані, скани, пошкоджені), тому невідомо, кого вони стосуються.",
+        "en": "The text of these copies could not be read (encrypted, scanned, damaged), so nobody could check whom they name.",
+    },
+    "subjects.erase_preview": {"uk": "Показати, що буде стерто", "en": "Show what would be erased"},
+    "subjects.will_erase": {"uk": "Буде стерто копій", "en": "Copies to be erased"},
+    "subjects.erase_confirm": {
+        "uk": "Стерти ці копії остаточно",
+        "en": "Erase these copies for good",
+    },
+    "subjects.same_message": {
+        "uk": "З того самого листа, що й знайдені (нечитабельні)",
+        "en": "From the same e-mail as the matched copies (unreadable)",
+    },
+    "subjects.unchecked": {
+        "uk": "Не вдалося перевірити (нечитабельні, не стерто)",
+        "en": "Could not be checked (unreadable, not erased)",
+    },
+    "subjects.erased": {"uk": "Стерто копій", "en": "Copies erased"},
+    "subjects.held": {
+        "uk": "Залишено через юридичне утримання",
+        "en": "Kept on legal hold",
+    },
     "subjects.export": {"uk": "Вивантажити все (ZIP)", "en": "Export everything (ZIP)"},
     "subjects.erase_cli": {
         "uk": "Видалення на вимогу особи виконує адміністратор командою",

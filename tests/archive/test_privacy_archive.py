@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive import audit, retention, subjects
+from archive import audit, retention
 from archive.backup import BackupError, backup, restore
 from archive.blobs import BlobCorrupt, BlobStore
 from archive.branches import add_branch
@@ -20,6 +20,7 @@ from archive.db import Database
 from archive.keyring import Keyring
 from archive.models import AuditEvent, Document, Message, Service, WebSession
 from archive.users import add_user
+from search import subjects
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 PDF_A = "%PDF-1.7\n Unique-Fixture-Alpha Тарас Шевченко 1234567899\n%%EOF".encode()
@@ -114,6 +115,9 @@ def test_shared_blob_survives_until_last_reference_goes(installation) -> None:
 
 
 def test_subject_find_export_and_keyed_audit(installation) -> None:
+    from search.analysis import Analyzer
+
+    match = subjects.Matcher(Analyzer())
     db, blobs = installation
     a = _store(db, blobs, PDF_A, "Тарас Шевченко", "1234567899", NOW)
     _store(db, blobs, PDF_B, "Олена Пчілка", "2345678901", NOW)
@@ -123,10 +127,11 @@ def test_subject_find_export_and_keyed_audit(installation) -> None:
         subjects.Subject(name="ШЕВЧЕНКО"),
     ):
         with db.session() as s:
-            assert [d.id for d in subjects.find(s, probe)] == [a]
+            assert [d.id for d in subjects.find(s, probe, match).documents] == [a]
     with db.session() as s:
-        assert subjects.find(s, subjects.Subject(name="Тарас Пчілка")) == []
-        data = subjects.export(s, blobs, subjects.find(s, subjects.Subject(rnokpp="1234567899")))
+        assert subjects.find(s, subjects.Subject(name="Тарас Пчілка"), match).documents == []
+        found = subjects.find(s, subjects.Subject(rnokpp="1234567899"), match)
+        data = subjects.export(s, blobs, subjects.select(found).documents)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = zf.namelist()
         assert f"document-{a}/document-{a}.pdf" in names
@@ -135,11 +140,13 @@ def test_subject_find_export_and_keyed_audit(installation) -> None:
     key = b"k" * 32
     subject = subjects.Subject(name="Тарас Шевченко", rnokpp="1234567899")
     with db.session() as s:
-        subjects.record_erasure(s, "dpo", subject, key, 1)
+        selection = subjects.select(subjects.find(s, subject, match))
+        subjects.record_erasure(s, "dpo", selection, key, [a])
     with db.session() as s:
         ev = s.execute(select(AuditEvent)).scalars().one()
         dumped = json.dumps([ev.object_id, ev.detail], ensure_ascii=False)
     assert "Шевченко" not in dumped and "1234567899" not in dumped
+    assert ev.detail["criteria"] == ["name", "rnokpp"] and ev.detail["copies"] == [a]
     assert ev.object_id == subjects.keyed_hash(key, subject)[:32]
 
 

@@ -156,13 +156,15 @@ def invent_person(
     full_name: str = "Шевченко Тарас Григорович",
     latin_surname: str = "Shevchenko",
     document_title: str = "Паспорт громадянина України",
+    rnokpp: str | None = None,
 ) -> Person:
+    """A copy of an invented person; `rnokpp` makes it another copy of that same person."""
     number = f"{secrets.randbelow(10**9):09d}"
     copy = DiiaCopy(
         document_title=document_title,
         full_name=full_name,
         document_number=number,
-        rnokpp=invent_rnokpp(),
+        rnokpp=rnokpp or invent_rnokpp(),
         organization=ORGANIZATION,
     )
     word = invent_word()

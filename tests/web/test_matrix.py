@@ -238,6 +238,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "subjects.export"): Spec(
         (A, U), fixed("/subjects/export"), form=lambda i: {"name": "Шевченко Тарас"}
     ),
+    # A dry run (no confirmation): lists what would go, erases nothing.
+    ("POST", "subjects.erase"): Spec(
+        (A,), fixed("/subjects/erase"), form=lambda i: {"rnokpp": "1234567899"}
+    ),
     ("GET", "api.openapi"): Spec(EVERYONE, fixed("/api/v1/openapi.json")),
     ("GET", "api.me"): Spec(EVERYONE, fixed("/api/v1/me")),
     ("GET", "api.search"): Spec((A, S), fixed("/api/v1/search?q=Шевченко")),
