@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from archive import keystore, retention
-from archive.blobs import BlobError, BlobStore
+from archive.blobs import BlobError, Blobs
 from archive.cluster_lock import BLOB_GC, cluster_lock
 from archive.db import Database
 from archive.keyring import ENV_KEYRING, Keyring, load_keyring, save_keyring
@@ -213,7 +213,7 @@ class ErasureParts:
     the web from its deps)."""
 
     db: Database
-    blobs: BlobStore
+    blobs: Blobs
     hmac_key: bytes
     #: Exclusive against backups and purges on every node while blobs are deleted.
     blob_gc: Callable[[], AbstractContextManager[None]]
@@ -312,7 +312,7 @@ def _raw_mail_matches(
 
 
 def _documentless_messages_naming(
-    blobs: BlobStore, s: Any, names_person: Callable[[str], bool]
+    blobs: Blobs, s: Any, names_person: Callable[[str], bool]
 ) -> list[tuple[int, str | None]]:
     """Archived messages without documents (quarantined) whose raw e-mail names the person.
 
