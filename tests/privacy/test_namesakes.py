@@ -280,9 +280,13 @@ def test_ambiguous_erasure_is_refused_then_narrowed_erasure_leaves_no_trace(
     assert [d.id for d in after.to_check] == [info["letter"]]
     # The namesakes are untouched and still found, by search and by request.
     with privacy.search_backend(rt) as backend:
-        hits = {h.id for h in backend.search("Шевченко Тарас", limit=100).hits}
+        ranked = [h.id for h in backend.search("Шевченко Тарас", limit=100).hits]
+    hits = set(ranked)
     assert c.by_person["namesake"] <= hits
-    assert c.by_person["one-letter"].isdisjoint(hits)
+    # Staff search forgives a typo (issue 13 item 7), so "Шевчинко" may be listed, but only
+    # below every exact match; a data-subject request never takes it (checked above and below).
+    near = [ranked.index(i) for i in c.by_person["one-letter"] if i in hits]
+    assert not near or min(near) > max(ranked.index(i) for i in c.by_person["namesake"])
     found = _find(rt, name="Тарас Шевченко")
     assert [sorted(d.id for d in f.documents) for f in found.identities] == [
         sorted(c.by_person["namesake"])
