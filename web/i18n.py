@@ -158,8 +158,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "search.submit": {"uk": "Шукати", "en": "Search"},
     "search.help": {
-        "uk": 'Enter — шукати, «/» — повернутися до поля. Фільтри: type:id-card, status:passed, received:>=2026-01-01, "точна фраза".',
-        "en": 'Enter searches, "/" returns to the box. Filters: type:id-card, status:passed, received:>=2026-01-01, "exact phrase".',
+        "uk": 'Enter — шукати, Alt+K (у Firefox Alt+Shift+K) — повернутися до поля. Фільтри: type:id-card, status:passed, received:>=2026-01-01, "точна фраза".',
+        "en": 'Enter searches, Alt+K (Alt+Shift+K in Firefox) returns to the box. Filters: type:id-card, status:passed, received:>=2026-01-01, "exact phrase".',
     },
     "search.filters": {"uk": "Фільтри", "en": "Filters"},
     "search.type": {"uk": "Тип документа", "en": "Document type"},
