@@ -7,20 +7,22 @@ configuration or databases itself.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from archive import localtime
 from archive.blobs import Blobs
 from archive.db import Database, check_write
 from archive.keyring import Keyring
+from archive.localtime import DEFAULT_ZONE
 from ingest.settings import IngestSettings
 from web import (
     api,
@@ -68,6 +70,12 @@ class WebDeps:
     mailbox_ring: Callable[[], Keyring] | None = None
     #: Ingest settings (OAuth clients for mailboxes signed in with OAuth2); None: defaults.
     ingest: IngestSettings | None = None
+    #: The zone pages show times in (`[web] timezone`, checked by the configuration).
+    timezone: str = DEFAULT_ZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return localtime.zone(self.timezone)
 
     @classmethod
     def from_runtime_parts(
@@ -89,6 +97,7 @@ class WebDeps:
             secure_cookies=bool(getattr(settings, "secure_cookies", False)),
             session_hours=int(getattr(settings, "session_hours", 12)),
             login_attempts_per_minute=int(getattr(settings, "login_attempts_per_minute", 5)),
+            timezone=str(getattr(settings, "timezone", DEFAULT_ZONE)),
         )
         for check in default_checks(db, blobs, spool_dir, index_dir):
             deps.readiness.add(check)
@@ -110,26 +119,12 @@ def default_checks(
 DEPS: web.AppKey[WebDeps] = web.AppKey("deps", WebDeps)
 
 
-def when(value: object) -> str:
-    """An ISO-8601 time as people read it: "2026-11-20 10:15:03 UTC"."""
-    text = str(value or "")
-    if "T" not in text:
-        return text
-    return text.replace("T", " ").replace("+00:00", " UTC").replace("Z", " UTC")
-
-
-def day(value: object) -> str:
-    """An ISO-8601 time as a Kyiv calendar date, DD.MM.YYYY (certificate validity)."""
-    from zoneinfo import ZoneInfo
-
-    text = str(value or "").replace("Z", "+00:00")
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return str(value or "")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%d.%m.%Y")
+def time_filters(tz: ZoneInfo) -> dict[str, Callable[[Any], str]]:
+    """Jinja filters over the one time helper: `when` (DD.MM.YYYY HH:MM), `day` (DD.MM.YYYY)."""
+    return {
+        "when": lambda value: localtime.display(value, tz),
+        "day": lambda value: localtime.display_date(value, tz),
+    }
 
 
 @requires(*PUBLIC)
@@ -166,7 +161,7 @@ def create_app(deps: WebDeps) -> web.Application:
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        filters={"when": when, "day": day},
+        filters=time_filters(deps.zone),
     )
     app.router.add_get("/livez", livez, name="livez")
     app.router.add_get("/readyz", readyz, name="readyz")
