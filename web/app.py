@@ -26,6 +26,7 @@ from archive.localtime import DEFAULT_ZONE
 from ingest.settings import IngestSettings
 from web import (
     api,
+    errors,
     login,
     pages_arrivals,
     pages_audit,
@@ -150,10 +151,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+@requires(*PUBLIC)
+async def favicon(request: web.Request) -> web.Response:
+    """Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon."""
+    raise web.HTTPMovedPermanently("/static/favicon.svg")
+
+
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
         client_max_size=60 * 1024 * 1024,
-        middlewares=[request_ids, api.json_errors, gate(DEPS)],
+        middlewares=[request_ids, api.json_errors, errors.error_pages, gate(DEPS)],
     )
     app[DEPS] = deps
     app.on_response_prepare.append(add_security_headers)
@@ -168,6 +175,7 @@ def create_app(deps: WebDeps) -> web.Application:
     # The single probe of earlier versions, kept for existing monitors: same as /readyz.
     app.router.add_get("/healthz", readyz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")
+    app.router.add_get("/favicon.ico", favicon, name="favicon")
     app.router.add_get("/login", login.login_page, name="login")
     app.router.add_post("/login", login.login_submit, name="login.submit")
     app.router.add_post("/logout", login.logout, name="logout")

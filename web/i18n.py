@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 STRINGS: dict[str, dict[str, str]] = {
-    "app.name": {"uk": "Дія.Вхідні", "en": "Diia Inbox"},
+    # Not a Diia wordmark: an independent project, named so nobody takes it for a state service.
+    "app.name": {"uk": "diia-inbox · вхідні копії Дія.QR", "en": "diia-inbox · incoming Diia.QR copies"},
     "app.tagline": {
         "uk": "Приймання та перевірка копій документів з Дія.QR",
         "en": "Receiving and checking Diia.QR document copies",
@@ -833,6 +834,10 @@ STRINGS.update(MAILBOX_STRINGS)
 from web.i18n_desk import DESK_STRINGS  # noqa: E402
 
 STRINGS.update(DESK_STRINGS)
+
+from web.i18n_frame import FRAME_STRINGS  # noqa: E402
+
+STRINGS.update(FRAME_STRINGS)
 
 
 def translator(lang: str) -> Callable[[str], str]:
