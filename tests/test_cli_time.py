@@ -53,14 +53,11 @@ def test_json_output_keeps_iso_with_offset(
 ) -> None:
     hit = json.loads(run(capsys, "search", "шевченка", "--data", str(data_dir), "--json"))
     assert hit["hits"][0]["received_at"] == "2026-11-20T10:30:00+00:00"
-    found = json.loads(
-        run(capsys, "subject", "find", "--name", "Шевченко Тарас", "--data", str(data_dir),
-            "--json")  # fmt: skip
-    )
+    argv = ["subject", "find", "--name", "Шевченко Тарас", "--data", str(data_dir), "--json"]
+    found = json.loads(run(capsys, *argv))
     copies = [c for i in found["identities"] for c in i["copies"]]
     assert copies and all(
-        dt.datetime.fromisoformat(c["received_at"]).utcoffset() == dt.timedelta(0)
-        for c in copies
+        dt.datetime.fromisoformat(c["received_at"]).utcoffset() == dt.timedelta(0) for c in copies
     )
 
 

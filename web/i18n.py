@@ -7,7 +7,10 @@ from collections.abc import Callable
 
 STRINGS: dict[str, dict[str, str]] = {
     # Not a Diia wordmark: an independent project, named so nobody takes it for a state service.
-    "app.name": {"uk": "diia-inbox · вхідні копії Дія.QR", "en": "diia-inbox · incoming Diia.QR copies"},
+    "app.name": {
+        "uk": "diia-inbox · вхідні копії Дія.QR",
+        "en": "diia-inbox · incoming Diia.QR copies",
+    },
     "app.tagline": {
         "uk": "Приймання та перевірка копій документів з Дія.QR",
         "en": "Receiving and checking Diia.QR document copies",
