@@ -162,8 +162,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "search.submit": {"uk": "Шукати", "en": "Search"},
     "search.help": {
-        "uk": 'Enter — шукати, «/» — повернутися до поля. Фільтри: type:id-card, status:passed, received:>=2026-01-01, "точна фраза".',
-        "en": 'Enter searches, "/" returns to the box. Filters: type:id-card, status:passed, received:>=2026-01-01, "exact phrase".',
+        "uk": 'Enter — шукати, «/» — повернутися до поля. Фільтри: тип:паспорт, отримано:>=01.01.2026, "точна фраза".',
+        "en": 'Enter searches, "/" returns to the box. Filters: type:id-card, received:>=01.01.2026, "exact phrase".',
     },
     "search.filters": {"uk": "Фільтри", "en": "Filters"},
     "search.type": {"uk": "Тип документа", "en": "Document type"},
@@ -841,6 +841,10 @@ STRINGS.update(DESK_STRINGS)
 from web.i18n_frame import FRAME_STRINGS  # noqa: E402
 
 STRINGS.update(FRAME_STRINGS)
+
+from web.i18n_audit import AUDIT_STRINGS  # noqa: E402
+
+STRINGS.update(AUDIT_STRINGS)
 
 
 def translator(lang: str) -> Callable[[str], str]:

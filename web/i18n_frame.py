@@ -39,4 +39,9 @@ FRAME_STRINGS: dict[str, dict[str, str]] = {
         "en": "The server could not complete the request. Please try again a little later. "
         "If it keeps happening, give the administrator the request number:",
     },
+    # "Any" in filter lists agrees with the noun of its label: тип/підпис (m), відділення (n),
+    # дія (f); `search.any` is the masculine one.
+    "search.any_n": {"uk": "Будь-яке", "en": "Any"},
+    "search.any_f": {"uk": "Будь-яка", "en": "Any"},
+    "audit.anyone": {"uk": "Будь-хто", "en": "Anyone"},
 }

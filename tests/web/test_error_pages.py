@@ -143,3 +143,11 @@ async def test_product_name_and_independence_line(seeded: WebFixture) -> None:
     assert title and "diia-inbox · вхідні копії Дія.QR" in title.group(1)
     assert INDEPENDENT_UK in html and "Міністерства цифрової трансформації" in html
     assert INDEPENDENT_EN in english and "Ministry of Digital Transformation" in english
+
+
+def test_every_error_page_has_its_sentences() -> None:
+    from web.errors import PAGES
+    from web.i18n import STRINGS
+
+    keys = [f"error.{s}.{part}" for s in PAGES for part in ("title", "text")]
+    assert [k for k in keys if k not in STRINGS] == []
