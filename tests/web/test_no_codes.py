@@ -210,6 +210,11 @@ async def test_staff_and_admin_pages_show_no_codes(
     # The history is there, in words: the scan was not of an empty log.
     audit = seeded.data.texts["admin /audit"]
     assert "Завантаження PDF" in audit and "Друк звіту" in audit and "Перегляд копії" in audit
+    # "Any" agrees with its noun: тип (m), відділення (n), дія (f), хто.
+    search = seeded.data.texts["staff /search"]
+    assert "Тип документа Будь-який" in search and "Відділення Будь-яке" in search
+    assert "Підпис Будь-який" in search
+    assert "Хто Будь-хто" in audit and "Дія Будь-яка" in audit
 
 
 @pytest.mark.xfail(
