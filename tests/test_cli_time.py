@@ -68,3 +68,27 @@ def test_configured_time_zone(
     cfg.write_text('[web]\ntimezone = "America/New_York"\n', encoding="utf-8")
     out = run(capsys, "search", "шевченка", "--data", str(data_dir), "--config", str(cfg))
     assert "\t20.11.2026 05:30\t" in out, out
+
+
+def test_nodes_text_in_local_time_and_json_with_offset(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from archive import nodes
+    from archive.models import Node
+
+    rt = Runtime.open(load_config(data_dir=data_dir, env={}))
+    try:
+        with rt.db.session() as s:
+            nodes.register(s, "srv-kyiv-1", version="0.1.0", config_hash="a" * 64, settings={},
+                           heartbeat_seconds=15, probe_sha256=None)  # fmt: skip
+            node = s.get(Node, "srv-kyiv-1")
+            assert node is not None
+            node.started_at = dt.datetime(2026, 7, 1, 21, 5, tzinfo=dt.UTC)  # summer: UTC+3
+            node.heartbeat_at = dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC)  # winter: UTC+2
+    finally:
+        rt.close()
+    out = run(capsys, "nodes", "--data", str(data_dir))
+    assert "heartbeat 01.01.2027 00:30\tstarted 02.07.2026 00:05" in out, out
+    listed = json.loads(run(capsys, "nodes", "--data", str(data_dir), "--json"))
+    assert listed["nodes"][0]["started_at"] == "2026-07-01T21:05:00+00:00"
+    assert listed["nodes"][0]["heartbeat_at"] == "2026-12-31T22:30:00+00:00"

@@ -31,7 +31,7 @@ from archive.arrivals import (
     mark_processed,
 )
 from archive.errors import NotFound
-from archive.localtime import clock, day, display, iso
+from archive.localtime import DATE, clock, day, display, iso
 from archive.models import Message
 from search.query import STATUSES
 from web import services
@@ -79,7 +79,7 @@ def _day_label(value: dt.date, today: dt.date) -> str:
         return "arrivals.today"
     if value == today - dt.timedelta(days=1):
         return "arrivals.yesterday"
-    return value.strftime("%d.%m.%Y")
+    return value.strftime(DATE)
 
 
 def _item(a: Arrival, tz: ZoneInfo) -> dict[str, Any]:
