@@ -3,17 +3,21 @@ a printable report, and (for admins) deletion. Every one of these is audited."""
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
+from archive.localtime import display_date
 from qrtools.matching import describe_warning
 from web.auth import ADMIN, STAFF
-from web.context import lang_of
+from web.context import lang_of, zone_of
 from web.documents import delete_document, read_blob, view_document
 from web.i18n import translator
 from web.render import int_param, page, see_other
 from web.report_view import plain
 from web.security import requires
 
+ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 FIELD_ORDER = (
     "person_name",
     "person_name_lat",
@@ -34,7 +38,13 @@ async def _context(request: web.Request, action: str) -> dict[str, object]:
     doc_id = int_param(request, "id")
     doc = await view_document(request, doc_id, action)
     lang = lang_of(request)
-    fields = [(k, doc.fields[k]) for k in FIELD_ORDER if doc.fields.get(k)]
+    # Recognised dates are stored as ISO days; people read DD.MM.YYYY (the one time helper).
+    tz = zone_of(request)
+    fields = [
+        (k, display_date(v, tz) if ISO_DAY.fullmatch(str(v)) else v)
+        for k in FIELD_ORDER
+        if (v := doc.fields.get(k))
+    ]
     return {
         "doc": doc,
         "fields": fields,

@@ -367,7 +367,9 @@ STATES: tuple[State, ...] = (
     State("subjects", "admin", _path("/subjects"), "#sr"),
     State("subjects-found", "admin", _subjects_found, "table a[href^='/documents/']"),
     State("account", "admin", _path("/account"), "main h1"),
+    State("not-found", "admin", _path("/documents/999999"), ".error-page.status-404 h1"),
     State("auditor-home", "auditor", _path("/"), ".tiles"),
+    State("forbidden", "auditor", _path("/search"), ".error-page.status-403 h1"),
 )
 
 
