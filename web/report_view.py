@@ -80,6 +80,8 @@ class PlainReport:
     checks: list[CheckLine] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    #: Every error and warning code, once each (for the technical details).
+    codes: list[str] = field(default_factory=list)
     content: dict[str, Any] | None = None
     #: The signed content's size in words ("18,6 КБ"), None when unknown.
     content_size: str | None = None
@@ -135,6 +137,17 @@ def problem(item: dict[str, Any], t: Callable[[str], str]) -> Problem:
     return Problem(t("report.problem_other"), code)
 
 
+def _distinct(items: list[Problem], already: set[str]) -> list[Problem]:
+    """Each sentence once: two certificates without revocation data are one line for a
+    person (every code stays in the technical details), and none repeats the explanation."""
+    out = []
+    for item in items:
+        if item.text not in already:
+            already.add(item.text)
+            out.append(item)
+    return out
+
+
 def plain(
     report: dict[str, Any] | None,
     indication: str | None,
@@ -152,6 +165,10 @@ def plain(
     org = (signer or {}).get("organization_identifier") or ""
     content = report.get("content")
     size = content.get("size") if isinstance(content, dict) else None
+    said = {explanation} | ({t(f"code.{sub}")} if sub else set())
+    errors = [problem(e, t) for e in report.get("errors") or [] if isinstance(e, dict)]
+    warnings = [problem(w, t) for w in report.get("warnings") or [] if isinstance(w, dict)]
+    codes = list(dict.fromkeys(p.code for p in (*errors, *warnings)))
     return PlainReport(
         badge=badge_of(indication),
         verdict=verdict,
@@ -165,8 +182,9 @@ def plain(
         timestamps=list(report.get("timestamps") or []),
         chain=list(report.get("chain") or []),
         checks=[check_line(c, t) for c in report.get("checks") or [] if isinstance(c, dict)],
-        errors=[problem(e, t) for e in report.get("errors") or [] if isinstance(e, dict)],
-        warnings=[problem(w, t) for w in report.get("warnings") or [] if isinstance(w, dict)],
+        errors=_distinct(errors, said),
+        warnings=_distinct(warnings, said),
+        codes=codes,
         content=content,
         content_size=size_text(int(size), lang, t) if isinstance(size, int) else None,
         policy_accepted=report.get("policy_accepted"),
