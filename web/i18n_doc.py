@@ -71,6 +71,10 @@ DOC_STRINGS: dict[str, dict[str, str]] = {
         "uk": "Сертифікат підписувача",
         "en": "The signer's certificate",
     },
+    "checkname.signer_identifier": {
+        "uk": "Посилання на сертифікат підписувача",
+        "en": "Reference to the signer's certificate",
+    },
     "checkname.certificate_chain": {
         "uk": "Довірений надавач послуг",
         "en": "Trusted service provider",
@@ -131,6 +135,10 @@ DOC_STRINGS: dict[str, dict[str, str]] = {
     "checkmsg.signing_certificate.failed": {
         "uk": "Сертифікат, яким підписано, не знайдено.",
         "en": "The certificate that signed was not found.",
+    },
+    "checkmsg.signer_identifier.warning": {
+        "uk": "Підпис посилається на сертифікат неточно; знайдено той, що вказано в підписі.",
+        "en": "The signature refers to its certificate loosely; the one it names was found.",
     },
     "checkmsg.certificate_chain.passed": {
         "uk": "Сертифікат видав довірений надавач.",
