@@ -164,9 +164,9 @@ async def preview_source(request: web.Request, doc_id: int, *, audited: bool) ->
     so an entry per image would only repeat it ten times. A page image is still a view of the
     contents, so one fetched without such a view by the same user in the last VIEW_COVERS
     (a script reading images directly) writes "document.view_pages" itself: every sight of a
-    page traces to an audit entry, and a normal visit adds none. Thumbnails (`audited=False`)
-    are too small to read (about 2 px per line of text) and are not audited; the lists that
-    show them are.
+    page traces to an audit entry, and a normal visit adds none. Thumbnails (`audited=False`,
+    128 px wide: a line of text is about 2 px high) show nothing legible, so a list of twenty
+    results does not write twenty entries.
     """
     who = principal_of(request)
 
