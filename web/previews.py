@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,6 +218,23 @@ def forget(root: Path, doc_ids: Iterable[int]) -> int:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed
+
+
+def prune(root: Path, existing: Callable[[list[int]], set[int]]) -> int:
+    """Remove the cached images of documents that no longer exist (`existing` answers which
+    of the given ids still do). With several nodes each keeps its own cache, and a copy
+    deleted or erased through another node leaves this one's images behind; every node's
+    heartbeat prunes its own cache with this."""
+    try:
+        ids = [int(p.name) for p in root.iterdir() if p.is_dir() and p.name.isdigit()]
+    except OSError:
+        return 0
+    gone: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        alive = existing(chunk)
+        gone.extend(i for i in chunk if i not in alive)
+    return forget(root, gone)
 
 
 class PreviewCache:

@@ -256,3 +256,31 @@ async def test_page_images_go_with_their_copy(seeded: WebFixture) -> None:
     result = await asyncio.to_thread(privacy.purge, rt, far, dry_run=False)
     assert result.result is not None and purged in result.result.document_ids
     assert not (cache.root / str(purged)).exists()
+
+
+async def test_a_node_drops_images_of_copies_deleted_elsewhere(seeded: WebFixture) -> None:
+    """With several nodes each keeps its own cache: a copy deleted through another node (here:
+    its row removed directly, as that node's deletion would) loses this node's images at the
+    next heartbeat, and copies that still exist keep theirs."""
+    from diia_inbox.cluster import NodeHeartbeat
+    from ingest.spool import Spool
+
+    rt, cache = seeded.rt, seeded.deps.previews
+    assert cache is not None
+    elsewhere = await asyncio.to_thread(
+        add_copy, rt, seeded.data.good_doc, three_page_pdf(), filename="elsewhere.pdf"
+    )
+    staff = await signed_in(seeded, "staff")
+    async with staff:
+        for doc in (elsewhere, seeded.data.good_doc):
+            async with staff.get(seeded.url(f"/documents/{doc}")) as r:
+                assert r.status == 200
+    assert (cache.root / str(elsewhere)).is_dir()
+    with rt.db.session() as s:
+        s.delete(s.get(Document, elsewhere))
+
+    heartbeat = NodeHeartbeat(rt, Spool(rt.config.spool_dir))
+    await asyncio.to_thread(heartbeat.register)
+
+    assert not (cache.root / str(elsewhere)).exists()
+    assert (cache.root / str(seeded.data.good_doc)).is_dir()
