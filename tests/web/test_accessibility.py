@@ -542,3 +542,5 @@ def test_receptionist_loop_from_the_keyboard(site: Site, browser: Browser, tmp_p
     assert len(rings) >= 8
     faint = [f"{r.element}: {r.contrast:.2f}:1" for r in rings if r.contrast < 3.0]
     assert faint == []
+    # No embedded viewer swallows Tab presses (the PDF plugin added ~37 invisible stops).
+    assert [r.element for r in rings if r.element.startswith(("object", "embed", "iframe"))] == []

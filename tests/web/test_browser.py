@@ -56,7 +56,15 @@ def drive(base: str, doc_id: int, p7s: Path, pdf: Path) -> None:
         b.wait_for(f"return location.pathname === '/documents/{doc_id}';")
         page = b.text(b.find("main"))
         assert "Підпис дійсний" in page and "ТОВ «Готель Дніпро»" in page
-        pdf_url = b.js("return document.querySelector('object.pdf').data;")
+        # The first page as a picture; the original PDF one click away (issue 13.5).
+        b.wait_for(
+            "const i = document.querySelector('.doc-pages img');"
+            "return i !== null && i.complete && i.naturalWidth > 0;"
+        )
+        pdf_url = b.js(
+            "return [...document.querySelectorAll('.doc-pages a')]"
+            ".find(a => a.textContent.includes('Відкрити оригінальний PDF')).href;"
+        )
         assert pdf_url.endswith(f"/documents/{doc_id}/pdf?inline=1")
         status = b.js_async(
             "const done = arguments[arguments.length - 1];"
