@@ -277,6 +277,12 @@ def _refused_branch(b: Browser, site: Site) -> None:
     submit(b, "bn", {"bn": "Дія", "ba": "Київ", "be": "x@example.org"})
 
 
+def _menu_open(b: Browser, site: Site) -> None:
+    """The phone menu unfolded (on wide screens it is always open)."""
+    go(b, f"{site.base}/")
+    b.js("document.querySelector('details.menu').open = true;")
+
+
 def _subjects_found(b: Browser, site: Site) -> None:
     go(b, f"{site.base}/subjects")
     submit(b, "sr", {"sr": "1234567899"})
@@ -367,6 +373,7 @@ STATES: tuple[State, ...] = (
     State("subjects", "admin", _path("/subjects"), "#sr"),
     State("subjects-found", "admin", _subjects_found, "table a[href^='/documents/']"),
     State("account", "admin", _path("/account"), "main h1"),
+    State("menu-open", "admin", _menu_open, "details.menu[open] nav a[href='/search']"),
     State("not-found", "admin", _path("/documents/999999"), ".error-page.status-404 h1"),
     State("auditor-home", "auditor", _path("/"), ".tiles"),
     State("forbidden", "auditor", _path("/search"), ".error-page.status-403 h1"),
@@ -463,10 +470,10 @@ def tab_to(b: Browser, rings: list[FocusRing], matches: str, limit: int = 60) ->
     raise AssertionError(f"{matches} never got the focus by Tab")
 
 
-def keyboard_loop(b: Browser, site: Site, downloads: Path) -> list[FocusRing]:
+def keyboard_loop(b: Browser, site: Site, downloads: Path, width: int) -> list[FocusRing]:
     rings: list[FocusRing] = []
     b.cmd("DELETE", "/cookie")
-    viewport(b, 1366, 768)
+    viewport(b, width, 768)
     b.cmd(
         "POST",
         "/goog/cdp/execute",
@@ -482,7 +489,12 @@ def keyboard_loop(b: Browser, site: Site, downloads: Path) -> list[FocusRing]:
     tab_to(b, rings, "#password")
     b.keys(*PASSWORD, ENTER)
     b.wait_for("return location.pathname === '/' && document.readyState === 'complete';")
-    # Search: Tab to the menu's search link, Enter; the box has the focus; type, Enter.
+    # Search: Tab to the menu's search link (on a phone the menu is folded: Tab to "Меню",
+    # Enter unfolds it), Enter; the box has the focus; type, Enter.
+    if b.js("return !!document.querySelector('details.menu:not([open])');"):
+        tab_to(b, rings, "details.menu > summary")
+        b.keys(ENTER)
+        assert b.js("return document.querySelector('details.menu').open;")
     tab_to(b, rings, "nav a[href='/search']")
     b.keys(ENTER)
     b.wait_for("return location.pathname === '/search' && document.readyState === 'complete';")
@@ -532,13 +544,16 @@ def keyboard_loop(b: Browser, site: Site, downloads: Path) -> list[FocusRing]:
 
 
 @needs_browser
-def test_receptionist_loop_from_the_keyboard(site: Site, browser: Browser, tmp_path: Path) -> None:
+@pytest.mark.parametrize("width", [1366, 390])
+def test_receptionist_loop_from_the_keyboard(
+    site: Site, browser: Browser, tmp_path: Path, width: int
+) -> None:
     """Tab and Enter reach every step, and every focus stop draws a ring of >= 3:1 against the
     background beside it (WCAG 2.4.7 visible, 1.4.11 non-text contrast)."""
-    rings = keyboard_loop(browser, site, tmp_path)
+    rings = keyboard_loop(browser, site, tmp_path, width)
     lines = [f"{r.contrast:5.2f}:1  {r.element}" for r in rings]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "keyboard-focus.txt").write_text("\n".join(lines) + "\n")
+    (ARTIFACTS / f"keyboard-focus-{width}.txt").write_text("\n".join(lines) + "\n")
     assert len(rings) >= 8
     faint = [f"{r.element}: {r.contrast:.2f}:1" for r in rings if r.contrast < 3.0]
     assert faint == []
