@@ -559,3 +559,23 @@ def test_receptionist_loop_from_the_keyboard(
     assert faint == []
     # No embedded viewer swallows Tab presses (the PDF plugin added ~37 invisible stops).
     assert [r.element for r in rings if r.element.startswith(("object", "embed", "iframe"))] == []
+
+
+@needs_browser
+def test_no_single_character_shortcuts(site: Site, browser: Browser) -> None:
+    """WCAG 2.1.4: "/" (or any bare character) neither navigates away from a page without a
+    search box (the /check form would lose its chosen files) nor moves the focus on one with
+    it; the search box is reached with its access key, which browsers take with a modifier."""
+    b = browser
+    viewport(b, 1366, 768)
+    sign_in(b, site.base, "staff", "uk")
+    go(b, f"{site.base}/check")
+    b.js("document.activeElement.blur();")
+    b.keys("/", "s", "k")
+    loaded(b)
+    assert b.js("return location.pathname;") == "/check"
+    go(b, f"{site.base}/search?q={SURNAME}")
+    b.js("document.querySelector('a.hit-link').focus();")
+    b.keys("/")
+    assert "hit-link" in str(b.active()["cls"])
+    assert b.js("return document.getElementById('q').accessKey;") == "k"
