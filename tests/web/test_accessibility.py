@@ -296,6 +296,14 @@ return names.length < 3 ? ['fewer than 3 results: ' + names] :
 """
 #: The verdict (or refusal) has the focus once the page opens, so a screen reader reads it.
 FOCUSED = "return document.activeElement.matches('{0}') ? [] : ['focus is not on {0}'];"
+#: ... and the focused result's description is the verdict itself, not only "result: file".
+VERDICT = """
+const r = document.getElementById('check-result');
+const said = (r.getAttribute('aria-describedby') || '').split(' ')
+  .map(id => document.getElementById(id)).filter(Boolean).map(e => e.textContent).join(' ');
+const badge = r.querySelector('.badge').textContent.trim();
+return document.activeElement === r && said.includes(badge) ? [] : ['verdict not announced'];
+"""
 #: 3.1.2: the language switch is written in the other language and says so.
 SWITCH_LANG = """
 const a = document.querySelector('a.lang');
@@ -344,14 +352,14 @@ STATES: tuple[State, ...] = (
         "admin",
         lambda b, s: _check(b, s, {"p7s": "copy.pdf.p7s", "pdf": "copy.pdf"}),
         "#check-result .badge.ok",
-        FOCUSED.format("#check-result"),
+        VERDICT,
     ),
     State(
         "check-failed",
         "admin",
         lambda b, s: _check(b, s, {"p7s": "copy.pdf.p7s", "pdf": "altered.pdf"}),
         "#check-result .badge.bad",
-        FOCUSED.format("#check-result"),
+        VERDICT,
     ),
     State(
         "check-error",
