@@ -51,6 +51,7 @@ CODES = re.compile(
             r"\bundefined\b",
             r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d)?",  # raw ISO dates and times
             r"\bUTC\b",
+            r"\b\d+ B\b",  # sizes in bytes, English unit ("19053 B")
         ]
     )
 )
@@ -210,6 +211,7 @@ async def test_staff_and_admin_pages_show_no_codes(
     # The history is there, in words: the scan was not of an empty log.
     audit = seeded.data.texts["admin /audit"]
     assert "Завантаження PDF" in audit and "Друк звіту" in audit and "Перегляд копії" in audit
+    assert re.search(r"\d+(,\d)? (байт|КБ)", seeded.data.texts["admin /trust"])
     # "Any" agrees with its noun: тип (m), відділення (n), дія (f), хто.
     search = seeded.data.texts["staff /search"]
     assert "Тип документа Будь-який" in search and "Відділення Будь-яке" in search
