@@ -207,6 +207,18 @@ async def test_staff_and_admin_pages_show_no_codes(
                 assert r.status == 200, kind
     found = {f"staff {p}": c for p, c in (await _scan(seeded, "staff", list(STAFF_PAGES))).items()}
     found |= {f"admin {p}": c for p, c in (await _scan(seeded, "admin", list(ADMIN_PAGES))).items()}
+    # The subject request's result, and the arrivals narrowed to one verdict.
+    async with await signed_in(seeded, "admin") as s:
+        csrf = await seeded.csrf(s)
+        async with s.post(
+            seeded.url("/subjects"), data={"csrf_token": csrf, "name": "Шевченко"}
+        ) as r:
+            assert r.status == 200
+            if codes := codes_in(visible_text(await r.text())):
+                found["admin POST /subjects"] = codes
+    for status in ("passed", "failed", "indeterminate"):
+        path = f"/?status={status}"
+        found |= {f"staff {p}": c for p, c in (await _scan(seeded, "staff", [path])).items()}
     assert found == {}
     # The history is there, in words: the scan was not of an empty log.
     audit = seeded.data.texts["admin /audit"]
