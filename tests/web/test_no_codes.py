@@ -216,6 +216,17 @@ async def test_staff_and_admin_pages_show_no_codes(
             assert r.status == 200
             if codes := codes_in(visible_text(await r.text())):
                 found["admin POST /subjects"] = codes
+    # A file that is no signature at all: the check page says so in words.
+    async with await signed_in(seeded, "staff") as s:
+        form = FormData()
+        form.add_field("csrf_token", await seeded.csrf(s))
+        form.add_field("p7s", b"not a signature", filename="copy.p7s")
+        async with s.post(seeded.url("/check"), data=form) as r:
+            assert r.status == 400
+            text = visible_text(await r.text())
+        assert "не вдалося прочитати" in text
+        if codes := codes_in(text):
+            found["staff POST /check (not a signature)"] = codes
     for status in ("passed", "failed", "indeterminate"):
         path = f"/?status={status}"
         found |= {f"staff {p}": c for p, c in (await _scan(seeded, "staff", [path])).items()}
