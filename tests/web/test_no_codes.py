@@ -265,3 +265,25 @@ async def test_document_pages_and_check_results_show_no_codes(
             if codes:
                 found[f"check {label}"] = codes
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def test_every_audited_action_has_words() -> None:
+    """Each action code the code records (`record(..., "qr.retire", ...)`) has a sentence."""
+    import ast
+    from pathlib import Path
+
+    from web.i18n import STRINGS
+
+    root = Path(__file__).resolve().parents[2]
+    actions: set[str] = set()
+    for package in ("web", "diia_inbox", "archive", "ingest", "qrtools", "search"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or len(node.args) < 3:
+                    continue
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                action = node.args[2]
+                if name == "record" and isinstance(action, ast.Constant):
+                    actions.add(str(action.value))
+    assert len(actions) > 30, actions  # the scan found the calls
+    assert sorted(a for a in actions if f"act.{a}" not in STRINGS) == []
