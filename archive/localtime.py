@@ -63,22 +63,32 @@ def local(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
 
 
 def display(value: Moment, tz: ZoneInfo) -> str:
-    """DD.MM.YYYY HH:MM in `tz`; "" for nothing; text that is not a time is returned as is."""
+    """DD.MM.YYYY HH:MM in `tz`; "" for nothing; text that is not a time is returned as is.
+
+    A bare ISO day ("2026-11-20") is a calendar day, not midnight UTC: shown as DD.MM.YYYY.
+    """
+    if isinstance(value, str) and _is_day(value):
+        return display_date(value, tz)
     moment = parse(value)
     if moment is None:
         return "" if value is None else str(value)
     return moment.astimezone(tz).strftime(DISPLAY)
 
 
+def _is_day(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return len(text.strip()) == 10
+
+
 def display_date(value: Moment | dt.date, tz: ZoneInfo) -> str:
-    """DD.MM.YYYY: the calendar day in `tz` (a plain date is shown as it is)."""
+    """DD.MM.YYYY: the calendar day in `tz` (a plain date, or an ISO day, is shown as it is)."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value.strftime(DATE)
-    if isinstance(value, str) and len(value.strip()) == 10:
-        try:
-            return dt.date.fromisoformat(value.strip()).strftime(DATE)
-        except ValueError:
-            pass
+    if isinstance(value, str) and _is_day(value):
+        return dt.date.fromisoformat(value.strip()).strftime(DATE)
     moment = parse(value)
     if moment is None:
         return "" if value is None else str(value)

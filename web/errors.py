@@ -67,7 +67,8 @@ async def error_page(request: web.Request, status: int) -> web.Response:
 
 @web.middleware
 async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if is_api(request):
+    if is_api(request) or "text/event-stream" in request.headers.get("Accept", ""):
+        # JSON errors for scripts; an event stream may fail after its headers went out.
         return await handler(request)
     try:
         return await handler(request)

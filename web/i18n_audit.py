@@ -54,7 +54,12 @@ _ACTIONS: dict[str, tuple[str, str]] = {
     "mailbox.test": ("Перевірка поштової скриньки", "Mailbox tested"),
     "mailbox.import": ("Імпорт листів зі скриньки", "Mailbox import"),
     "mailbox.oauth_login": ("Вхід до скриньки через OAuth", "Mailbox signed in with OAuth"),
+    "login": ("Вхід", "Signed in"),
     "login.failed": ("Невдалий вхід", "Failed sign-in"),
+    "qr.reminder": ("Нагадування про строк QR-коду", "QR expiry reminder sent"),
+    "qr.reminder_failed": ("Нагадування про QR-код не надіслано", "QR expiry reminder failed"),
+    "retention.purge": ("Видалення копій після строку зберігання", "Retention purge"),
+    "trust.update_failed": ("Оновлення довірених сертифікатів не вдалося", "Trust update failed"),
 }
 
 _OBJECTS: dict[str, tuple[str, str]] = {

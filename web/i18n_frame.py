@@ -44,4 +44,7 @@ FRAME_STRINGS: dict[str, dict[str, str]] = {
     "search.any_n": {"uk": "Будь-яке", "en": "Any"},
     "search.any_f": {"uk": "Будь-яка", "en": "Any"},
     "audit.anyone": {"uk": "Будь-хто", "en": "Anyone"},
+    "size.b": {"uk": "байт", "en": "bytes"},
+    "size.kb": {"uk": "КБ", "en": "KB"},
+    "size.mb": {"uk": "МБ", "en": "MB"},
 }

@@ -87,6 +87,8 @@ def test_nothing_and_non_times() -> None:
     assert display("", KYIV) == ""
     assert display("not a time", KYIV) == "not a time"
     assert display_date(None, KYIV) == ""
+    # A bare day is a calendar day, not midnight UTC (which would be 02:00 in Kyiv).
+    assert display("2026-11-20", KYIV) == "20.11.2026"
 
 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "", " Europe/Kyiv", "../etc/passwd", "/etc/x"])

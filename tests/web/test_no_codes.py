@@ -51,6 +51,7 @@ CODES = re.compile(
             r"\bundefined\b",
             r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d)?",  # raw ISO dates and times
             r"\bUTC\b",
+            r"\b\d+ B\b",  # sizes in bytes, English unit ("19053 B")
         ]
     )
 )
@@ -206,10 +207,34 @@ async def test_staff_and_admin_pages_show_no_codes(
                 assert r.status == 200, kind
     found = {f"staff {p}": c for p, c in (await _scan(seeded, "staff", list(STAFF_PAGES))).items()}
     found |= {f"admin {p}": c for p, c in (await _scan(seeded, "admin", list(ADMIN_PAGES))).items()}
+    # The subject request's result, and the arrivals narrowed to one verdict.
+    async with await signed_in(seeded, "admin") as s:
+        csrf = await seeded.csrf(s)
+        async with s.post(
+            seeded.url("/subjects"), data={"csrf_token": csrf, "name": "Шевченко"}
+        ) as r:
+            assert r.status == 200
+            if codes := codes_in(visible_text(await r.text())):
+                found["admin POST /subjects"] = codes
+    # A file that is no signature at all: the check page says so in words.
+    async with await signed_in(seeded, "staff") as s:
+        form = FormData()
+        form.add_field("csrf_token", await seeded.csrf(s))
+        form.add_field("p7s", b"not a signature", filename="copy.p7s")
+        async with s.post(seeded.url("/check"), data=form) as r:
+            assert r.status == 400
+            text = visible_text(await r.text())
+        assert "не вдалося прочитати" in text
+        if codes := codes_in(text):
+            found["staff POST /check (not a signature)"] = codes
+    for status in ("passed", "failed", "indeterminate"):
+        path = f"/?status={status}"
+        found |= {f"staff {p}": c for p, c in (await _scan(seeded, "staff", [path])).items()}
     assert found == {}
     # The history is there, in words: the scan was not of an empty log.
     audit = seeded.data.texts["admin /audit"]
     assert "Завантаження PDF" in audit and "Друк звіту" in audit and "Перегляд копії" in audit
+    assert re.search(r"\d+(,\d)? (байт|КБ)", seeded.data.texts["admin /trust"])
     # "Any" agrees with its noun: тип (m), відділення (n), дія (f), хто.
     search = seeded.data.texts["staff /search"]
     assert "Тип документа Будь-який" in search and "Відділення Будь-яке" in search
@@ -240,3 +265,25 @@ async def test_document_pages_and_check_results_show_no_codes(
             if codes:
                 found[f"check {label}"] = codes
     assert found == {}, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def test_every_audited_action_has_words() -> None:
+    """Each action code the code records (`record(..., "qr.retire", ...)`) has a sentence."""
+    import ast
+    from pathlib import Path
+
+    from web.i18n import STRINGS
+
+    root = Path(__file__).resolve().parents[2]
+    actions: set[str] = set()
+    for package in ("web", "diia_inbox", "archive", "ingest", "qrtools", "search"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or len(node.args) < 3:
+                    continue
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                action = node.args[2]
+                if name == "record" and isinstance(action, ast.Constant):
+                    actions.add(str(action.value))
+    assert len(actions) > 30, actions  # the scan found the calls
+    assert sorted(a for a in actions if f"act.{a}" not in STRINGS) == []
