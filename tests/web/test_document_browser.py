@@ -160,6 +160,16 @@ def drive(base: str, ids: dict[str, int]) -> dict[str, Any]:
             printed = b.text(b.find("main"))
             assert "Шевченко Тарас Григорович" in printed and "Підпис дійсний" in printed
             b.screenshot(ARTIFACTS / f"doc-{tag}-print.png")
+            # Switched to English: the same page in English words, codes still folded.
+            b.go(f"{base}/documents/{ids['long']}?lang=en")
+            b.wait_for("return document.querySelector('.doc-pages img') !== null;")
+            check_page(b, f"english-{tag}", findings)
+            english = str(b.js(VISIBLE_TEXT))
+            assert "The signature is valid" in english and "What was checked" in english
+            assert b.js("return document.querySelector('.doc-pages img').alt;") == "Page 1 of 3"
+            b.js("document.querySelector('.report').scrollIntoView();")
+            b.screenshot(ARTIFACTS / f"doc-{tag}-english.png")
+            b.go(f"{base}/search?lang=uk")
     finally:
         b.close()
     return findings
