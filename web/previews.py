@@ -141,7 +141,9 @@ def _run(argv: list[str], pdf: bytes, limits: PreviewLimits, cwd: Path | None = 
         done = subprocess.run(
             [exe, *argv[1:]],
             input=pdf,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            # A damaged file can make poppler print an error per object: not kept.
+            stderr=subprocess.DEVNULL,
             timeout=limits.seconds,
             preexec_fn=lambda: _limit_child(limits),
             cwd=cwd,
@@ -197,14 +199,14 @@ def render(
         "page",
     ]
     run = _run(argv, pdf, limits, cwd=workdir)
+    if not run.ok:
+        return [], run.reason
     # pdftoppm names pages page-1.png or page-01.png (zero-padded to the last page's digits).
     images = []
     for path in sorted(workdir.glob("page-*.png"), key=lambda p: int(p.stem.split("-")[-1])):
         data = path.read_bytes()
         if data.startswith(PNG_MAGIC):
             images.append(data)
-    if not run.ok:
-        return [], run.reason
     return images, None
 
 

@@ -39,6 +39,16 @@ CODES = re.compile(
 pytestmark = pytest.mark.skipif(not available(), reason="chromium/chromedriver not installed")
 
 
+def index(app: WebFixture, doc_id: int) -> None:
+    from archive.models import Document
+    from search.index import index_doc
+
+    with app.rt.db.session() as s:
+        row = s.get(Document, doc_id)
+        assert row is not None
+        app.deps.services["search"].add([index_doc(row)])
+
+
 def scroll_all_images(b: Browser, css: str) -> None:
     """Lazy images load when near the viewport: bring each one in."""
     b.js(
@@ -142,7 +152,7 @@ def drive(base: str, ids: dict[str, int]) -> dict[str, Any]:
             assert b.js("return document.querySelectorAll('.doc-pages img').length;") == 0
             b.js("document.querySelector('.no-preview').scrollIntoView();")
             b.screenshot(ARTIFACTS / f"doc-{tag}-no-preview.png")
-            # Search results with thumbnails.
+            # Search results with thumbnails, one with an unbreakable name.
             b.go(f"{base}/search?q=Шевченко")
             b.wait_for("return document.querySelectorAll('.hit').length > 0;")
             scroll_all_images(b, "img.thumb")
@@ -152,7 +162,10 @@ def drive(base: str, ids: dict[str, int]) -> dict[str, Any]:
                 ".every(i => i.complete && i.naturalWidth > 0);"
             )
             check_page(b, f"search-{tag}", findings)
+            assert b.js("return document.querySelectorAll('.hit').length;") >= 2
             b.screenshot(ARTIFACTS / f"doc-{tag}-search-thumbnails.png")
+            b.js("[...document.querySelectorAll('.hit')].pop().scrollIntoView();")
+            b.screenshot(ARTIFACTS / f"doc-{tag}-search-long-name.png")
             # The print view.
             b.go(f"{base}/documents/{ids['long']}/print")
             b.wait_for("return document.querySelector('.report') !== null;")
@@ -160,6 +173,16 @@ def drive(base: str, ids: dict[str, int]) -> dict[str, Any]:
             printed = b.text(b.find("main"))
             assert "Шевченко Тарас Григорович" in printed and "Підпис дійсний" in printed
             b.screenshot(ARTIFACTS / f"doc-{tag}-print.png")
+            # Switched to English: the same page in English words, codes still folded.
+            b.go(f"{base}/documents/{ids['long']}?lang=en")
+            b.wait_for("return document.querySelector('.doc-pages img') !== null;")
+            check_page(b, f"english-{tag}", findings)
+            english = str(b.js(VISIBLE_TEXT))
+            assert "The signature is valid" in english and "What was checked" in english
+            assert b.js("return document.querySelector('.doc-pages img').alt;") == "Page 1 of 3"
+            b.js("document.querySelector('.report').scrollIntoView();")
+            b.screenshot(ARTIFACTS / f"doc-{tag}-english.png")
+            b.go(f"{base}/search?lang=uk")
     finally:
         b.close()
     return findings
@@ -171,6 +194,17 @@ async def test_document_page_reads_well_at_both_widths(seeded: WebFixture) -> No
         add_copy, rt, good, three_page_pdf(), filename=f"{LONG_WORD}.pdf", subject=LONG_SUBJECT
     )
     fake = await asyncio.to_thread(add_copy, rt, good, b"GIF89a" + b"\x00" * 300, filename="x.pdf")
+    # A result whose recognised name and subject have no break opportunity, in the index.
+    long_name = await asyncio.to_thread(
+        add_copy,
+        rt,
+        good,
+        three_page_pdf(),
+        filename=f"{LONG_WORD}.pdf",
+        subject=LONG_SUBJECT,
+        fields={"person_name": "Довгопрізвищенко " + "Ааааааааааа" * 12},
+    )
+    await asyncio.to_thread(index, seeded, long_name)
     ids = {"long": long_doc, "bad": seeded.data.xss_doc, "fake": fake}
     findings = await asyncio.to_thread(drive, seeded.url("").rstrip("/"), ids)
     print("\nfindings:", findings)

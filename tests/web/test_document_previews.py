@@ -284,3 +284,18 @@ async def test_a_node_drops_images_of_copies_deleted_elsewhere(seeded: WebFixtur
 
     assert not (cache.root / str(elsewhere)).exists()
     assert (cache.root / str(seeded.data.good_doc)).is_dir()
+
+
+async def test_a_signature_without_pdf_says_so(seeded: WebFixture) -> None:
+    with seeded.rt.db.session() as s:
+        doc = s.get(Document, seeded.data.xss_doc)
+        assert doc is not None
+        doc.pdf_sha256 = None
+    staff = await signed_in(seeded, "staff")
+    async with staff:
+        async with staff.get(seeded.url(f"/documents/{seeded.data.xss_doc}")) as r:
+            page = await r.text()
+        async with staff.get(seeded.url(f"/documents/{seeded.data.xss_doc}/thumb.png")) as r:
+            assert r.content_type == "image/svg+xml"
+    assert "Попередній перегляд недоступний: до копії не додано PDF." in page
+    assert "не є читабельним PDF" not in page and "Завантажити файл" not in page

@@ -135,7 +135,7 @@ def test_the_encrypted_fixture_is_really_encrypted() -> None:
 def test_a_renderer_that_hangs_is_killed_and_reported(tmp_path: Path) -> None:
     """A child that never finishes (as poppler on a hostile file might) is killed at the
     limit; the copy gets the "no preview" box instead of a hung request."""
-    hanging, log = counting(tmp_path, "pdftoppm", before="sleep 600\n")
+    hanging, log = counting(tmp_path, "pdftoppm", before="exec sleep 600\n")
     cache = cache_over(tmp_path, pdftoppm=str(hanging), seconds=1.0)
     sha = cache.blobs.put(make_diia_copy_pdf())
 
