@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -517,19 +518,22 @@ def keyboard_loop(b: Browser, site: Site, downloads: Path, width: int) -> list[F
     # Download the PDF (Chromium saves it into `downloads`).
     tab_to(b, rings, f"a[href='/documents/{site.data.good_doc}/pdf']")
     b.keys(ENTER)
-    b.wait_for("return true;")
-    for _ in range(100):
+    for _ in range(100):  # not a timing assertion: at most about 10 s for the file to land
         if any(p.suffix == ".pdf" for p in downloads.iterdir()):
             break
-        threading.Event().wait(0.1)
+        time.sleep(0.1)
     assert [p.read_bytes() for p in downloads.iterdir()] == [site.data.pdf]
-    # The print view opens in a tab of its own; its button prints.
+    # The print view opens in a tab of its own (or this one); its button prints.
+    document_window = b.cmd("GET", "/window")
     before = set(b.cmd("GET", "/window/handles"))
     tab_to(b, rings, f"a[href='/documents/{site.data.good_doc}/print']")
     b.keys(ENTER)
-    b.wait_for("return true;")
-    opened = [h for h in b.cmd("GET", "/window/handles") if h not in before]
-    document_window = b.cmd("GET", "/window")
+    opened: list[str] = []
+    for _ in range(100):
+        opened = [h for h in b.cmd("GET", "/window/handles") if h not in before]
+        if opened or b.js("return location.pathname.endsWith('/print');"):
+            break
+        time.sleep(0.1)
     if opened:
         b.cmd("POST", "/window", {"handle": opened[0]})
     b.wait_for("return location.pathname.endsWith('/print') && document.readyState === 'complete';")
@@ -543,8 +547,7 @@ def keyboard_loop(b: Browser, site: Site, downloads: Path, width: int) -> list[F
     else:
         b.js("history.back();")
         loaded(b)
-    # Back to the results.
-    b.js("document.activeElement.blur(); window.scrollTo(0, 0);")
+    # Back to the results (Tab onwards from the print link, round to the top of the page).
     tab_to(b, rings, "a[data-back]")
     b.keys(ENTER)
     b.wait_for("return location.pathname === '/search' && document.querySelector('.hit') !== null;")
