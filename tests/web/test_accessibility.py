@@ -16,6 +16,8 @@ about 10-13 s, without axe about 5 s, so the full matrix is affordable):
   open the print view and press its button, back to the results; Tab and Enter only; every
   element that receives the focus on the way is asserted to draw an indicator with >= 3:1
   contrast against the background beside it (`tests/web/a11y.py` does the arithmetic).
+- Focus rings everywhere: in Ukrainian at 1366 and at 320 px, every state is also walked with
+  Tab (its first 40 stops) and each ring measured the same way (about +7 s a pass).
 
 Screenshots of every state (Ukrainian at 1366, 390 and 320 px, English at 1366) go to
 tests/artifacts/a11y/, with the focus stops of the keyboard loop and their contrast.
@@ -397,15 +399,18 @@ class Pass:
     width: int
     height: int
     axe: bool
+    focus: bool = False  # Tab through each state and measure every focus ring
     found: dict[str, list[Violation]] = field(default_factory=dict)
+    faint: list[str] = field(default_factory=list)
+    stops: int = 0
     overflow: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
 
 PASSES = (
-    Pass("uk", 1366, 768, axe=True),
+    Pass("uk", 1366, 768, axe=True, focus=True),
     Pass("en", 1366, 768, axe=True),
-    Pass("uk", 320, 720, axe=True),
+    Pass("uk", 320, 720, axe=True, focus=True),
     Pass("en", 320, 720, axe=True),
     Pass("uk", 390, 844, axe=True),
     Pass("en", 390, 844, axe=True),
@@ -438,7 +443,25 @@ def walk(b: Browser, site: Site, run: Pass) -> Pass:
             run.found[state.name] = axe_violations(b)
         if run.lang == "uk" or run.width == 1366:
             b.screenshot(ARTIFACTS / f"{run.width}-{run.lang}-{state.name}.png")
+        if run.focus:
+            for ring in tab_through(b):
+                run.stops += 1
+                if ring.contrast < 3.0:
+                    run.faint.append(f"{where}: {ring.element} {ring.contrast:.2f}:1")
     return run
+
+
+def tab_through(b: Browser, limit: int = 40) -> Iterator[FocusRing]:
+    """The focus ring of each of the page's first `limit` Tab stops, from the top."""
+    b.js("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
+    first: str | None = None
+    for _ in range(limit):
+        b.keys(TAB)
+        ring = focus_ring(b)
+        if ring is None or ring.element == first:
+            return
+        first = first or ring.element
+        yield ring
 
 
 @needs_browser
@@ -451,6 +474,9 @@ def test_every_page_and_state(site: Site, browser: Browser, run: Pass) -> None:
     done = walk(browser, site, run)
     assert done.missing == [], "\n".join(done.missing)
     assert done.overflow == [], "\n".join(done.overflow)
+    assert done.faint == [], "\n".join(done.faint)
+    if done.focus:
+        assert done.stops >= 5 * len(STATES)  # the rings were really measured
     if run.axe:
         assert len(done.found) == len(STATES)
         report = "\n".join(
