@@ -442,6 +442,11 @@ def walk(b: Browser, site: Site, run: Pass) -> Pass:
         if run.axe:
             run.found[state.name] = axe_violations(b)
         if run.lang == "uk" or run.width == 1366:
+            # What makes the state (results, verdict, alert) in view, for the person looking.
+            b.js(
+                "const e = document.querySelector(arguments[0]); e && e.scrollIntoView();",
+                state.expect,
+            )
             b.screenshot(ARTIFACTS / f"{run.width}-{run.lang}-{state.name}.png")
         if run.focus:
             for ring in tab_through(b):
