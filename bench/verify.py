@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import verify.native as native
+from tests.support.pki import make_pki, sign_cades
 from verify import dstu4145
 from verify.gost34311 import gost34311
 from verify.kupyna import kupyna
-from verify.testpki import make_pki, sign_cades
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 

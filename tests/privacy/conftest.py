@@ -38,7 +38,7 @@ from ingest.spool import Spool
 from ingest.worker import Handled, Worker
 from search.fields import rnokpp_valid
 from tests.ingest.mailmaker import BRANCH, diia_pair, gmail
-from verify.testpdf import DiiaCopy, diia_copy_lines, make_pdf
+from tests.support.pdf import DiiaCopy, diia_copy_lines, make_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -141,7 +141,7 @@ class Person:
 @pytest.fixture(scope="session")
 def signer() -> tuple[bytes, Callable[[bytes, bool], bytes]]:
     """An ECDSA P-256 test PKI: the root's DER and a CAdES-BES signer (made once, it is fast)."""
-    from verify.testpki import make_pki, sign_cades
+    from tests.support.pki import make_pki, sign_cades
 
     pki = make_pki("ecdsa")
 
