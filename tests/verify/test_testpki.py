@@ -13,7 +13,7 @@ from asn1crypto import x509
 
 from tests.support.pdf import make_diia_copy_pdf
 from tests.support.pki import TestPKI, make_pki, sign_cades, tamper
-from verify import dstu4145
+from verify import dstu4145, dstu4145_asn1
 from verify.asn1 import OID_DSTU4145_GOST_PB
 from verify.policy import DIIA_SEAL, SignerPolicy
 from verify.trust import TrustStore
@@ -108,9 +108,9 @@ def test_dstu_certificates_have_the_shape_of_real_ones() -> None:
             == real["signature_algorithm"]["algorithm"].dotted
         )
         spki = cert["tbs_certificate"]["subject_public_key_info"]
-        params = dstu4145.parse_params(spki["algorithm"]["parameters"].dump())
+        params = dstu4145_asn1.parse_params(spki["algorithm"]["parameters"].dump())
         assert params.curve.m == 257
-        point = dstu4145.decode_public_key(params.curve, spki["public_key"].contents)
+        point = dstu4145_asn1.decode_public_key(params.curve, spki["public_key"].contents)
         assert dstu4145.on_curve(params.curve, point)
         # The certificate signature is an OCTET STRING inside the BIT STRING, as in real ones.
         assert cert["signature_value"].contents[1:2] == b"\x04"
