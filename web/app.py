@@ -39,6 +39,7 @@ from web import (
     pages_users,
 )
 from web.auth import PUBLIC, LoginThrottle
+from web.previews import PreviewCache
 from web.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
 from web.request_ids import request_ids
 from web.security import add_security_headers, gate, requires
@@ -68,6 +69,9 @@ class WebDeps:
     mailbox_ring: Callable[[], Keyring] | None = None
     #: Ingest settings (OAuth clients for mailboxes signed in with OAuth2); None: defaults.
     ingest: IngestSettings | None = None
+    #: Page images of archived PDFs (web/previews.py); None: the document page shows the
+    #: "no preview" box instead of pictures.
+    previews: PreviewCache | None = None
 
     @classmethod
     def from_runtime_parts(
@@ -79,6 +83,7 @@ class WebDeps:
         spool_dir: Path,
         index_dir: Path,
         keys_dir: Path,
+        preview_dir: Path | None = None,
     ) -> WebDeps:
         deps = cls(
             db=db,
@@ -89,6 +94,7 @@ class WebDeps:
             secure_cookies=bool(getattr(settings, "secure_cookies", False)),
             session_hours=int(getattr(settings, "session_hours", 12)),
             login_attempts_per_minute=int(getattr(settings, "login_attempts_per_minute", 5)),
+            previews=PreviewCache(preview_dir, blobs) if preview_dir is not None else None,
         )
         for check in default_checks(db, blobs, spool_dir, index_dir):
             deps.readiness.add(check)
