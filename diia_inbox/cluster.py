@@ -27,15 +27,17 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import select
 
 from archive import nodes
 from archive.blobs import BlobError, Blobs
 from archive.db import Database
 from archive.errors import ArchiveError
-from archive.models import Node, utcnow
+from archive.models import Document, Node, utcnow
 from diia_inbox.config import Config
 from diia_inbox.runtime import Runtime
 from ingest.spool import Spool
+from web.previews import prune
 from web.readiness import ReadinessCheck
 
 log = logging.getLogger("diia_inbox.cluster")
@@ -125,6 +127,17 @@ def probe_unreadable(db: Database, blobs: Blobs, me: str) -> str | None:
 # -- the component ------------------------------------------------------------------------------
 
 
+def prune_previews(rt: Runtime) -> int:
+    """Drop this node's page images of copies deleted anywhere (web/previews.py); a copy
+    erased through another node must not stay on this one's disk as pictures."""
+
+    def existing(ids: list[int]) -> set[int]:
+        with rt.db.session() as s:
+            return set(s.execute(select(Document.id).where(Document.id.in_(ids))).scalars())
+
+    return prune(rt.config.preview_dir, existing)
+
+
 class NodeHeartbeat:
     """Registers this node, writes its probe blob and beats until stopped."""
 
@@ -167,6 +180,7 @@ class NodeHeartbeat:
             )
         with contextlib.suppress(ArchiveError):
             self.rt.reload_shared_keyring()
+        prune_previews(self.rt)
 
     def checks(self) -> list[ReadinessCheck]:
         """This node's readiness checks (/readyz, diia_inbox_ready)."""

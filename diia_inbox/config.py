@@ -197,6 +197,11 @@ class Config:
     def trust_dir(self) -> Path:
         return self.data_dir / "trust"
 
+    @property
+    def preview_dir(self) -> Path:
+        """Page images of archived PDFs (derived data, web/previews.py)."""
+        return self.data_dir / "previews"
+
 
 def _section_types() -> dict[str, type]:
     """Section name -> its settings class, read from Config's fields (all have factories)."""

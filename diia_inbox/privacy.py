@@ -28,6 +28,7 @@ from archive.keyring import ENV_KEYRING, Keyring, load_keyring, save_keyring
 from archive.models import Document, Message
 from diia_inbox.runtime import Runtime
 from search import subjects
+from web import previews
 
 log = logging.getLogger("diia_inbox.privacy")
 
@@ -95,6 +96,7 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
     with blob_gc(rt):
         result = retention.execute(rt.db, rt.blobs, plan)
     _forget_in_index(rt, result.document_ids, compact=True)
+    previews.forget(rt.config.preview_dir, result.document_ids)
     removed = _purge_old_quarantine(rt, now - dt.timedelta(days=days))
     with rt.db.session() as s:
         from archive import audit
@@ -220,6 +222,8 @@ class ErasureParts:
     quarantine_dir: Path
     #: Removes index entries so that their bytes leave the index files (delete + merge).
     forget: Callable[[list[int]], None]
+    #: Where the web keeps page images of the copies (web/previews.py): erased with them.
+    preview_dir: Path
 
 
 def erasure_parts(rt: Runtime) -> ErasureParts:
@@ -232,6 +236,7 @@ def erasure_parts(rt: Runtime) -> ErasureParts:
         lambda: blob_gc(rt),
         rt.config.spool_dir / "quarantine",
         lambda ids: _forget_in_index(rt, ids),
+        rt.config.preview_dir,
     )
 
 
@@ -283,6 +288,7 @@ def erase(
             ),
         )
     parts.forget(result.document_ids)
+    previews.forget(parts.preview_dir, result.document_ids)
     removed = 0
     folder = parts.quarantine_dir
     for item in sorted(folder.iterdir()) if folder.is_dir() else []:

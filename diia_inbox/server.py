@@ -74,6 +74,7 @@ class WebComponent:
             spool_dir=cfg.spool_dir,
             index_dir=cfg.index_dir,
             keys_dir=cfg.keys_dir,
+            preview_dir=cfg.preview_dir,
         )
         deps.services.update(self.services)
         deps.mailbox_ring = lambda: mailbox_ring(self.rt)

@@ -42,6 +42,7 @@ from web import (
     pages_users,
 )
 from web.auth import PUBLIC, LoginThrottle
+from web.previews import PreviewCache
 from web.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
 from web.request_ids import request_ids
 from web.security import add_security_headers, gate, requires
@@ -78,6 +79,10 @@ class WebDeps:
     def zone(self) -> ZoneInfo:
         return localtime.zone(self.timezone)
 
+    #: Page images of archived PDFs (web/previews.py); None: the document page shows the
+    #: "no preview" box instead of pictures.
+    previews: PreviewCache | None = None
+
     @classmethod
     def from_runtime_parts(
         cls,
@@ -88,6 +93,7 @@ class WebDeps:
         spool_dir: Path,
         index_dir: Path,
         keys_dir: Path,
+        preview_dir: Path | None = None,
     ) -> WebDeps:
         deps = cls(
             db=db,
@@ -99,6 +105,7 @@ class WebDeps:
             session_hours=int(getattr(settings, "session_hours", 12)),
             login_attempts_per_minute=int(getattr(settings, "login_attempts_per_minute", 5)),
             timezone=str(getattr(settings, "timezone", DEFAULT_ZONE)),
+            previews=PreviewCache(preview_dir, blobs) if preview_dir is not None else None,
         )
         for check in default_checks(db, blobs, spool_dir, index_dir):
             deps.readiness.add(check)

@@ -7,6 +7,7 @@ transaction that reads or deletes, so nothing is shown or removed without its tr
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Session
 from archive import retention
 from archive.blobs import BlobError
 from archive.localtime import display, iso
-from archive.models import Document, Message
+from archive.models import AuditEvent, Document, Message, utcnow
 from web.context import deps_of, zone_of
-from web.render import in_db, record
+from web.render import in_db, principal_of, record
 
 #: What can be downloaded of a copy, and the audit action each writes.
 KINDS = {
@@ -57,6 +58,8 @@ class DocView:
     message_id: int | None
     subject: str
     sender: str
+    #: The PDF's blob (for page images); not part of the API's metadata.
+    pdf_sha256: str | None = None
 
     def metadata(self) -> dict[str, Any]:
         """The API's view: everything except blob contents."""
@@ -110,6 +113,7 @@ def _view(doc: Document, tz: ZoneInfo) -> DocView:
         message_id=doc.message_id,
         subject=msg.subject if msg is not None else "",
         sender=msg.envelope_from if msg is not None else "",
+        pdf_sha256=doc.pdf_sha256,
     )
 
 
@@ -129,6 +133,50 @@ async def view_document(request: web.Request, doc_id: int, action: str | None) -
         if action:
             record(request, s, action, "document", doc.id)
         return view
+
+    return await in_db(request, work)
+
+
+#: Audit actions that show a copy's contents; one of them by the same user within
+#: VIEW_COVERS covers the page images fetched after it.
+VIEWS = ("document.view", "document.view_pages", "document.view_pdf", "document.print")
+VIEW_COVERS = dt.timedelta(minutes=15)
+
+
+def _viewed_recently(s: Session, actor: str, doc_id: int) -> bool:
+    since = utcnow() - VIEW_COVERS
+    found = s.execute(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.at >= since,
+            AuditEvent.actor == actor,
+            AuditEvent.object_type == "document",
+            AuditEvent.object_id == str(doc_id),
+            AuditEvent.action.in_(VIEWS),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+async def preview_source(request: web.Request, doc_id: int, *, audited: bool) -> str | None:
+    """The PDF blob behind a copy's page images (404 for no such copy).
+
+    Audit rule for images: the document page that shows them is audited ("document.view"),
+    so an entry per image would only repeat it ten times. A page image is still a view of the
+    contents, so one fetched without such a view by the same user in the last VIEW_COVERS
+    (a script reading images directly) writes "document.view_pages" itself: every sight of a
+    page traces to an audit entry, and a normal visit adds none. Thumbnails (`audited=False`,
+    128 px wide: a line of text is about 2 px high) show nothing legible, so a list of twenty
+    results does not write twenty entries.
+    """
+    who = principal_of(request)
+
+    def work(s: Session) -> str | None:
+        doc = _get(s, doc_id)
+        if audited and not _viewed_recently(s, who.username, doc.id):
+            record(request, s, "document.view_pages", "document", doc.id)
+        return doc.pdf_sha256
 
     return await in_db(request, work)
 
@@ -201,7 +249,11 @@ async def delete_document(request: web.Request, doc_id: int) -> bool:
     def audit_in(s: Session) -> None:
         record(request, s, "document.delete", "document", doc_id)
 
-    await asyncio.to_thread(retention.execute, deps.db, deps.blobs, found, before_commit=audit_in)
+    result = await asyncio.to_thread(
+        retention.execute, deps.db, deps.blobs, found, before_commit=audit_in
+    )
+    if deps.previews is not None:
+        await asyncio.to_thread(deps.previews.forget, result.document_ids)
     search = deps.services.get("search")
     if search is not None:
         await asyncio.to_thread(search.delete, [doc_id])

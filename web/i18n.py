@@ -837,6 +837,10 @@ STRINGS.update(MAILBOX_STRINGS)
 from web.i18n_desk import DESK_STRINGS  # noqa: E402
 
 STRINGS.update(DESK_STRINGS)
+# The document page's strings (previews, checks in words, sizes) live in web/i18n_doc.py.
+from web.i18n_doc import DOC_STRINGS  # noqa: E402
+
+STRINGS.update(DOC_STRINGS)
 
 from web.i18n_frame import FRAME_STRINGS  # noqa: E402
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 _ACTIONS: dict[str, tuple[str, str]] = {
     "document.view": ("Перегляд копії", "Copy viewed"),
     "document.view_pdf": ("Перегляд PDF", "PDF viewed"),
+    "document.view_pages": ("Перегляд сторінок копії", "Copy pages viewed"),
     "document.download_pdf": ("Завантаження PDF", "PDF downloaded"),
     "document.download_p7s": ("Завантаження підпису (P7S)", "Signature (P7S) downloaded"),
     "document.download_message": ("Завантаження листа", "Original e-mail downloaded"),

@@ -38,6 +38,8 @@ class Upload:
 
 
 class BadUpload(Exception):
+    reason = "BAD_UPLOAD"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
@@ -179,7 +181,7 @@ async def check_submit(request: web.Request) -> web.Response:
     saved: int | None = None
     if upload.save and principal_of(request).role == ADMIN:
         saved = await save(request, upload, report)
-    view = plain(report.to_dict(), None, None, t)
+    view = plain(report.to_dict(), None, None, t, lang_of(request))
     return render_page(
         request,
         "check.html",

@@ -2,7 +2,9 @@
 
 The verifier's report (`verify.report.Report.to_dict()`, stored with each document) uses the
 ETSI vocabulary; here it becomes a verdict a receptionist understands at a glance, with the
-technical facts kept for the folded details. Strings come from `web.i18n`.
+technical facts kept for the folded details ("Технічні подробиці", marked `data-technical`):
+the ETSI codes, check ids and the verifier's English details appear only there. Strings come
+from `web.i18n` (the checks' words from `web.i18n_doc`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from web.i18n_doc import size_text
 
 #: Badge colour classes by indication (CSS in static/app.css).
 BADGE = {
@@ -42,6 +46,25 @@ SUB_INDICATIONS = (
 
 
 @dataclass(frozen=True)
+class CheckLine:
+    """One check of the verifier in words; `check_id`/`detail` are for the technical details."""
+
+    name: str
+    message: str
+    status: str
+    check_id: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error or warning in words; `code` is shown only in the technical details."""
+
+    text: str
+    code: str
+
+
+@dataclass(frozen=True)
 class PlainReport:
     badge: str
     verdict: str
@@ -54,10 +77,14 @@ class PlainReport:
     algorithm: str | None
     timestamps: list[dict[str, Any]] = field(default_factory=list)
     chain: list[dict[str, Any]] = field(default_factory=list)
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[CheckLine] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    #: Every error and warning code, once each (for the technical details).
+    codes: list[str] = field(default_factory=list)
     content: dict[str, Any] | None = None
+    #: The signed content's size in words ("18,6 КБ"), None when unknown.
+    content_size: str | None = None
     policy_accepted: bool | None = None
     is_diia: bool = False
     #: Every signature file that covers the copy (when more than one), each with its verdict.
@@ -76,8 +103,57 @@ def badge_of(indication: str | None) -> str:
     return BADGE.get(indication or "UNSIGNED", "warn")
 
 
+def _known(t: Callable[[str], str], key: str) -> bool:
+    """Whether the catalogue has `key` (the translator returns unknown keys unchanged)."""
+    return t(key) != key
+
+
+def check_line(check: dict[str, Any], t: Callable[[str], str]) -> CheckLine:
+    """A verifier check (`{"name", "status", "detail"}`) in words. `revocation[1]` and further
+    are the providers' certificates up the chain."""
+    check_id = str(check.get("name") or "")
+    status = str(check.get("status") or "")
+    base = check_id.split("[", 1)[0]
+    if base == "revocation" and "[" in check_id:
+        name = t("checkname.revocation_ca")
+    elif _known(t, f"checkname.{base}"):
+        name = t(f"checkname.{base}")
+    else:
+        name, base = t("checkname.other"), "other"
+    message_key = f"checkmsg.{base}.{status}"
+    if not _known(t, message_key):
+        message_key = f"checkmsg.other.{status}"
+    message = t(message_key) if _known(t, message_key) else t("checkmsg.other.warning")
+    return CheckLine(name, message, status, check_id, str(check.get("detail") or ""))
+
+
+def problem(item: dict[str, Any], t: Callable[[str], str]) -> Problem:
+    """An error or warning code in words: its own sentence, else the sub-indication's, else a
+    general one (never the verifier's English message: that stays in the technical details)."""
+    code = str(item.get("code") or "")
+    for key in (f"code.{code}", f"sub.{code}"):
+        if _known(t, key):
+            return Problem(t(key), code)
+    return Problem(t("report.problem_other"), code)
+
+
+def _distinct(items: list[Problem], already: set[str]) -> list[Problem]:
+    """Each sentence once: two certificates without revocation data are one line for a
+    person (every code stays in the technical details), and none repeats the explanation."""
+    out = []
+    for item in items:
+        if item.text not in already:
+            already.add(item.text)
+            out.append(item)
+    return out
+
+
 def plain(
-    report: dict[str, Any] | None, indication: str | None, sub: str | None, t: Callable[[str], str]
+    report: dict[str, Any] | None,
+    indication: str | None,
+    sub: str | None,
+    t: Callable[[str], str],
+    lang: str = "uk",
 ) -> PlainReport:
     """Turn a stored report (or none at all) into what the document page shows."""
     report = report or {}
@@ -87,6 +163,12 @@ def plain(
     explanation = t(f"sub.{sub}") if sub else t(f"verdict.{indication}.why")
     signer = report.get("signer") or None
     org = (signer or {}).get("organization_identifier") or ""
+    content = report.get("content")
+    size = content.get("size") if isinstance(content, dict) else None
+    said = {explanation} | ({t(f"code.{sub}")} if sub else set())
+    errors = [problem(e, t) for e in report.get("errors") or [] if isinstance(e, dict)]
+    warnings = [problem(w, t) for w in report.get("warnings") or [] if isinstance(w, dict)]
+    codes = list(dict.fromkeys(p.code for p in (*errors, *warnings)))
     return PlainReport(
         badge=badge_of(indication),
         verdict=verdict,
@@ -99,10 +181,12 @@ def plain(
         algorithm=report.get("signature_algorithm"),
         timestamps=list(report.get("timestamps") or []),
         chain=list(report.get("chain") or []),
-        checks=list(report.get("checks") or []),
-        errors=list(report.get("errors") or []),
-        warnings=list(report.get("warnings") or []),
-        content=report.get("content"),
+        checks=[check_line(c, t) for c in report.get("checks") or [] if isinstance(c, dict)],
+        errors=_distinct(errors, said),
+        warnings=_distinct(warnings, said),
+        codes=codes,
+        content=content,
+        content_size=size_text(int(size), lang, t) if isinstance(size, int) else None,
         policy_accepted=report.get("policy_accepted"),
         is_diia=org.upper().endswith("43395033"),
         signature_files=[

@@ -57,6 +57,7 @@ def make_deps(rt: object) -> WebDeps:
         spool_dir=rt.config.spool_dir,  # type: ignore[attr-defined]
         index_dir=rt.config.index_dir,  # type: ignore[attr-defined]
         keys_dir=rt.config.keys_dir,  # type: ignore[attr-defined]
+        preview_dir=rt.config.preview_dir,  # type: ignore[attr-defined]
     )
 
 

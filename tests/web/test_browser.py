@@ -51,7 +51,15 @@ def drive(base: str, doc_id: int, p7s: Path, pdf: Path) -> None:
         b.wait_for(f"return location.pathname === '/documents/{doc_id}';")
         page = b.text(b.find("main"))
         assert "Підпис дійсний" in page and "ТОВ «Готель Дніпро»" in page
-        pdf_url = b.js("return document.querySelector('object.pdf').data;")
+        # The first page as a picture; the original PDF one click away (issue 13.5).
+        b.wait_for(
+            "const i = document.querySelector('.doc-pages img');"
+            "return i !== null && i.complete && i.naturalWidth > 0;"
+        )
+        pdf_url = b.js(
+            "return [...document.querySelectorAll('.doc-pages a')]"
+            ".find(a => a.textContent.includes('Відкрити оригінальний PDF')).href;"
+        )
         assert pdf_url.endswith(f"/documents/{doc_id}/pdf?inline=1")
         status = b.js_async(
             "const done = arguments[arguments.length - 1];"
@@ -61,11 +69,11 @@ def drive(base: str, doc_id: int, p7s: Path, pdf: Path) -> None:
         assert status == [200, "application/pdf"]
         b.screenshot(ARTIFACTS / "03-document.png")
         # 4. The technical details unfold from the keyboard too.
-        summary = b.find("details.tech summary")
+        summary = b.find("section.report details[data-technical] summary")
         b.js("arguments[0].focus();", {"element-6066-11e4-a52e-4f735466cecf": summary})
         b.keys(ENTER)
-        assert b.js("return document.querySelector('details.tech').open;")
-        b.js("document.querySelector('details.tech').scrollIntoView();")
+        assert b.js("return document.querySelector('section.report details[data-technical]').open;")
+        b.js("document.querySelector('section.report details[data-technical]').scrollIntoView();")
         b.screenshot(ARTIFACTS / "04-report-details.png")
         # 5. The manual check: upload the P7S and its PDF, read the verdict.
         b.go(f"{base}/check")

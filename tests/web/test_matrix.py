@@ -101,6 +101,8 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("GET", "document"): Spec((A, S), lambda i: f"/documents/{i['doc']}"),
     ("GET", "document.print"): Spec((A, S), lambda i: f"/documents/{i['doc']}/print"),
     ("GET", "document.pdf"): Spec((A, S), lambda i: f"/documents/{i['doc']}/pdf"),
+    ("GET", "document.page"): Spec((A, S), lambda i: f"/documents/{i['doc']}/pages/1.png"),
+    ("GET", "document.thumb"): Spec((A, S), lambda i: f"/documents/{i['doc']}/thumb.png"),
     ("GET", "document.p7s"): Spec((A, S), lambda i: f"/documents/{i['doc']}/p7s"),
     ("GET", "document.message"): Spec((A, S), lambda i: f"/documents/{i['doc']}/message"),
     ("POST", "document.delete"): Spec(

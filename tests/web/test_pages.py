@@ -61,7 +61,12 @@ async def test_document_page_report_and_audited_downloads(seeded: WebFixture) ->
             page = await r.text()
         assert r.status == 200
         assert "Підпис дійсний" in page and "<details" in page
-        assert f'data="/documents/{doc}/pdf?inline=1"' in page
+        # The first page as an image (no embedded PDF viewer), the original one click away.
+        assert f'<img src="/documents/{doc}/pages/1.png" alt="Сторінка 1 з 1"' in page
+        assert "<object" not in page and "<iframe" not in page and "<embed" not in page
+        assert (
+            f'href="/documents/{doc}/pdf?inline=1"' in page and "Відкрити оригінальний PDF" in page
+        )
         assert "ТОВ «Готель Дніпро»" in page  # the recognised "made for" organisation
         # Signer identity in the report's own fields, with Ukrainian labels (issue 12).
         assert "<dt>Код ЄДРПОУ</dt><dd>43395033</dd>" in page
@@ -79,7 +84,7 @@ async def test_document_page_report_and_audited_downloads(seeded: WebFixture) ->
             assert r.content_type == "message/rfc822"
             assert b"Subject:" in await r.read()
         async with s.get(seeded.url(f"/documents/{doc}/print")) as r:
-            assert '<details class="tech" open>' in await r.text()
+            assert '<details class="technical tech" data-technical open>' in await r.text()
         async with s.get(seeded.url("/documents/999999")) as r:
             assert r.status == 404
     actions = [a for a in audit_actions(seeded, "staff") if a[1] == "document"]
