@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import NoReturn
+from zoneinfo import ZoneInfo
 
+from archive.localtime import zone
 from diia_inbox.config import Config, load_config
 from diia_inbox.logs import apply_format
 
@@ -60,3 +62,8 @@ def read_secret_stdin() -> str:
     if not line:
         raise UsageError("no password on standard input")
     return line
+
+
+def display_zone(config: Config) -> ZoneInfo:
+    """The zone text output shows times in: `[web] timezone`, as the pages do (checked on load)."""
+    return zone(config.web.timezone)

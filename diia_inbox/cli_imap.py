@@ -18,12 +18,14 @@ import time
 from types import FrameType
 
 from archive import audit, mailboxes
+from archive.localtime import display, iso
 from diia_inbox.cli_common import (
     EXIT_FAIL,
     EXIT_OK,
     Parser,
     UsageError,
     config_from_args,
+    display_zone,
     read_secret_stdin,
 )
 from diia_inbox.imap_service import find_account, listed_accounts, mailbox_ring
@@ -139,9 +141,7 @@ def _rows(args: argparse.Namespace) -> list[dict[str, object]]:
                 "folder": account.folder,
                 "status": st.status if st else "not started",
                 "node": st.node if st else "",
-                "last_message_at": (
-                    st.last_message_at.isoformat() if st and st.last_message_at else None
-                ),
+                "last_message_at": iso(st.last_message_at) if st else None,
                 "last_error": (st.last_error if st else "") or None,
                 "backlog": progress.remaining if progress.state not in ("", "finished") else 0,
                 "import": progress.state or None,
@@ -157,9 +157,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not rows:
         print("no mailboxes (add one with `diia-inbox imap add` or [[ingest.imap]])")
+    tz = display_zone(config_from_args(args))
     for r in rows:
+        last = display(str(r["last_message_at"] or ""), tz)
         print(
-            f"{r['name']}\t{r['status']}\tlast message {r['last_message_at'] or 'none yet'}\t"
+            f"{r['name']}\t{r['status']}\tlast message {last or 'none yet'}\t"
             f"last error {r['last_error'] or 'none'}\tbacklog {r['backlog']}"
             + (f"\timport {r['import']}" if r["import"] else "")
         )

@@ -10,8 +10,9 @@ import argparse
 import json
 
 from archive import leases, nodes
+from archive.localtime import display, iso
 from archive.nodes import NodeView
-from diia_inbox.cli_common import EXIT_FAIL, EXIT_OK, Parser, config_from_args
+from diia_inbox.cli_common import EXIT_FAIL, EXIT_OK, Parser, config_from_args, display_zone
 from diia_inbox.cluster import config_hash
 from diia_inbox.daily import JOBS
 from diia_inbox.runtime import opened
@@ -34,8 +35,8 @@ def _row(n: NodeView, own_hash: str) -> dict[str, object]:
         "version": n.version,
         "config_hash": n.config_hash,
         "config_matches": n.config_hash == own_hash,
-        "started_at": n.started_at.isoformat(),
-        "heartbeat_at": n.heartbeat_at.isoformat(),
+        "started_at": iso(n.started_at),
+        "heartbeat_at": iso(n.heartbeat_at),
         "spool_depth": n.spool_depth,
     }
 
@@ -50,7 +51,7 @@ def cmd_nodes(args: argparse.Namespace) -> int:
             st = leases.state(s, job)
             jobs[job] = {
                 "running_on": st.holder if st else None,
-                "last_ok_at": st.last_ok_at.isoformat() if st and st.last_ok_at else None,
+                "last_ok_at": iso(st.last_ok_at) if st else None,
                 "last_by": st.last_holder if st else None,
                 "last_result": st.last_result if st else None,
             }
@@ -60,16 +61,18 @@ def cmd_nodes(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not rows:
         print("no node has registered yet (nodes register when `diia-inbox serve` starts)")
+    tz = display_zone(config)
     for r in rows:
         mismatch = "" if r["config_matches"] else "  CONFIGURATION DIFFERS"
         print(
             f"{r['name']}\t{r['state']}\t{r['version']}\tspool {r['spool_depth']}\t"
-            f"heartbeat {r['heartbeat_at']}\tstarted {r['started_at']}{mismatch}"
+            f"heartbeat {display(str(r['heartbeat_at']), tz)}\t"
+            f"started {display(str(r['started_at']), tz)}{mismatch}"
         )
     print(f"spool depth of the installation: {total}")
     for job, info in jobs.items():
         running = f"running on {info['running_on']}" if info["running_on"] else "idle"
-        print(f"job {job}: {running}; last good run {info['last_ok_at'] or 'never'}")
+        print(f"job {job}: {running}; last good run {display(info['last_ok_at'], tz) or 'never'}")
     return EXIT_OK
 
 

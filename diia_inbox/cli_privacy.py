@@ -8,10 +8,12 @@ import json
 import os
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from archive import audit, leases
 from archive.backup import backup, restore
 from archive.errors import NotFound
+from archive.localtime import display, iso
 from archive.models import Document, utcnow
 from diia_inbox import privacy
 from diia_inbox.cli_common import (
@@ -20,6 +22,7 @@ from diia_inbox.cli_common import (
     Parser,
     UsageError,
     config_from_args,
+    display_zone,
 )
 from diia_inbox.runtime import Runtime, opened
 from search import subjects
@@ -70,23 +73,23 @@ def _identity_line(n: int, found: subjects.Found) -> str:
     return f"person {n}: " + "; ".join(parts) + f" ({len(found.documents)} copies)"
 
 
-def _findings_text(findings: subjects.Findings) -> list[str]:
+def _findings_text(findings: subjects.Findings, tz: ZoneInfo) -> list[str]:
     lines = [f"{len(findings.identities)} people match"]
     for n, found in enumerate(findings.identities, 1):
         lines.append(_identity_line(n, found))
-        lines += [f"  {_row_text(d)}" for d in found.documents]
+        lines += [f"  {_row_text(d, tz)}" for d in found.documents]
     if findings.to_check:
         lines.append(
             f"to check by hand ({len(findings.to_check)}): the text names the person, "
             "the recognised fields do not"
         )
-        lines += [f"  {_row_text(d)}" for d in findings.to_check]
+        lines += [f"  {_row_text(d, tz)}" for d in findings.to_check]
     if findings.unreadable:
         lines.append(
             f"needs manual review ({len(findings.unreadable)}): the text could not be read "
             "(encrypted, scanned or damaged), so nobody could check whom it names"
         )
-        lines += [f"  {_row_text(d)}" for d in findings.unreadable]
+        lines += [f"  {_row_text(d, tz)}" for d in findings.unreadable]
     return lines
 
 
@@ -114,7 +117,7 @@ def _select(
         return privacy.plan_erasure(rt, subject, args.copy, match, erasure=erasure)
     except subjects.Ambiguous as exc:
         print("refused: " + str(exc), file=sys.stderr)
-        print("\n".join(_findings_text(exc.findings)))
+        print("\n".join(_findings_text(exc.findings, display_zone(rt.config))))
     except subjects.NotAmongFound as exc:
         print(f"refused: {exc}", file=sys.stderr)
     return None
@@ -220,15 +223,15 @@ def _doc_row(d: Document) -> dict[str, object]:
         "id": d.id,
         "message": d.message_id,
         "document_type": d.document_type,
-        "received_at": d.received_at.isoformat(),
+        "received_at": iso(d.received_at),
         "indication": d.indication,
         "person_name": (d.fields or {}).get("person_name"),
     }
 
 
-def _row_text(d: Document) -> str:
+def _row_text(d: Document, tz: ZoneInfo) -> str:
     name = (d.fields or {}).get("person_name") or "-"
-    return f"{d.id}\t{d.document_type or '-'}\t{d.received_at.isoformat()}\t{name}"
+    return f"{d.id}\t{d.document_type or '-'}\t{display(d.received_at, tz)}\t{name}"
 
 
 def cmd_subject_find(args: argparse.Namespace) -> int:
@@ -253,7 +256,7 @@ def cmd_subject_find(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_findings_json(findings), ensure_ascii=False))
     else:
-        print("\n".join(_findings_text(findings)))
+        print("\n".join(_findings_text(findings, display_zone(rt.config))))
     return EXIT_OK
 
 
@@ -296,7 +299,7 @@ def cmd_subject_erase(args: argparse.Namespace) -> int:
             ids = [d.id for d in selection.documents]
             print(f"would erase {len(ids)} documents: {', '.join(map(str, ids)) or '-'}")
             for d in selection.documents:
-                print(f"  {_row_text(d)}")
+                print(f"  {_row_text(d, display_zone(rt.config))}")
             _print_left(selection.unchecked, [d.id for d in selection.findings.to_check])
             print("run again with --yes to erase")
             return EXIT_OK

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from archive import audit, leases
+from archive.localtime import DATE
 from archive.models import DOCUMENT_TYPES, Service, utcnow
 from diia_inbox.cli_common import (
     EXIT_DATAERR,
@@ -221,15 +222,20 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
         audit.record(s, "cli", "qr.import", "qr_code", code.id, detail={"service": svc.id})
         last = code.expires_at - dt.timedelta(days=1)
-        print(f"code {code.id}: branch {code.branch_id}, valid {issued} .. {last}")
+        print(f"code {code.id}: branch {code.branch_id}, valid {_d(issued)} .. {_d(last)}")
     return EXIT_OK
+
+
+def _d(day: dt.date) -> str:
+    """A calendar day as people read it (DD.MM.YYYY); options and JSON keep ISO dates."""
+    return day.strftime(DATE)
 
 
 def _line(v: registry.CodeView) -> str:
     state = pick(STATE_NAMES, v.state, "en")
     flag = "\tneeds replacement (address changed)" if v.needs_replacement else ""
     return (
-        f"{v.id}\t{state}\t{v.last_valid_day}\t{v.days_left:>4}d\tbranch {v.branch_id} "
+        f"{v.id}\t{state}\t{_d(v.last_valid_day)}\t{v.days_left:>4}d\tbranch {v.branch_id} "
         f"{v.branch_name}\t{v.service_name}{flag}"
     )
 
@@ -267,7 +273,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for v in views:
             print(f"{title}: {_line(v)}")
     if result.exit_code == 0:
-        print(f"all QR codes valid for more than {config.qr.remind_days} days on {today}")
+        print(f"all QR codes valid for more than {config.qr.remind_days} days on {_d(today)}")
     return result.exit_code
 
 

@@ -8,7 +8,14 @@ import sys
 import time
 from typing import TextIO
 
-from diia_inbox.cli_common import EXIT_OK, EXIT_UNAVAILABLE, UsageError, config_from_args
+from archive.localtime import display
+from diia_inbox.cli_common import (
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    UsageError,
+    config_from_args,
+    display_zone,
+)
 from diia_inbox.runtime import opened
 from search.errors import QueryError, SearchError
 from search.index import SORTS, ArchiveSource, open_backend
@@ -66,12 +73,13 @@ def _search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
+    tz = display_zone(rt.config)
     for hit in result.hits:
         print(
             "\t".join(
                 [
                     str(hit.id),
-                    hit.received_at.strftime("%Y-%m-%d %H:%M"),
+                    display(hit.received_at, tz),
                     hit.document_type or "-",
                     hit.indication,
                     hit.person_name or "-",

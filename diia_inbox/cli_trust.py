@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from diia_inbox.cli_common import EXIT_FAIL, EXIT_OK, UsageError, config_from_args
+from archive.localtime import display, display_date
+from diia_inbox.cli_common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    UsageError,
+    config_from_args,
+    display_zone,
+)
 from diia_inbox.runtime import Runtime, opened
 
 
@@ -106,19 +113,22 @@ def cmd_list(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps([f.__dict__ for f in files], ensure_ascii=False, indent=2))
             else:
+                tz = display_zone(rt.config)
                 for f in files:
                     print(
                         f"{f.id}\t{f.sha256[:16]}\t{f.certificates} certs\t{f.source}\t"
-                        f"{f.imported_at_iso[:19]}\t{f.name}"
+                        f"{display(f.imported_at_iso, tz)}\t{f.name}"
                     )
             return EXIT_OK
         rows = certificates(rt.db, rt.config)
     if args.json:
         print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return EXIT_OK
+    tz = display_zone(rt.config)
     for r in rows:
         print(
-            f"{r.subject}\tserial {r.serial}\t{r.not_before:%d.%m.%Y}–{r.not_after:%d.%m.%Y}\t"
+            f"{r.subject}\tserial {r.serial}\t"
+            f"{display_date(r.not_before, tz)}–{display_date(r.not_after, tz)}\t"
             f"{r.source}"
         )
     print(f"{len(rows)} certificates", file=sys.stderr)

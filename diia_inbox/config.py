@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.localtime import DEFAULT_ZONE, UnknownZone, zone
 from ingest.settings import ImapAccount, IngestSettings
 from qrtools.settings import QrSettings
 from search.settings import SearchSettings
@@ -50,6 +51,9 @@ class WebSettings:
     session_hours: int = 12
     login_attempts_per_minute: int = 5
     default_language: str = "uk"
+    #: The zone every page, the print view and the command line's text output show times in
+    #: (DD.MM.YYYY HH:MM); JSON always carries ISO 8601 with its offset. An IANA name.
+    timezone: str = DEFAULT_ZONE
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,10 @@ def _check(config: Config) -> None:
         raise ConfigError("blobs.multipart_mb: S3 parts are at least 5 MiB")
     if config.log.format not in ("text", "json"):
         raise ConfigError(f"log.format: expected 'text' or 'json', got {config.log.format!r}")
+    try:
+        zone(config.web.timezone)
+    except UnknownZone as exc:
+        raise ConfigError(f"web.timezone: {exc}") from None
 
 
 __all__ = ["Config", "ConfigError", "ImapAccount", "load_config"]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from archive import audit, trust_files
 from archive.db import Database
+from archive.localtime import iso
 from archive.trust_files import TrustFileInfo
 from diia_inbox.config import Config
 from verify.certs import Certificate
@@ -76,8 +77,8 @@ class CertificateRow:
             "subject": self.subject,
             "issuer": self.issuer,
             "serial": self.serial,
-            "not_before": self.not_before.isoformat(),
-            "not_after": self.not_after.isoformat(),
+            "not_before": iso(self.not_before),
+            "not_after": iso(self.not_after),
             "sha256": self.sha256,
             "source": self.source,
             "imported_at": self.imported_at,

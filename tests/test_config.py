@@ -43,6 +43,8 @@ def test_toml_then_environment_override(tmp_path: Path) -> None:
         ("[web]\nportt = 1\n", {}, "unknown key"),
         ("[web\n", {}, "c.toml"),
         ("", {"DIIA_INBOX_WEB_SECURE_COOKIES": "maybe"}, "DIIA_INBOX_WEB_SECURE_COOKIES"),
+        ("[web]\ntimezone = 'Europe/Kiyv'\n", {}, "web.timezone: unknown time zone 'Europe/Kiyv'"),
+        ("", {"DIIA_INBOX_WEB_TIMEZONE": "EET+2"}, "web.timezone: unknown time zone 'EET+2'"),
     ],
 )
 def test_bad_configuration_is_one_line_reason(
@@ -77,3 +79,12 @@ def test_blob_and_log_settings(tmp_path: Path) -> None:
     ):
         with pytest.raises(ConfigError, match=reason):
             load_config(data_dir=tmp_path, env=bad)
+
+
+def test_display_time_zone_defaults_to_kyiv_and_is_configurable(tmp_path: Path) -> None:
+    assert load_config(data_dir=tmp_path, env={}).web.timezone == "Europe/Kyiv"
+    f = tmp_path / "c.toml"
+    f.write_text('[web]\ntimezone = "Europe/Warsaw"\n', encoding="utf-8")
+    assert load_config(data_dir=tmp_path, config_file=f, env={}).web.timezone == "Europe/Warsaw"
+    env = {"DIIA_INBOX_WEB_TIMEZONE": "Asia/Tokyo"}
+    assert load_config(data_dir=tmp_path, config_file=f, env=env).web.timezone == "Asia/Tokyo"

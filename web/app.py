@@ -7,23 +7,26 @@ configuration or databases itself.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from archive import localtime
 from archive.blobs import Blobs
 from archive.db import Database, check_write
 from archive.keyring import Keyring
+from archive.localtime import DEFAULT_ZONE
 from ingest.settings import IngestSettings
 from web import (
     api,
+    errors,
     login,
     pages_arrivals,
     pages_audit,
@@ -69,6 +72,13 @@ class WebDeps:
     mailbox_ring: Callable[[], Keyring] | None = None
     #: Ingest settings (OAuth clients for mailboxes signed in with OAuth2); None: defaults.
     ingest: IngestSettings | None = None
+    #: The zone pages show times in (`[web] timezone`, checked by the configuration).
+    timezone: str = DEFAULT_ZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return localtime.zone(self.timezone)
+
     #: Page images of archived PDFs (web/previews.py); None: the document page shows the
     #: "no preview" box instead of pictures.
     previews: PreviewCache | None = None
@@ -94,6 +104,7 @@ class WebDeps:
             secure_cookies=bool(getattr(settings, "secure_cookies", False)),
             session_hours=int(getattr(settings, "session_hours", 12)),
             login_attempts_per_minute=int(getattr(settings, "login_attempts_per_minute", 5)),
+            timezone=str(getattr(settings, "timezone", DEFAULT_ZONE)),
             previews=PreviewCache(preview_dir, blobs) if preview_dir is not None else None,
         )
         for check in default_checks(db, blobs, spool_dir, index_dir):
@@ -116,26 +127,12 @@ def default_checks(
 DEPS: web.AppKey[WebDeps] = web.AppKey("deps", WebDeps)
 
 
-def when(value: object) -> str:
-    """An ISO-8601 time as people read it: "2026-11-20 10:15:03 UTC"."""
-    text = str(value or "")
-    if "T" not in text:
-        return text
-    return text.replace("T", " ").replace("+00:00", " UTC").replace("Z", " UTC")
-
-
-def day(value: object) -> str:
-    """An ISO-8601 time as a Kyiv calendar date, DD.MM.YYYY (certificate validity)."""
-    from zoneinfo import ZoneInfo
-
-    text = str(value or "").replace("Z", "+00:00")
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return str(value or "")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo("Europe/Kyiv")).strftime("%d.%m.%Y")
+def time_filters(tz: ZoneInfo) -> dict[str, Callable[[Any], str]]:
+    """Jinja filters over the one time helper: `when` (DD.MM.YYYY HH:MM), `day` (DD.MM.YYYY)."""
+    return {
+        "when": lambda value: localtime.display(value, tz),
+        "day": lambda value: localtime.display_date(value, tz),
+    }
 
 
 @requires(*PUBLIC)
@@ -161,10 +158,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+@requires(*PUBLIC)
+async def favicon(request: web.Request) -> web.Response:
+    """Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon."""
+    raise web.HTTPMovedPermanently("/static/favicon.svg")
+
+
 def create_app(deps: WebDeps) -> web.Application:
     app = web.Application(
         client_max_size=60 * 1024 * 1024,
-        middlewares=[request_ids, api.json_errors, gate(DEPS)],
+        middlewares=[request_ids, api.json_errors, errors.error_pages, gate(DEPS)],
     )
     app[DEPS] = deps
     app.on_response_prepare.append(add_security_headers)
@@ -172,13 +175,14 @@ def create_app(deps: WebDeps) -> web.Application:
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        filters={"when": when, "day": day},
+        filters=time_filters(deps.zone),
     )
     app.router.add_get("/livez", livez, name="livez")
     app.router.add_get("/readyz", readyz, name="readyz")
     # The single probe of earlier versions, kept for existing monitors: same as /readyz.
     app.router.add_get("/healthz", readyz, name="healthz")
     app.router.add_get("/metrics", metrics, name="metrics")
+    app.router.add_get("/favicon.ico", favicon, name="favicon")
     app.router.add_get("/login", login.login_page, name="login")
     app.router.add_post("/login", login.login_submit, name="login.submit")
     app.router.add_post("/logout", login.logout, name="logout")

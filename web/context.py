@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -24,3 +25,8 @@ def lang_of(request: web.Request) -> str:
 def remote_of(request: web.Request) -> str:
     """The peer address (a reverse proxy in front should be trusted explicitly, not assumed)."""
     return (request.remote or "")[:100]
+
+
+def zone_of(request: web.Request) -> ZoneInfo:
+    """The installation's display time zone (`[web] timezone`)."""
+    return deps_of(request).zone

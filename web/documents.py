@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import select
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from archive import retention
 from archive.blobs import BlobError
+from archive.localtime import display, iso
 from archive.models import AuditEvent, Document, Message, utcnow
-from web.context import deps_of
+from web.context import deps_of, zone_of
 from web.render import in_db, principal_of, record
 
 #: What can be downloaded of a copy, and the audit action each writes.
@@ -86,14 +88,14 @@ class DocView:
         }
 
 
-def _view(doc: Document) -> DocView:
+def _view(doc: Document, tz: ZoneInfo) -> DocView:
     msg = doc.message
     return DocView(
         id=doc.id,
         filename=doc.filename or "",
         document_type=doc.document_type,
-        received_at=doc.received_at.isoformat(timespec="seconds"),
-        received_display=doc.received_at.strftime("%Y-%m-%d %H:%M UTC"),
+        received_at=iso(doc.received_at) or "",
+        received_display=display(doc.received_at, tz),
         branch=doc.branch.name if doc.branch is not None else None,
         branch_id=doc.branch_id,
         branch_organization=doc.branch.organization if doc.branch is not None else None,
@@ -127,7 +129,7 @@ async def view_document(request: web.Request, doc_id: int, action: str | None) -
 
     def work(s: Session) -> DocView:
         doc = _get(s, doc_id)
-        view = _view(doc)
+        view = _view(doc, zone_of(request))
         if action:
             record(request, s, action, "document", doc.id)
         return view

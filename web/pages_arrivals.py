@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -30,13 +31,13 @@ from archive.arrivals import (
     mark_processed,
 )
 from archive.errors import NotFound
+from archive.localtime import DATE, clock, day, display, iso
 from archive.models import Message
 from search.query import STATUSES
 from web import services
 from web.auth import ADMIN, ANYONE, STAFF
-from web.context import deps_of
+from web.context import deps_of, zone_of
 from web.live import ArrivalWatch
-from web.localtime import DEFAULT_ZONE, clock, day, display, zone
 from web.render import in_db, int_param, json_error, json_ok, page, principal_of, record
 from web.report_view import badge_of
 from web.security import PRINCIPAL, SECURITY_HEADERS, requires
@@ -61,10 +62,6 @@ class BadParameter(ValueError):
         self.reason, self.detail = reason, detail
 
 
-def _tz() -> Any:
-    return zone(DEFAULT_ZONE)
-
-
 def page_filter(params: Mapping[str, str]) -> ArrivalFilter:
     """The page's filters: `unprocessed=1`, `status=passed|failed|indeterminate|unsigned`."""
     status = params.get("status", "")
@@ -84,10 +81,10 @@ def _day_label(value: dt.date, today: dt.date) -> str:
         return "arrivals.today"
     if value == today - dt.timedelta(days=1):
         return "arrivals.yesterday"
-    return value.strftime("%d.%m.%Y")
+    return value.strftime(DATE)
 
 
-def _item(a: Arrival, tz: Any) -> dict[str, Any]:
+def _item(a: Arrival, tz: ZoneInfo) -> dict[str, Any]:
     return {
         "id": a.id,
         "person_name": a.person_name,
@@ -95,7 +92,7 @@ def _item(a: Arrival, tz: Any) -> dict[str, Any]:
         "indication": a.indication,
         "badge": badge_of(a.indication),
         "branch": a.branch,
-        "received_iso": a.received_at.isoformat(),
+        "received_iso": iso(a.received_at),
         "received_time": clock(a.received_at, tz),
         "received_display": display(a.received_at, tz),
         "processed": a.processed_at is not None,
@@ -104,9 +101,8 @@ def _item(a: Arrival, tz: Any) -> dict[str, Any]:
     }
 
 
-def shape(result: ArrivalPage, today: dt.date) -> list[dict[str, Any]]:
+def shape(result: ArrivalPage, today: dt.date, tz: ZoneInfo) -> list[dict[str, Any]]:
     """Days (today's first), each with its e-mails, each with its copies."""
-    tz = _tz()
     days: list[dict[str, Any]] = []
     for group in group_by_message(result.items):
         first = group[0]
@@ -119,8 +115,8 @@ def shape(result: ArrivalPage, today: dt.date) -> list[dict[str, Any]]:
     return days
 
 
-def local_today() -> dt.date:
-    return dt.datetime.now(_tz()).date()
+def local_today(tz: ZoneInfo) -> dt.date:
+    return dt.datetime.now(tz).date()
 
 
 async def _context(request: web.Request, *, audit: bool) -> dict[str, Any]:
@@ -138,7 +134,7 @@ async def _context(request: web.Request, *, audit: bool) -> dict[str, Any]:
     kept = {k: params[k] for k in PAGE_PARAMS if k in params and k != "page"}
     pages = max(1, math.ceil(result.total / PAGE_SIZE))
     return {
-        "days": shape(result, local_today()),
+        "days": shape(result, local_today(zone_of(request)), zone_of(request)),
         "total": result.total,
         "latest_id": result.latest_id,
         "page_number": number,
@@ -289,23 +285,23 @@ async def processed(request: web.Request) -> web.Response:
 # --- the API -----------------------------------------------------------------------------
 
 
-def _since(text: str) -> dt.datetime | None:
-    """An ISO 8601 date or date-time; without an offset it is Kyiv local time."""
+def _since(text: str, tz: ZoneInfo) -> dt.datetime | None:
+    """An ISO 8601 date or date-time; without an offset it is local time (`[web] timezone`)."""
     if not text:
         return None
     try:
         if len(text) == 10:
-            value = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=_tz())
+            value = dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=tz)
         else:
             value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             if value.tzinfo is None:
-                value = value.replace(tzinfo=_tz())
+                value = value.replace(tzinfo=tz)
         return value.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         raise BadParameter("BAD_SINCE", "since: an ISO 8601 date or date-time") from None
 
 
-def api_filter(params: Mapping[str, str]) -> ArrivalFilter:
+def api_filter(params: Mapping[str, str], tz: ZoneInfo) -> ArrivalFilter:
     statuses = [s for s in params.get("status", "").split(",") if s]
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
@@ -317,7 +313,7 @@ def api_filter(params: Mapping[str, str]) -> ArrivalFilter:
     if branch and not (branch.isdigit() and len(branch) < 12):
         raise BadParameter("BAD_BRANCH", "branch: a branch id")
     return ArrivalFilter(
-        since=_since(params.get("since", "")),
+        since=_since(params.get("since", ""), tz),
         indications=tuple(dict.fromkeys(STATUSES[s] for s in statuses)),
         processed=None if not processed_text else processed_text == "true",
         branch_id=int(branch) if branch else None,
@@ -338,7 +334,7 @@ def arrival_json(a: Arrival) -> dict[str, Any]:
     return {
         "id": a.id,
         "message_id": a.message_id,
-        "received_at": a.received_at.astimezone(dt.UTC).isoformat(),
+        "received_at": iso(a.received_at),
         "document_type": a.document_type,
         "person_name": a.person_name,
         "indication": a.indication,
@@ -346,7 +342,7 @@ def arrival_json(a: Arrival) -> dict[str, Any]:
         "branch": a.branch,
         "branch_id": a.branch_id,
         "processed": a.processed_at is not None,
-        "processed_at": a.processed_at.astimezone(dt.UTC).isoformat() if a.processed_at else None,
+        "processed_at": iso(a.processed_at),
         "processed_by": a.processed_by,
     }
 
@@ -355,7 +351,7 @@ def arrival_json(a: Arrival) -> dict[str, Any]:
 async def api_documents(request: web.Request) -> web.Response:
     params = request.query
     try:
-        f = api_filter(params)
+        f = api_filter(params, zone_of(request))
         limit = max(1, _number(params, "limit", 50, MAX_LIMIT))
         offset = _number(params, "offset", 0, 10_000_000)
     except BadParameter as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy import func, select
@@ -12,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from archive import retention
 from archive.audit import verify_chain
+from archive.localtime import iso
 from archive.models import AuditEvent, Branch, Document, utcnow
 from web.auth import ADMIN, AUDITOR
+from web.context import zone_of
 from web.render import in_db, json_ok, page
 from web.security import requires
 from web.services import retention_days
@@ -21,14 +24,15 @@ from web.services import retention_days
 PAGE_SIZE = 100
 
 
-def _day(value: str) -> dt.datetime | None:
+def _day(value: str, tz: ZoneInfo) -> dt.datetime | None:
+    """The start of a calendar day in the display zone: the dates a person picks are local."""
     try:
-        return dt.datetime.combine(dt.date.fromisoformat(value.strip()), dt.time(), tzinfo=dt.UTC)
+        return dt.datetime.combine(dt.date.fromisoformat(value.strip()), dt.time(), tzinfo=tz)
     except ValueError:
         return None
 
 
-def audit_query(params: Any) -> dict[str, Any]:
+def audit_query(params: Any, tz: ZoneInfo) -> dict[str, Any]:
     try:
         number = max(1, min(10_000, int(params.get("page", "1"))))
     except ValueError:
@@ -36,8 +40,8 @@ def audit_query(params: Any) -> dict[str, Any]:
     return {
         "actor": str(params.get("actor", "")).strip()[:150],
         "action": str(params.get("action", "")).strip()[:60],
-        "from": _day(str(params.get("from", ""))),
-        "to": _day(str(params.get("to", ""))),
+        "from": _day(str(params.get("from", "")), tz),
+        "to": _day(str(params.get("to", "")), tz),
         "page": number,
     }
 
@@ -59,7 +63,7 @@ def audit_events(s: Session, q: dict[str, Any]) -> dict[str, Any]:
     events = [
         {
             "id": e.id,
-            "at": e.at.isoformat(timespec="seconds"),
+            "at": iso(e.at),
             "actor": e.actor,
             "action": e.action,
             "object_type": e.object_type,
@@ -76,7 +80,7 @@ def audit_events(s: Session, q: dict[str, Any]) -> dict[str, Any]:
 
 @requires(ADMIN, AUDITOR)
 async def audit_page(request: web.Request) -> web.Response:
-    q = audit_query(request.query)
+    q = audit_query(request.query, zone_of(request))
     data = await in_db(request, lambda s: audit_events(s, q))
     problems = await in_db(request, lambda s: len(verify_chain(s)))
     base = {k: v for k, v in request.query.items() if k != "page"}
@@ -96,7 +100,7 @@ async def audit_page(request: web.Request) -> web.Response:
 
 @requires(ADMIN, AUDITOR)
 async def api_audit(request: web.Request) -> web.Response:
-    q = audit_query(request.query)
+    q = audit_query(request.query, zone_of(request))
     data = await in_db(request, lambda s: audit_events(s, q))
     return json_ok({"total": data["total"], "events": data["events"]})
 

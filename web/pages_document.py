@@ -6,12 +6,14 @@ admins) deletion. Every one of these is audited (page images: see
 from __future__ import annotations
 
 import asyncio
+import re
 
 from aiohttp import web
 
+from archive.localtime import display_date
 from qrtools.matching import describe_warning
 from web.auth import ADMIN, STAFF
-from web.context import deps_of, lang_of
+from web.context import deps_of, lang_of, zone_of
 from web.documents import DocView, delete_document, preview_source, read_blob, view_document
 from web.i18n import translator
 from web.i18n_doc import plural_key
@@ -20,6 +22,7 @@ from web.render import int_param, page, see_other
 from web.report_view import plain
 from web.security import requires
 
+ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 #: The thumbnail of a file that is not a readable PDF: a grey sheet with a cross (a fixed
 #: picture of ours; nothing of the file is drawn).
 NO_PREVIEW_SVG = (
@@ -48,7 +51,13 @@ async def _context(request: web.Request, action: str) -> dict[str, object]:
     doc_id = int_param(request, "id")
     doc = await view_document(request, doc_id, action)
     lang = lang_of(request)
-    fields = [(k, doc.fields[k]) for k in FIELD_ORDER if doc.fields.get(k)]
+    # Recognised dates are stored as ISO days; people read DD.MM.YYYY (the one time helper).
+    tz = zone_of(request)
+    fields = [
+        (k, display_date(v, tz) if ISO_DAY.fullmatch(str(v)) else v)
+        for k in FIELD_ORDER
+        if (v := doc.fields.get(k))
+    ]
     return {
         "doc": doc,
         "fields": fields,

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
-import zoneinfo
 from typing import Any
 
 from aiohttp import web
@@ -31,12 +29,7 @@ from web.i18n_mailboxes import MAILBOX_STRINGS
 from web.render import in_db, int_param, page, record, see_other
 from web.security import requires
 
-KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 STATES = ("connecting", "idle", "polling", "backoff", "stopped")
-
-
-def local(value: dt.datetime | None) -> str:
-    return "" if value is None else value.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 
 
 def ring_of(request: web.Request) -> Keyring:
@@ -60,7 +53,7 @@ def _status_view(row: MailboxStatus | None) -> dict[str, Any]:
     return {
         "state": row.status if row and row.status in STATES else "stopped",
         "node": row.node if row else "",
-        "last_message": local(row.last_message_at) if row else "",
+        "last_message": row.last_message_at if row else None,
         "last_error": _reason_key(row.last_error) if row and row.last_error else "",
         "import_state": progress.state,
         "import_order": progress.order,

@@ -7,8 +7,6 @@ including a node that is down with mail still in its spool.
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
 from typing import Any
 
 from aiohttp import web
@@ -19,15 +17,7 @@ from web.auth import ADMIN
 from web.render import in_db, page
 from web.security import requires
 
-#: Staff read times in Kyiv time (the branches' time zone).
-KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 JOBS = ("purge", "reminders")
-
-
-def local(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 
 
 def overview(session: Session) -> dict[str, Any]:
@@ -38,8 +28,8 @@ def overview(session: Session) -> dict[str, Any]:
             "name": n.name,
             "up": n.up,
             "version": n.version,
-            "started": local(n.started_at),
-            "heartbeat": local(n.heartbeat_at),
+            "started": n.started_at,
+            "heartbeat": n.heartbeat_at,
             "spool_depth": n.spool_depth,
             # Settings are compared among the running nodes; one odd node out is flagged.
             "settings_differ": len(hashes) > 1 and n.up,
@@ -53,7 +43,7 @@ def overview(session: Session) -> dict[str, Any]:
             {
                 "job": job,
                 "running_on": st.holder if st else None,
-                "last_ok": local(st.last_ok_at) if st else "",
+                "last_ok": st.last_ok_at if st else None,
                 "last_by": (st.last_holder or "") if st else "",
             }
         )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive import retention
+from archive.localtime import iso
 from archive.models import Message
 from web.auth import ADMIN
 from web.context import deps_of
@@ -36,7 +37,7 @@ def quarantined_rows(s: Session) -> list[dict[str, Any]]:
     return [
         {
             "id": m.id,
-            "received_at": m.received_at.isoformat(timespec="seconds"),
+            "received_at": iso(m.received_at),
             "sender": m.envelope_from,
             "recipients": list(m.envelope_to or []),
             "subject": m.subject or "",

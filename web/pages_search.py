@@ -14,10 +14,11 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from archive.branches import list_branches
+from archive.localtime import display
 from archive.models import DOCUMENT_TYPES
 from search.errors import SearchError
 from web.auth import ADMIN, STAFF
-from web.context import deps_of
+from web.context import deps_of, zone_of
 from web.render import in_db, page
 from web.report_view import badge_of
 from web.security import requires
@@ -115,7 +116,7 @@ async def search_page(request: web.Request) -> web.Response:
     for hit in (result or {}).get("hits", []):
         hit["badge"] = badge_of(hit.get("indication"))
         hit["snippet_html"] = safe_snippet(hit.get("snippet"))
-        hit["received_day"] = str(hit.get("received_at", ""))[:16].replace("T", " ")
+        hit["received_day"] = display(hit.get("received_at"), zone_of(request))
         hit["times_key"] = times_key(int(hit.get("sent", 1)))
 
     def branches(s: Session) -> list[tuple[int, str]]:

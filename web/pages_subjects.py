@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
+from archive.localtime import iso
 from archive.models import Document
 from search import subjects
 from web.auth import ADMIN, AUDITOR
@@ -65,7 +66,7 @@ def _row(d: Document) -> dict[str, Any]:
     return {
         "id": d.id,
         "document_type": d.document_type,
-        "received_at": d.received_at.isoformat(timespec="seconds"),
+        "received_at": iso(d.received_at),
         "person_name": (d.fields or {}).get("person_name", ""),
         "legal_hold": d.legal_hold,
     }

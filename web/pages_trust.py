@@ -39,6 +39,15 @@ def _suffix(filename: str, data: bytes) -> str:
     return ".xml" if data.lstrip()[:1] == b"<" else ".der"
 
 
+def shown_size(size: int) -> tuple[str, str]:
+    """A file size as people read it: the number (one decimal, point) and its unit's key."""
+    if size < 1024:
+        return str(size), "size.b"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f}", "size.kb"
+    return f"{size / 1024 / 1024:.1f}", "size.mb"
+
+
 def _anchors(certificates: Any, day: dt.date) -> list[dict[str, Any]]:
     return [
         {
@@ -69,6 +78,7 @@ def stored_inventory(db: Database, day: dt.date) -> list[dict[str, Any]]:
             "id": info.id,
             "name": info.name,
             "size": info.size,
+            "size_shown": shown_size(info.size),
             "source": info.source,
             "imported_at": info.imported_at_iso,
         }
@@ -90,7 +100,8 @@ def inventory(folder: Path, day: dt.date) -> dict[str, Any]:
     for path in sorted(folder.iterdir()):
         if not path.is_file() or path.name.startswith("."):
             continue
-        entry: dict[str, Any] = {"name": path.name, "size": path.stat().st_size}
+        size = path.stat().st_size
+        entry: dict[str, Any] = {"name": path.name, "size": size, "size_shown": shown_size(size)}
         try:
             material = load_file(path)
         except VerifyError as exc:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.errors import ArchiveError
+from archive.localtime import iso
 from archive.models import ROLES, User
 from archive.passwords import check_password
 from archive.users import (
@@ -41,7 +42,7 @@ def users_data(s: Session) -> list[dict[str, Any]]:
             "role": u.role,
             "active": u.active,
             "has_token": bool(u.api_token_hash),
-            "created_at": u.created_at.isoformat(timespec="minutes"),
+            "created_at": iso(u.created_at),
         }
         for u in s.execute(select(User).order_by(User.username)).scalars()
     ]

@@ -83,7 +83,7 @@ def test_the_whole_cycle(
     code, out, _ = run(
         capsys, "qr", "import", *common, str(svg), "--service", "1", "--issued", "2026-01-10"
     )
-    assert code == 0 and "valid 2026-01-10 .. 2027-01-09" in out
+    assert code == 0 and "valid 10.01.2026 .. 09.01.2027" in out
 
     code, out, _ = run(capsys, "qr", "list", *common, "--json", "--today", "2026-06-01")
     listed = json.loads(out)
@@ -93,7 +93,7 @@ def test_the_whole_cycle(
         code, out, _ = run(capsys, "qr", "check", *common, "--today", today, "--json")
         assert (code, json.loads(out)["exit_code"]) == (status, status), today
     code, out, _ = run(capsys, "qr", "check", *common, "--today", "2027-01-05")
-    assert code == 2 and out.startswith("expiring: 1\texpiring\t2027-01-09")
+    assert code == 2 and out.startswith("expiring: 1\texpiring\t09.01.2027")
 
     for name in ("poster.pdf", "poster.svg"):
         target = tmp_path / name

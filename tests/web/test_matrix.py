@@ -90,6 +90,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("POST", "logout"): Spec(EVERYONE, fixed("/logout"), ok=302, form=lambda i: {}, last=True),
     ("GET", "home"): Spec(EVERYONE, fixed("/")),
     ("GET", "static"): Spec(PUBLIC, fixed("/static/app.css"), everyone=200),
+    ("GET", "favicon"): Spec(PUBLIC, fixed("/favicon.ico"), everyone=301),
     ("GET", "arrivals.list"): Spec((A, S), fixed("/arrivals/list?unprocessed=1")),
     ("GET", "arrivals.latest"): Spec((A, S), fixed("/arrivals/latest")),
     ("GET", "arrivals.events"): Spec((A, S), fixed("/arrivals/events?after=0")),

@@ -18,6 +18,21 @@
     var question = form && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
   });
+  // The phone menu (details.menu in base.html) is open in the markup so it works without this
+  // file; here it folds on narrow screens and stays open on wide ones (its summary is hidden).
+  var menu = document.querySelector("details.menu");
+  if (menu && window.matchMedia) {
+    var narrow = window.matchMedia("(max-width: 50rem)");
+    var fit = function () { menu.open = !narrow.matches; };
+    fit();
+    if (narrow.addEventListener) narrow.addEventListener("change", fit);
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && narrow.matches && menu.open) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  }
   document.addEventListener("click", function (event) {
     var el = event.target;
     if (el && el.hasAttribute && el.hasAttribute("data-print")) { window.print(); }
