@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from archive.db import Database
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, reason_of
 from archive.models import JobLease, utcnow
 
 log = logging.getLogger("archive.leases")
@@ -178,7 +178,9 @@ class Lease:
         if exc_type is not None:
             ok, result = (
                 False,
-                str(getattr(exc, "reason", None) or getattr(exc_type, "__name__", "FAILED")),
+                reason_of(exc)
+                if isinstance(exc, BaseException)
+                else getattr(exc_type, "__name__", "FAILED"),
             )
         ran = self._ran or exc_type is not None
         release(self.db, self.job, self.holder, ok=ok, result=result, ran_at=ran_at, ran=ran)

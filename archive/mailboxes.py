@@ -85,6 +85,10 @@ def problems(settings: MailboxSettings) -> list[str]:
 
 
 class MailboxError(Exception):
+    """A mailbox that cannot be saved or read; `reason` is a stable code."""
+
+    reason = "MAILBOX_ERROR"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

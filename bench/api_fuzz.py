@@ -25,15 +25,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import clean_env, free_port  # noqa: E402
 from tests.hardening.material import BRANCH_ADDRESS, SENDER, diia_email, signed_copy  # noqa: E402
+from tests.support.serve import free_port, start_serve  # noqa: E402
 
 
 def prepare(data: Path) -> str:
@@ -55,24 +54,6 @@ def prepare(data: Path) -> str:
     return token
 
 
-def start_serve(data: Path, web: int, smtp: int, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "diia_inbox.cli", "serve", "--data", str(data),
-           "--web", f"127.0.0.1:{web}", "--smtp", f"127.0.0.1:{smtp}"]  # fmt: skip
-    with open(log, "ab") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=clean_env(), stdout=fh, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"serve exited with {proc.returncode}; see {log}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{web}/healthz", timeout=5).close()
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("serve did not start")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-examples", type=int, default=50)
@@ -87,7 +68,7 @@ def main() -> int:
     data, log = work / "data", work / "serve.log"
     token = prepare(data)
     web, smtp = free_port(), free_port()
-    proc = start_serve(data, web, smtp, log)
+    proc = start_serve(data, web=web, smtp=smtp, log=log, ready="http")
     try:
         signed = signed_copy()
         for n in range(3):

@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from verify import dstu4145 as D
+from verify import dstu4145_asn1 as DA
 
 CURVES = ("DSTU_163", "DSTU_257", "DSTU_431")
 
@@ -54,22 +55,22 @@ def bench_curve(name: str, rounds: int, rng: random.Random) -> str:
     mul_t = _micro(lambda: f.mul(a, b))
     sqr_t = _micro(lambda: f.sqr(a))
 
-    params = D.DstuParams(curve, None, curve.oid)
+    params = DA.DstuParams(curve, None, curve.oid)
     d = D.generate_private_key(curve, rng)
     q = D.public_point(curve, d)
-    key = D.encode_public_key(curve, q)
+    key = DA.encode_public_key(curve, q)
     digest = bytes(rng.getrandbits(8) for _ in range(32))
     h = int.from_bytes(digest, "little")
     r, s = D.sign(curve, d, h, D.generate_private_key(curve, rng))  # builds the base table
-    sig = D.encode_signature(curve, r, s)
+    sig = DA.encode_signature(curve, r, s)
     if not D.verify(curve, q, h, r, s):
         raise SystemExit(f"{name}: self-check failed")
 
-    sign_t = _time(lambda: D.sign_digest(params, d, digest), rounds)
+    sign_t = _time(lambda: DA.sign_digest(params, d, digest), rounds)
     ver_t = _time(lambda: D.verify(curve, q, h, r, s), rounds)
-    full_t = _time(lambda: D.verify_signature(params, key, digest, sig), rounds)
+    full_t = _time(lambda: DA.verify_signature(params, key, digest, sig), rounds)
     # Key decoding without the memo: decompression (half-trace) and the subgroup check.
-    decode = D._decode_public_key.__wrapped__
+    decode = DA._decode_public_key.__wrapped__
     dec_t = _time(lambda: decode(curve, key), rounds)
     return (
         f"{name:<10}{mul_t * 1e6:>8.1f}{sqr_t * 1e6:>8.1f}{_ms(sign_t):>16}{_ms(ver_t):>16}"

@@ -36,7 +36,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +57,7 @@ from tests.hardening.material import (  # noqa: E402
     other_copies,
     signed_copy,
 )
+from tests.support.serve import clean_env, free_port, start_serve  # noqa: E402
 
 PLACEHOLDER = "ZZTOKENZZ"
 UNKNOWN_ADDRESS = "nobody-here@inbox.example.org"
@@ -276,18 +276,6 @@ async def poll_web(port: int, stop: asyncio.Event, tally: WebTally) -> None:
 # -- the service ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIIA_INBOX_")}
-    env.update(extra)
-    return env
-
-
 def prepare(data: Path, root_der: bytes) -> None:
     subprocess.run(
         [
@@ -314,42 +302,17 @@ def prepare(data: Path, root_der: bytes) -> None:
     (data / "trust" / "load-root.der").write_bytes(root_der)
 
 
-def start_serve(
+def start_load_serve(
     data: Path, smtp: int, web: int, max_bytes: int, log: Path
 ) -> subprocess.Popen[bytes]:
-    env = clean_env(
-        DIIA_INBOX_INGEST_MAX_MESSAGE_BYTES=str(max_bytes),
-        DIIA_INBOX_INGEST_MAX_CONNECTIONS="200",
-        # Every simulated sender comes from 127.0.0.1: lift the per-address cap (default 10).
-        DIIA_INBOX_INGEST_MAX_CONNECTIONS_PER_CLIENT="200",
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "diia_inbox.cli",
-        "serve",
-        "--data",
-        str(data),
-        "--smtp",
-        f"127.0.0.1:{smtp}",
-        "--web",
-        f"127.0.0.1:{web}",
-    ]
-    with open(log, "ab") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"serve exited with {proc.returncode}; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", smtp), timeout=5) as s:
-                if s.recv(200).startswith(b"220"):
-                    s.sendall(b"QUIT\r\n")
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("serve did not start")
+    """`serve` with the size limit under test and the connection caps lifted: every simulated
+    sender comes from 127.0.0.1, and the per-address cap (default 10) would refuse them."""
+    limits = {
+        "DIIA_INBOX_INGEST_MAX_MESSAGE_BYTES": str(max_bytes),
+        "DIIA_INBOX_INGEST_MAX_CONNECTIONS": "200",
+        "DIIA_INBOX_INGEST_MAX_CONNECTIONS_PER_CLIENT": "200",
+    }
+    return start_serve(data, web=web, smtp=smtp, log=log, env=limits)
 
 
 def spool_depth(data: Path) -> int:
@@ -484,7 +447,7 @@ def main() -> int:
         flush=True,
     )
     prepare(data, signed_copy().root_der)
-    proc = start_serve(data, smtp, web, args.max_message_bytes, log)
+    proc = start_load_serve(data, smtp, web, args.max_message_bytes, log)
     try:
         tally, web_tally, elapsed = asyncio.run(run_load(args, smtp, web, templates))
         depth = spool_depth(data)

@@ -31,8 +31,8 @@ from diia_inbox.runtime import Runtime
 from ingest.envelope import Envelope
 from ingest.pipeline import deps_from_config, process
 from tests.ingest.mailmaker import diia_pair, gmail
-from verify.testpdf import DiiaCopy, make_diia_copy_pdf
-from verify.testpki import make_pki, sign_cades
+from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
+from tests.support.pki import make_pki, sign_cades
 
 BRANCH = "reception@hotel.example"
 

@@ -29,9 +29,9 @@ from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
 from ingest.pipeline import context_factory
 from ingest.reverify import reverify, select_documents
+from tests.support.pdf import make_diia_copy_pdf
+from tests.support.pki import make_pki, sign_cades
 from verify.path import verify_certificate_signature
-from verify.testpdf import make_diia_copy_pdf
-from verify.testpki import make_pki, sign_cades
 from verify.trust import load_file
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,14 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingest.datastream import stuff  # noqa: E402
+from tests.support.serve import free_port  # noqa: E402
 
 RCPT = "hotel-dnipro@inbox.example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_message(size: int, tag: str) -> bytes:

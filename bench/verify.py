@@ -27,10 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import verify.native as native
-from verify import dstu4145
+from tests.support.pki import make_pki, sign_cades
+from verify import dstu4145, dstu4145_asn1
 from verify.gost34311 import gost34311
 from verify.kupyna import kupyna
-from verify.testpki import make_pki, sign_cades
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 
@@ -170,19 +170,19 @@ def main() -> None:
 
     rng = random.Random(7)
     for oid_index, m in ((6, 257), (9, 431)):
-        params = dstu4145.parse_params(
-            dstu4145.encode_params(f"1.2.804.2.1.1.1.1.3.1.1.2.{oid_index}", None, None)
+        params = dstu4145_asn1.parse_params(
+            dstu4145_asn1.encode_params(f"1.2.804.2.1.1.1.1.3.1.1.2.{oid_index}", None, None)
         )
         priv = dstu4145.generate_private_key(params.curve, rng)
-        q = dstu4145.encode_public_key(params.curve, dstu4145.public_point(params.curve, priv))
+        q = dstu4145_asn1.encode_public_key(params.curve, dstu4145.public_point(params.curve, priv))
         digest = gost34311(b"bench")
-        sig = dstu4145.sign_digest(params, priv, digest, wrapped=False)
-        assert dstu4145.verify_signature(params, q, digest, sig)
+        sig = dstu4145_asn1.sign_digest(params, priv, digest, wrapped=False)
+        assert dstu4145_asn1.verify_signature(params, q, digest, sig)
 
         def verify_once(
-            p: dstu4145.DstuParams = params, q: bytes = q, h: bytes = digest, s: bytes = sig
+            p: dstu4145_asn1.DstuParams = params, q: bytes = q, h: bytes = digest, s: bytes = sig
         ) -> bool:
-            return dstu4145.verify_signature(p, q, h, s)
+            return dstu4145_asn1.verify_signature(p, q, h, s)
 
         slow, fast = both(lambda f=verify_once: cpu_seconds(f, args.runs) * 1000)  # type: ignore[misc]
         line = f"  DSTU 4145 m={m} verify, ms   {slow:9.2f} | "

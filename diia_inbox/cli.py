@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
+from archive.errors import Reasoned, reason_of
 from diia_inbox import logsafe
 from diia_inbox.cli_common import (
     EXIT_FAIL,
@@ -93,10 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             print(f"diia-inbox {args.verb}: {exc}", file=sys.stderr)
             return EXIT_FAIL
-        reason = getattr(exc, "reason", None)
-        if isinstance(reason, str):
+        if isinstance(exc, Reasoned):
             # Any of the packages' typed errors (TLS configuration, spool, search index...).
-            print(f"diia-inbox {args.verb}: {reason}: {_one_line(exc)}", file=sys.stderr)
+            print(f"diia-inbox {args.verb}: {reason_of(exc)}: {_one_line(exc)}", file=sys.stderr)
             return EXIT_FAIL
         logging.getLogger("diia_inbox").debug("unexpected error", exc_info=True)
         print(f"diia-inbox {args.verb}: internal error: {type(exc).__name__}", file=sys.stderr)

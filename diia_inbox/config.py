@@ -301,7 +301,19 @@ def load_config(
     sections = {name: _build(cls, table.get(name, {}), env, name) for name, cls in SECTIONS.items()}
     config = Config(data_dir=Path(data).resolve(), **sections)
     _check(config)
-    return config
+    return _one_clock(config, table, env)
+
+
+def _one_clock(config: Config, table: Mapping[str, Any], env: Mapping[str, str]) -> Config:
+    """`[web] timezone` is the installation's clock: the search's `received:` days and the QR
+    codes' last valid day follow it unless their own section sets a zone, so that a desk
+    configured for another zone does not see one day on the page and filter by another."""
+    follow: dict[str, Any] = {}
+    for name in ("search", "qr"):
+        own = "timezone" in table.get(name, {}) or f"{ENV_PREFIX}{name.upper()}_TIMEZONE" in env
+        if not own:
+            follow[name] = dataclasses.replace(getattr(config, name), timezone=config.web.timezone)
+    return dataclasses.replace(config, **follow)
 
 
 def _check(config: Config) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from archive import leases
+from archive.errors import reason_of
 from archive.leases import Lease
 from diia_inbox.runtime import Runtime
 from qrtools.outbound import OutboundParams, Sender
@@ -178,7 +179,7 @@ class DailyJobs:
                 lease.finish(ok=run.ok, result=run.detail or "OK", ran_at=now)
                 return run
         except Exception as exc:
-            reason = getattr(exc, "reason", type(exc).__name__)
+            reason = reason_of(exc)
             log.warning("daily %s failed: %s", job, reason)
             return JobRun(job, now, False, 0, str(reason))
 

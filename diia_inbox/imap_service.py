@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from archive import mailboxes
+from archive.errors import reason_of
 from archive.keyring import Keyring, load_keyring
 from diia_inbox.runtime import Runtime
 from ingest.accounts import DbImportLedger, all_accounts, display_name, stored_accounts
@@ -172,9 +173,7 @@ class MailboxSupervisor:
                 len(report.skipped),
             )
         except Exception as exc:
-            log.warning(
-                "imap %s: import failed: %s", key, getattr(exc, "reason", type(exc).__name__)
-            )
+            log.warning("imap %s: import failed: %s", key, reason_of(exc))
             with self.rt.db.session() as s:
                 st = mailboxes.status_row(s, key)
                 st.import_state, st.import_requested = "failed", False

@@ -45,6 +45,8 @@ MIN_DOWNLOAD_BYTES = 512
 class TrustAdminError(Exception):
     """A trust file could not be imported or downloaded; `reason` is a stable code."""
 
+    reason = "TRUST_ADMIN_ERROR"
+
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
         self.reason = reason

@@ -45,6 +45,8 @@ FETCH_BATCH = 50
 class ImapError(Exception):
     """A poll that could not complete; `reason` is a stable code (no server text in it)."""
 
+    reason = "IMAP_ERROR"
+
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
@@ -278,6 +280,8 @@ MAX_IDLE_SECONDS = 29 * 60
 
 class IdleUnsupported(Exception):
     """The server does not offer IDLE: the poller polls instead."""
+
+    reason = "IMAP_IDLE_UNSUPPORTED"
 
 
 class IdleSession:

@@ -28,6 +28,8 @@ MAX_FILE_BYTES = 100 * 1024 * 1024
 class ImportSourceError(Exception):
     """A path that cannot be imported at all (missing, unreadable); `reason` is stable."""
 
+    reason = "IMPORT_SOURCE_UNREADABLE"
+
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason

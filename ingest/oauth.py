@@ -54,6 +54,8 @@ ENDPOINTS: dict[str, tuple[str, str, str]] = {
 class OAuthError(Exception):
     """`reason` is a stable code; `detail` the provider's own error text (shown, not logged)."""
 
+    reason = "OAUTH_ERROR"
+
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason

@@ -43,6 +43,20 @@ from ingest.tls import TlsConfigError, server_context
 
 log = logging.getLogger("diia_inbox.ingest.smtp")
 
+# The seam to aiosmtpd. This module is the only one that imports it, and these are the private
+# parts of aiosmtpd's SMTP class (and of asyncio's StreamReader) that streaming DATA, the
+# per-client cap and the timers rely on. pyproject.toml pins the version range they were checked
+# against; tests/ingest/test_aiosmtpd_seam.py fails when an upgrade renames or removes one, or
+# when this module starts to use another private name without declaring it here.
+AIOSMTPD_PRIVATE_METHODS = {
+    "_handle_client": ("self",),
+    "_reset_timeout": ("self", "duration"),
+    "_set_post_data_state": ("self",),
+    "_timeout_cb": ("self",),
+}
+AIOSMTPD_PRIVATE_ATTRIBUTES = ("_original_transport", "_reader")
+STREAMREADER_PRIVATE_ATTRIBUTES = ("_buffer",)
+
 #: Bytes asked of the socket per read during DATA.
 READ_CHUNK = 256 * 1024
 

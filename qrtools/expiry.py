@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from archive import audit
 from archive.db import Database
+from archive.errors import reason_of
 from archive.models import Branch, QrCode
 from qrtools.errors import ReminderError
 from qrtools.outbound import OutboundParams, Sender, smtp_sender
@@ -187,7 +188,7 @@ def remind(
         try:
             send(reminder_message(view, today, outbound, now))
         except (smtplib.SMTPException, OSError, ReminderError) as exc:
-            reason = getattr(exc, "reason", type(exc).__name__)
+            reason = reason_of(exc)
             log.warning("QR reminder for code %s not sent: %s", view.id, reason)
             _unclaim(session, view, str(reason))
             failed.append((view.id, str(reason)))

@@ -22,6 +22,8 @@ _CHUNK = 1 << 20
 class DecompressionLimit(Exception):
     """A stream inflates past the budget: a decompression bomb, or a document far too big."""
 
+    reason = "PDF_DECOMPRESSION_LIMIT"
+
 
 @dataclass
 class Budget:

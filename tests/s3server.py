@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -19,18 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from tests.support.serve import free_port as _free_port
+
 #: Credentials the server accepts (any); given to the code under test through the environment.
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "diia-test",
     "AWS_SECRET_ACCESS_KEY": "diia-test-secret",
     "AWS_DEFAULT_REGION": "eu-central-1",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,21 @@ def test_display_time_zone_defaults_to_kyiv_and_is_configurable(tmp_path: Path) 
     assert load_config(data_dir=tmp_path, config_file=f, env={}).web.timezone == "Europe/Warsaw"
     env = {"DIIA_INBOX_WEB_TIMEZONE": "Asia/Tokyo"}
     assert load_config(data_dir=tmp_path, config_file=f, env=env).web.timezone == "Asia/Tokyo"
+
+
+def test_search_and_qr_days_follow_the_web_clock_unless_set(tmp_path: Path) -> None:
+    """One clock per installation: a desk in Warsaw filters `received:` by Warsaw days and sees
+    QR last valid days in Warsaw, unless a section names its own zone."""
+    default = load_config(data_dir=tmp_path, env={})
+    assert default.search.timezone == default.qr.timezone == "Europe/Kyiv"
+    f = tmp_path / "c.toml"
+    f.write_text('[web]\ntimezone = "Europe/Warsaw"\n', encoding="utf-8")
+    warsaw = load_config(data_dir=tmp_path, config_file=f, env={})
+    assert warsaw.search.timezone == warsaw.qr.timezone == "Europe/Warsaw"
+    f.write_text('[web]\ntimezone = "Europe/Warsaw"\n[qr]\ntimezone = "UTC"\n', encoding="utf-8")
+    own = load_config(data_dir=tmp_path, config_file=f, env={"DIIA_INBOX_SEARCH_TIMEZONE": "UTC"})
+    assert (own.web.timezone, own.search.timezone, own.qr.timezone) == (
+        "Europe/Warsaw",
+        "UTC",
+        "UTC",
+    )

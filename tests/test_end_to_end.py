@@ -23,9 +23,9 @@ import pytest
 
 from tests.ingest.mailmaker import diia_pair, gmail
 from tests.ingest.test_postfix import postfix, postfix_dir  # noqa: F401 - fixtures
+from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
+from tests.support.pki import make_pki, sign_cades
 from tests.test_serve import free_port, wait_http
-from verify.testpdf import DiiaCopy, make_diia_copy_pdf
-from verify.testpki import make_pki, sign_cades
 
 BRANCH = "reception@hotel-dnipro.example"
 EXE = [sys.executable, "-m", "diia_inbox.cli"]

@@ -242,3 +242,23 @@ def test_constraints_pin_what_is_installed_and_satisfy_the_floors() -> None:
         ).specifier.contains("6.0")
         is False
     )
+
+
+def test_the_installed_packages_ship_no_test_fixture_factories() -> None:
+    """What `pip install` takes (pyproject's package list) holds no test code: the factories
+    that make certificates and signatures for invented people live in tests/support/."""
+    from setuptools import find_packages
+
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+    packages = find_packages(str(ROOT), include=include)
+    assert "verify" in packages and "web" in packages
+    assert not [p for p in packages if p.split(".")[0] == "tests"]
+    shipped = [
+        path.relative_to(ROOT)
+        for p in packages
+        for path in (ROOT / p.replace(".", "/")).glob("*.py")
+        if path.name.startswith("test")
+    ]
+    assert shipped == []

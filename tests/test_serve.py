@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,11 +15,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.serve import free_port
+from verify import native
 
 
 def wait_http(url: str, proc: subprocess.Popen[str], seconds: float = 60) -> None:
@@ -91,6 +87,15 @@ def test_serve_health_login_and_first_admin(tmp_path: Path) -> None:
             assert name in families, name
         assert families["diia_inbox_processing_seconds"].type == "histogram"
         assert families["diia_inbox_search_seconds"].type == "histogram"
+        # The accelerator the service uses: native wherever the extension was built (serve runs
+        # without DIIA_INBOX_NATIVE here).
+        (crypto,) = families["diia_inbox_crypto_info"].samples
+        built = native.extension_built()
+        assert crypto.labels == {
+            "implementation": "native" if built else "python",
+            "extension_built": "yes" if built else "no",
+        }
+        assert crypto.value == 1
         ready_gauge = {s.labels["check"]: s.value for s in families["diia_inbox_ready"].samples}
         assert set(ready_gauge) == set(ready["checks"]) and set(ready_gauge.values()) == {1}
         with urllib.request.urlopen(f"http://127.0.0.1:{web}/login") as resp:

@@ -26,8 +26,8 @@ from diia_inbox.cli import main
 from diia_inbox.config import load_config
 from search.index import open_backend
 from tests.ingest.mailmaker import diia_pair, gmail
-from verify.testpdf import make_diia_copy_pdf
-from verify.testpki import make_pki, sign_cades, tamper
+from tests.support.pdf import make_diia_copy_pdf
+from tests.support.pki import make_pki, sign_cades, tamper
 
 VECTORS = Path(__file__).parent / "vectors"
 BUNDLE = VECTORS / "trust" / "CACertificates-2023-05.p7b"

@@ -24,9 +24,9 @@ from diia_inbox.runtime import Runtime
 from diia_inbox.trust_jobs import TrustJobs
 from ingest.pipeline import TrustCache, context_factory
 from tests.ingest.mailmaker import diia_pair, gmail
+from tests.support.pdf import make_diia_copy_pdf
+from tests.support.pki import make_pki, sign_cades
 from tests.test_trust import BUNDLE, _Server
-from verify.testpdf import make_diia_copy_pdf
-from verify.testpki import make_pki, sign_cades
 
 
 def test_trust_material_is_loaded_once_and_reloaded_on_change(tmp_path: Path) -> None:

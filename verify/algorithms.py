@@ -31,6 +31,7 @@ from .errors import FormatError, InvalidKey, UnsupportedAlgorithm, VerifyError
 
 if TYPE_CHECKING:
     from .dstu4145 import SignatureForm
+    from .dstu4145_asn1 import DstuParams
 
 
 class Hasher(Protocol):
@@ -171,14 +172,14 @@ def digest_oid_for_signature(signature_oid: str) -> str | None:
     return _SIGNATURE_DIGEST.get(signature_oid)
 
 
-def dstu_params(spki: keys.PublicKeyInfo) -> Any:
+def dstu_params(spki: keys.PublicKeyInfo) -> DstuParams:
     """Parse the DSTU 4145 parameters of a SubjectPublicKeyInfo (curve and optional S-box)."""
-    from . import dstu4145
+    from . import dstu4145_asn1
 
     params = spki["algorithm"]["parameters"]
     if params is None or isinstance(params, core.Void):
         raise FormatError("DSTU 4145 key without parameters")
-    return dstu4145.parse_params(params.dump())
+    return dstu4145_asn1.parse_params(params.dump())
 
 
 def key_dke(spki: keys.PublicKeyInfo) -> bytes | None:
@@ -242,7 +243,7 @@ def _verify_dstu(
     digest_algorithm: str | None,
     form: SignatureForm,
 ) -> bool:
-    from . import dstu4145
+    from . import dstu4145_asn1
 
     key_oid = spki["algorithm"]["algorithm"].dotted
     if key_oid not in _DSTU_SIGNATURES:
@@ -258,7 +259,7 @@ def _verify_dstu(
     dke = params.dke if dig_oid == OID_GOST34311 else None
     h = digest(dig_oid, signed_bytes, bytes(dke) if dke is not None else None)
     public_key = bytes(spki["public_key"].native)
-    return bool(dstu4145.verify_signature(params, public_key, h, signature, form))
+    return bool(dstu4145_asn1.verify_signature(params, public_key, h, signature, form))
 
 
 def _hash_obj(digest_oid: str | None) -> hashes.HashAlgorithm:

@@ -38,7 +38,9 @@ _EXIT = {
 
 
 class UsageError(Exception):
-    pass
+    """Wrong arguments or unusable trust material: exit 64."""
+
+    reason = "USAGE"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -120,7 +122,9 @@ def _read(path: str, what: str, limit: int) -> bytes:
 
 
 class _DataError(Exception):
-    pass
+    """The signature or content file is unreadable or not CMS: exit 65."""
+
+    reason = "DATA_INVALID"
 
 
 def run(args: argparse.Namespace, installed: Material = NO_MATERIAL) -> tuple[int, str]:

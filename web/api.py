@@ -81,6 +81,8 @@ async def openapi(request: web.Request) -> web.Response:
 class BadParameter(Exception):
     """A query parameter outside its documented type or range (answered 400)."""
 
+    reason = "BAD_PARAMETER"
+
     def __init__(self, name: str, low: int, high: int) -> None:
         super().__init__(f"{name}: a whole number from {low} to {high}")
 

@@ -72,15 +72,16 @@ class WebDeps:
     mailbox_ring: Callable[[], Keyring] | None = None
     #: Ingest settings (OAuth clients for mailboxes signed in with OAuth2); None: defaults.
     ingest: IngestSettings | None = None
-    #: Page images of archived PDFs (web/previews.py); None: the document page shows the
-    #: "no preview" box instead of pictures.
-    previews: PreviewCache | None = None
     #: The zone pages show times in (`[web] timezone`, checked by the configuration).
     timezone: str = DEFAULT_ZONE
 
     @property
     def zone(self) -> ZoneInfo:
         return localtime.zone(self.timezone)
+
+    #: Page images of archived PDFs (web/previews.py); None: the document page shows the
+    #: "no preview" box instead of pictures.
+    previews: PreviewCache | None = None
 
     @classmethod
     def from_runtime_parts(

@@ -55,6 +55,8 @@ PAGE_PARAMS = ("unprocessed", "status", "page")
 
 
 class BadParameter(ValueError):
+    reason = "BAD_PARAMETER"
+
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
         self.reason, self.detail = reason, detail

@@ -38,6 +38,8 @@ class Upload:
 
 
 class BadUpload(Exception):
+    reason = "BAD_UPLOAD"
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

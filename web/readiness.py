@@ -23,6 +23,8 @@ from pathlib import Path
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from archive.errors import reason_of
+
 #: Bytes a folder check writes and fsyncs: enough to need data blocks, small enough to be cheap.
 PROBE_BYTES = 4096
 
@@ -162,9 +164,7 @@ def raising(probe: Callable[[], object]) -> Callable[[], str | None]:
         try:
             probe()
         except Exception as exc:
-            reason = getattr(exc, "reason", None)
-            prefix = reason if isinstance(reason, str) else type(exc).__name__
-            return f"{prefix}: {_one_line(exc)}"
+            return f"{reason_of(exc)}: {_one_line(exc)}"
         return None
 
     return adapted

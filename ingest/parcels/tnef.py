@@ -55,7 +55,9 @@ _PSEUDOGRAPHICS = re.compile("[\u2500-\u25ff\u2591-\u2593]")
 
 
 class _Truncated(Exception):
-    pass
+    """The TNEF stream ends inside an attribute (caught here: the attachment is kept as is)."""
+
+    reason = "TNEF_TRUNCATED"
 
 
 @dataclass(frozen=True)

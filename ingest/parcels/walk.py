@@ -69,6 +69,8 @@ _UUENCODE = frozenset({"x-uuencode", "uuencode", "x-uue"})
 class ParseError(Exception):
     """The bytes cannot be read as a message at all; `reason` is a stable code."""
 
+    reason = "MESSAGE_UNREADABLE"
+
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason

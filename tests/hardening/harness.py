@@ -15,7 +15,6 @@ import os
 import shutil
 import signal
 import smtplib
-import socket
 import subprocess
 import tempfile
 import threading
@@ -36,15 +35,10 @@ from ingest.smtp import AddressCache, SmtpComponent
 from ingest.spool import Spool
 from ingest.worker import Worker
 from tests.hardening.material import BRANCH_ADDRESS, SENDER, token_of
+from tests.support.serve import free_port
 
 #: A safety net for waits on real processes and file systems; reaching it is a failure.
 PATIENCE = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until(check: Callable[[], bool], what: str, seconds: float = PATIENCE) -> None:

@@ -1,7 +1,7 @@
 """Real inputs the hardening tests and `bench/load.py` start from: a Diia-like PDF signed with an
 ECDSA P-256 CAdES-BES signature, the trust anchor, and Diia-like e-mails carrying them.
 
-The signatures come from the project's test PKI (`verify.testpki`) when it is there. While that
+The signatures come from the project's test PKI (`tests.support.pki`) when it is there. While that
 module is still being written, an equivalent minimal CAdES-BES maker below (cryptography +
 asn1crypto; signed attributes contentType, messageDigest, signingTime, signingCertificateV2)
 stands in, so these tests exercise genuine signatures either way. Only invented people appear.
@@ -30,7 +30,7 @@ class Signed:
     p7s: bytes
     attached_p7s: bytes
     root_der: bytes
-    source: str  # "verify.testpki" or "local"
+    source: str  # "tests.support.pki" or "local"
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Signer:
 
     sign: Callable[[bytes, bool], bytes]  # (content, detached) -> DER ContentInfo
     root_der: bytes
-    source: str  # "verify.testpki" or "local"
+    source: str  # "tests.support.pki" or "local"
 
     def copy(self, pdf: bytes) -> Signed:
         return Signed(pdf, self.sign(pdf, True), self.sign(pdf, False), self.root_der, self.source)
@@ -47,14 +47,14 @@ class Signer:
 
 def _testpki_signer() -> Signer | None:
     try:
-        from verify.testpki import make_pki, sign_cades
+        from tests.support.pki import make_pki, sign_cades
     except ImportError:
         return None
     pki = make_pki("ecdsa")
     return Signer(
         lambda content, detached: sign_cades(pki, content, signer="seal", detached=detached),
         pki.root.cert,
-        "verify.testpki",
+        "tests.support.pki",
     )
 
 
@@ -169,14 +169,14 @@ def signer() -> Signer:
 @cache
 def signed_copy() -> Signed:
     """The signed Diia-like copy of the invented fixture person (made once per process)."""
-    from verify.testpdf import make_diia_copy_pdf
+    from tests.support.pdf import make_diia_copy_pdf
 
     return signer().copy(make_diia_copy_pdf())
 
 
 def other_copies(n: int) -> list[Signed]:
     """`n` further signed copies, each a different document (distinct bytes and numbers)."""
-    from verify.testpdf import DiiaCopy, make_diia_copy_pdf
+    from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
 
     return [
         signer().copy(make_diia_copy_pdf(DiiaCopy(document_number=f"{700000000 + i:09d}")))

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,6 @@ from tests.hardening.harness import (
     PATIENCE,
     archived_tokens,
     documents_per_token,
-    spool_tokens,
     wait_until,
 )
 from tests.hardening.material import (
@@ -49,9 +49,20 @@ from tests.ingest.conftest import make_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = 6  # per message: each costs a signature check and an extraction child
-MESSAGES = 2
+#: Enough that the worker always has a next message to claim when a kill lands, however fast
+#: the native verifier makes one message (two were done before the second kill on a quick run).
+MESSAGES = 4
 #: Seconds after a message is claimed at which successive kills land (spread over a message).
 KILL_AT = (0.0, 0.6)
+
+
+def held_by(spool: Spool, pid: int) -> list[str]:
+    """Items in work/ claimed by the worker process `pid`."""
+    return [
+        p.name
+        for p in (spool.root / "work").iterdir()
+        if p.name.split("@")[-1].startswith(f"{pid}.")
+    ]
 
 
 def start_worker(data: Path, log: Any) -> subprocess.Popen[bytes]:
@@ -80,9 +91,10 @@ def test_sigkill_in_the_middle_of_a_document_archives_each_message_once(tmp_path
             for delay in KILL_AT:
                 proc = start_worker(data, log)
                 try:
-                    wait_until(lambda: any((spool.root / "work").iterdir()), "a claimed item")
+                    # Claimed by this process (work/ID@PID.TOKEN), not its predecessor's leftover.
+                    wait_until(partial(held_by, spool, proc.pid), "a claimed item")
                     time.sleep(delay)
-                    in_hand = spool_tokens(spool, ("work",))
+                    in_hand = held_by(spool, proc.pid)
                 finally:
                     proc.send_signal(signal.SIGKILL)
                     proc.wait(PATIENCE)

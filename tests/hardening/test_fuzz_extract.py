@@ -21,7 +21,7 @@ from search.extract import Extraction, ExtractLimits, extract_text
 from tests.hardening.mutations import mutated
 from tests.hardening.profiles import fuzz
 from tests.search import pdfs
-from verify.testpdf import make_diia_copy_pdf, make_pdf
+from tests.support.pdf import make_diia_copy_pdf, make_pdf
 
 LIMITS = ExtractLimits(
     max_pages=20,

@@ -6,7 +6,7 @@ and by what people do: rename files, forward (inline or as an attachment), reply
 conversation quoted, sign the mail with PGP. Each shape is written byte by byte by
 `tests.ingest.mailmaker` (Python's `email` generator would normalise the quirks away), in both
 attachment orders, with real signatures from the test PKI (ECDSA P-256/SHA-256 and DSTU 4145 with
-GOST 34.311) over real PDFs: one written by `verify.testpdf`, one re-rendered by poppler's cairo
+GOST 34.311) over real PDFs: one written by `tests.support.pdf`, one re-rendered by poppler's cairo
 backend (`pdftocairo`, embedded font subsets, compressed streams), as another producer would.
 
 `expected` lists the documents the archive must end up with: the PDF (by role), its name, how
@@ -66,8 +66,8 @@ def cairo_pdf(pdf: bytes) -> bytes:
 @functools.cache
 def material(flavour: str) -> Material:
     """Two copies signed by the test PKI's "ДП ДІЯ" seal, made once per flavour."""
-    from verify.testpdf import DiiaCopy, make_diia_copy_pdf
-    from verify.testpki import make_pki, sign_cades
+    from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
+    from tests.support.pki import make_pki, sign_cades
 
     pki = make_pki(flavour)  # type: ignore[arg-type]
 

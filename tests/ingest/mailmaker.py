@@ -585,8 +585,8 @@ class Material:
 
 def make_material(flavour: str) -> Material:
     """A real Diia-like copy signed by the test PKI's "ДП ДІЯ" seal (CAdES-BES)."""
-    from verify.testpdf import DiiaCopy, diia_copy_lines, make_diia_copy_pdf
-    from verify.testpki import make_pki, sign_cades
+    from tests.support.pdf import DiiaCopy, diia_copy_lines, make_diia_copy_pdf
+    from tests.support.pki import make_pki, sign_cades
 
     copy = DiiaCopy()
     pdf = make_diia_copy_pdf(copy)
@@ -604,7 +604,7 @@ def make_material(flavour: str) -> Material:
 
 def attached_signature(content: bytes) -> bytes:
     """Any content (a MIME entity, for S/MIME tests) in an attached ECDSA CAdES signature."""
-    from verify.testpki import make_pki, sign_cades
+    from tests.support.pki import make_pki, sign_cades
 
     return sign_cades(make_pki("ecdsa"), content, signer="citizen", detached=False)
 

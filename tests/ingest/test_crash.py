@@ -12,7 +12,6 @@ left in the spool together.
 from __future__ import annotations
 
 import itertools
-import os
 import queue
 import signal
 import smtplib
@@ -23,19 +22,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO
 
 from tests.ingest.conftest import BRANCH_ADDRESS
+from tests.support.serve import free_port, start_serve
 
 TOTAL = 500
 CONNECTIONS = 8
 KILL_AFTER = 150  # acknowledged messages before the SIGKILL
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def message(token: str) -> bytes:
@@ -103,35 +96,7 @@ class Load:
             assert self.lock.wait_for(lambda: len(self.acked) >= n or self.errors, 120)
 
 
-def start_serve(data: Path, smtp: int, web: int, log: IO[str]) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIIA_INBOX_")}
-    cmd = [
-        sys.executable,
-        "-m",
-        "diia_inbox.cli",
-        "serve",
-        "--data",
-        str(data),
-        "--smtp",
-        f"127.0.0.1:{smtp}",
-        "--web",
-        f"127.0.0.1:{web}",
-    ]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True, env=env)
-    deadline = time.monotonic() + 60  # a safety net for a hung start, not a measurement
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "serve exited"
-        try:
-            with socket.create_connection(("127.0.0.1", smtp), timeout=5) as s:
-                if s.recv(100).startswith(b"220"):
-                    s.sendall(b"QUIT\r\n")
-                    return proc
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("serve did not start")
-
-
-def wait_drained(spool: Path, proc: subprocess.Popen[str]) -> None:
+def wait_drained(spool: Path, proc: subprocess.Popen[bytes]) -> None:
     """Until the worker took everything out of new/ and work/ (safety net: 120 s)."""
     deadline = time.monotonic() + 120
     while any((spool / "new").iterdir()) or any((spool / "work").iterdir()):
@@ -161,25 +126,25 @@ def test_sigkill_under_load_loses_no_accepted_message(tmp_path: Path) -> None:
         capture_output=True,
     )
     smtp, web = free_port(), free_port()
-    with open(tmp_path / "serve.log", "w") as log:
-        proc = start_serve(data, smtp, web, log)
-        load = Load(smtp)
-        threads = [threading.Thread(target=load.run) for _ in range(CONNECTIONS)]
-        for t in threads:
-            t.start()
-        load.wait_acks(KILL_AFTER)
-        load.up.clear()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
-        acked_before_kill = len(load.acked)
-        proc = start_serve(data, smtp, web, log)
-        load.up.set()
-        for t in threads:
-            t.join(180)
-        assert not load.errors
-        wait_drained(data / "spool", proc)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(60) == 0
+    log = tmp_path / "serve.log"
+    proc = start_serve(data, web=web, smtp=smtp, log=log)
+    load = Load(smtp)
+    threads = [threading.Thread(target=load.run) for _ in range(CONNECTIONS)]
+    for t in threads:
+        t.start()
+    load.wait_acks(KILL_AFTER)
+    load.up.clear()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    acked_before_kill = len(load.acked)
+    proc = start_serve(data, web=web, smtp=smtp, log=log)
+    load.up.set()
+    for t in threads:
+        t.join(180)
+    assert not load.errors
+    wait_drained(data / "spool", proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 0
 
     assert KILL_AFTER <= acked_before_kill < TOTAL
     indices = {int(token[1:5]) for token in load.acked}
@@ -222,30 +187,30 @@ def test_sigterm_lets_data_in_flight_finish(tmp_path: Path) -> None:
         check=True, capture_output=True,
     )  # fmt: skip
     smtp, web = free_port(), free_port()
-    with open(tmp_path / "serve.log", "w") as log:
-        proc = start_serve(data, smtp, web, log)
-        try:
-            idle = socket.create_connection(("127.0.0.1", smtp), timeout=60)
-            busy = socket.create_connection(("127.0.0.1", smtp), timeout=60)
-            idle_f, busy_f = idle.makefile("rb"), busy.makefile("rb")
-            assert idle_f.readline().startswith(b"220")
-            assert busy_f.readline().startswith(b"220")
-            envelope = f"MAIL FROM:<a@example.net>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\n"
-            busy.sendall(f"HELO c\r\n{envelope}DATA\r\n".encode())
-            assert [busy_f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
-            busy.sendall(b"Subject: load drain\r\nX-Token: drain\r\n\r\nfirst half\r\n")
-            proc.send_signal(signal.SIGTERM)
-            # The receiver is shutting down once it sends idle sessions away ...
-            assert idle_f.readline().startswith(b"421 4.3.2")
-            # ... and still completes the message in flight.
-            busy.sendall(b"second half\r\n.\r\n")
-            assert busy_f.readline().startswith(b"250 2.0.0 OK queued as ")
-            assert proc.wait(60) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            for f in (idle_f, busy_f, idle, busy):
-                f.close()
+    log = tmp_path / "serve.log"
+    proc = start_serve(data, web=web, smtp=smtp, log=log)
+    try:
+        idle = socket.create_connection(("127.0.0.1", smtp), timeout=60)
+        busy = socket.create_connection(("127.0.0.1", smtp), timeout=60)
+        idle_f, busy_f = idle.makefile("rb"), busy.makefile("rb")
+        assert idle_f.readline().startswith(b"220")
+        assert busy_f.readline().startswith(b"220")
+        envelope = f"MAIL FROM:<a@example.net>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\n"
+        busy.sendall(f"HELO c\r\n{envelope}DATA\r\n".encode())
+        assert [busy_f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+        busy.sendall(b"Subject: load drain\r\nX-Token: drain\r\n\r\nfirst half\r\n")
+        proc.send_signal(signal.SIGTERM)
+        # The receiver is shutting down once it sends idle sessions away ...
+        assert idle_f.readline().startswith(b"421 4.3.2")
+        # ... and still completes the message in flight.
+        busy.sendall(b"second half\r\n.\r\n")
+        assert busy_f.readline().startswith(b"250 2.0.0 OK queued as ")
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for f in (idle_f, busy_f, idle, busy):
+            f.close()
     spool = data / "spool"
     assert not any((spool / "tmp").iterdir())
     pending = [p for f in ("new", "work") for p in (spool / f).iterdir()]

@@ -26,6 +26,7 @@ from ingest.worker import Worker
 from tests.ingest import mailmaker as mm
 from tests.ingest.conftest import BRANCH_ADDRESS, make_pipeline
 from tests.ingest.test_pipeline import documents
+from tests.support.serve import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
@@ -100,12 +101,6 @@ class Dovecot:
             host="127.0.0.1", user=USER, port=self.port, tls="none",
             password_file=str(pw), **{"poll_seconds": 1, **kw},
         )  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

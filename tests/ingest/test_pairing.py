@@ -24,8 +24,8 @@ from ingest.parcels import (
 from ingest.parcels.sniff import decode_transfer, pdf_xref_consistent
 from tests.conftest import VECTORS
 from tests.ingest import mailmaker as mm
+from tests.support.pdf import make_pdf
 from verify import algorithms
-from verify.testpdf import make_pdf
 
 PDF1 = make_pdf(["Паспорт громадянина України", "Тестовий Тарас"])
 PDF2 = make_pdf(["Картка платника податків"])

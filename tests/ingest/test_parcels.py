@@ -29,7 +29,7 @@ from ingest.parcels import (
     parse_parcels,
 )
 from tests.ingest import mailmaker as mm
-from verify.testpdf import make_pdf
+from tests.support.pdf import make_pdf
 
 PDF1 = make_pdf(["Паспорт громадянина України", "Тестовий Тарас"])
 PDF2 = make_pdf(["Картка платника податків"])

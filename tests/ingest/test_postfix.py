@@ -22,6 +22,7 @@ import pytest
 
 from ingest.envelope import Envelope
 from tests.ingest.conftest import BRANCH_ADDRESS, RunningReceiver, spool_items
+from tests.support.serve import free_port
 
 pytestmark = pytest.mark.skipif(
     shutil.which("postfix") is None or os.geteuid() != 0,
@@ -83,12 +84,6 @@ anvil     unix - - n - 1 anvil
 scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from ingest.reverify import reverify
 from tests.ingest import mailmaker as mm
 from tests.ingest.conftest import make_pipeline
 from tests.ingest.test_pipeline import envelope
-from verify.testpdf import make_diia_copy_pdf
-from verify.testpki import make_pki, sign_cades
+from tests.support.pdf import make_diia_copy_pdf
+from tests.support.pki import make_pki, sign_cades
 
 
 def test_every_signature_of_a_copy_is_reverified(sqlite_runtime: Any, branch_id: int) -> None:

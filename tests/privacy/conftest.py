@@ -38,7 +38,8 @@ from ingest.spool import Spool
 from ingest.worker import Handled, Worker
 from search.fields import rnokpp_valid
 from tests.ingest.mailmaker import BRANCH, diia_pair, gmail
-from verify.testpdf import DiiaCopy, diia_copy_lines, make_pdf
+from tests.support.pdf import DiiaCopy, diia_copy_lines, make_pdf
+from tests.support.serve import clean_env, free_port, serve_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -141,7 +142,7 @@ class Person:
 @pytest.fixture(scope="session")
 def signer() -> tuple[bytes, Callable[[bytes, bool], bytes]]:
     """An ECDSA P-256 test PKI: the root's DER and a CAdES-BES signer (made once, it is fast)."""
-    from verify.testpki import make_pki, sign_cades
+    from tests.support.pki import make_pki, sign_cades
 
     pki = make_pki("ecdsa")
 
@@ -293,14 +294,6 @@ __all__ = [
 # --- the real service in a subprocess ------------------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for(predicate: Callable[[], bool], what: str, seconds: float = 180) -> None:
     """Poll until `predicate()`; the limit only guards against a hang (it is no assertion
     about speed, and is generous for two shared cores)."""
@@ -362,28 +355,17 @@ def start_serve(
     data_dir: Path, log_path: Path, env: dict[str, str] | None = None, *, debug: bool = False
 ) -> Served:
     """`diia-inbox serve` on free ports (with DEBUG logging through debug_cli if `debug`)."""
-    import os
     import subprocess
     import urllib.request
 
     web, smtp = free_port(), free_port()
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("DIIA_INBOX_")}
-    command = [PYTHON, "-m", "tests.privacy.debug_cli"] if debug else [DIIA_INBOX]
+    program = [PYTHON, "-m", "tests.privacy.debug_cli"] if debug else [DIIA_INBOX]
     log = open(log_path, "ab")
     proc = subprocess.Popen(
-        [
-            *command,
-            "serve",
-            "--data",
-            str(data_dir),
-            "--web",
-            f"127.0.0.1:{web}",
-            "--smtp",
-            f"127.0.0.1:{smtp}",
-        ],
+        serve_command(data_dir, web=web, smtp=smtp, program=program),
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**base_env, **(env or {})},
+        env=clean_env(**(env or {})),
         cwd=ROOT,
     )
     log.close()

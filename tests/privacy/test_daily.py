@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
 import zoneinfo
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
@@ -25,6 +24,7 @@ from diia_inbox.daily import DailyJobs, JobRun
 from diia_inbox.runtime import Runtime
 from qrtools import registry
 from tests.privacy.conftest import Mailroom, Person
+from tests.support.serve import free_port as _free_port
 
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 #: The service starts at 10:00 in Kyiv; no daylight-saving change in the days that follow.
@@ -50,12 +50,6 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

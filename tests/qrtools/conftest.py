@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from aiosmtpd.controller import Controller
 from archive.branches import add_branch
 from archive.db import Database
 from qrtools import registry
+from tests.support.serve import free_port
 
 BRANCH = "Готель «Палаццо», відділення №1"
 ADDRESS = "м. Тернопіль, вул. Руська, 12"
@@ -72,12 +72,6 @@ class Sink:
             )
         )
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from search.extract import ExtractLimits, extract_text
 from search.fields import recognise
 from search.index import SearchBackend, open_backend
 from search.settings import SearchSettings
-from verify.testpdf import DiiaCopy, diia_copy_lines, make_diia_copy_pdf, make_pdf
+from tests.support.pdf import DiiaCopy, diia_copy_lines, make_diia_copy_pdf, make_pdf
 
 KYIV = dt.timezone(dt.timedelta(hours=2))
 

@@ -6,7 +6,7 @@ import io
 import re
 import zlib
 
-from verify.testpdf import make_diia_copy_pdf, make_pdf
+from tests.support.pdf import make_diia_copy_pdf, make_pdf
 
 _UNIT = 1 << 24  # 16 MiB of zeros per repeated deflate block
 

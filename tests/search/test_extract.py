@@ -17,7 +17,7 @@ from search.extract import (
 from search.pdftext import looks_garbled, read_pdf, text_quality
 from search.settings import SearchSettings
 from tests.search import pdfs
-from verify.testpdf import diia_copy_lines, make_diia_copy_pdf
+from tests.support.pdf import diia_copy_lines, make_diia_copy_pdf
 
 LIMITS = ExtractLimits(max_pages=50, max_decompressed_bytes=64 << 20, seconds=10.0)
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from archive.models import DOCUMENT_TYPES
 from search.fields import FIELD_KEYS, document_type, parse_date, recognise, rnokpp_valid
-from verify.testpdf import DiiaCopy, diia_copy_lines
+from tests.support.pdf import DiiaCopy, diia_copy_lines
 
 WEIGHTS = (-1, 5, 7, 9, 4, 6, 10, 5, 7)
 

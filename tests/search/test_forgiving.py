@@ -17,7 +17,7 @@ import pytest
 from search.index import SearchBackend, open_backend
 from search.plan import max_typos
 from tests.search.conftest import Archive, add_copy
-from verify.testpdf import DiiaCopy, diia_copy_lines
+from tests.support.pdf import DiiaCopy, diia_copy_lines
 
 
 def ids(backend: SearchBackend, query: str, **kw: object) -> list[int]:

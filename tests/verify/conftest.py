@@ -2,10 +2,10 @@
 
 - `vectors_dir`: the public test vectors in ``tests/vectors`` (sources in its README.md).
 - `pki_now`: the fixed instant the shared PKIs are built around (2026-11-20 10:00 UTC).
-- `dstu_pki`, `ecdsa_pki`: session-scoped test PKIs (`verify.testpki.make_pki`, seed 1) in the
+- `dstu_pki`, `ecdsa_pki`: session-scoped test PKIs (`tests.support.pki.make_pki`, seed 1) in the
   DSTU 4145 m=257/GOST 34.311 and the ECDSA P-256/SHA-256 flavour. Treat them as read-only;
   building the DSTU one costs a few hundred milliseconds, so share it rather than rebuild.
-- `diia_pdf`: the fixture Diia-like copy (`verify.testpdf.make_diia_copy_pdf()`), a real PDF.
+- `diia_pdf`: the fixture Diia-like copy (`tests.support.pdf.make_diia_copy_pdf()`), a real PDF.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from verify.testpdf import make_diia_copy_pdf
-from verify.testpki import TestPKI, make_pki
+from tests.support.pdf import make_diia_copy_pdf
+from tests.support.pki import TestPKI, make_pki
 
 PKI_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify import dstu4145 as D
+from verify import dstu4145_asn1 as DA
 from verify.dstu_curves import CURVE_SPECS, NAMED_CURVE_OIDS
 from verify.errors import FormatError, InvalidKey, UnsupportedAlgorithm
 
@@ -178,21 +179,21 @@ def test_prime_subgroup_check_agrees_with_n_times_p(name: str) -> None:
         cases.append(D.point_add(curve, g, t4))
     for p in cases:
         expected = not p.infinity and D.point_mul(curve, curve.n, p).infinity
-        assert D._in_prime_subgroup(curve, p) == expected
-    assert D._in_prime_subgroup(curve, g)
-    assert not D._in_prime_subgroup(curve, D.point_add(curve, g, t2))
+        assert D.in_prime_subgroup(curve, p) == expected
+    assert D.in_prime_subgroup(curve, g)
+    assert not D.in_prime_subgroup(curve, D.point_add(curve, g, t2))
 
 
 def test_public_key_of_order_2n_is_rejected() -> None:
     """On m=257 (cofactor 4) G + T2 survives compression yet is not in the subgroup."""
     curve = D.curve_by_name("DSTU_257")
     bad = D.point_add(curve, curve.G, D.decompress_point(curve, 0))
-    encoded = D.encode_public_key(curve, bad)
+    encoded = DA.encode_public_key(curve, bad)
     assert D.decompress_point(curve, int.from_bytes(encoded[2:], "little")) == bad
     with pytest.raises(InvalidKey):
-        D.decode_public_key(curve, encoded)
+        DA.decode_public_key(curve, encoded)
     # Twin: the genuine point decodes.
-    assert D.decode_public_key(curve, D.encode_public_key(curve, curve.G)) == curve.G
+    assert DA.decode_public_key(curve, DA.encode_public_key(curve, curve.G)) == curve.G
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,21 +269,21 @@ def test_verify_rejects_out_of_range_values() -> None:
 def test_kat_through_byte_encoding(vector: dict[str, str]) -> None:
     """sign_digest/verify_signature with the KAT's H given as a digest (bytes reversed)."""
     curve, d, e, h, q, r, s = _kat(vector)
-    params = D.DstuParams(curve)
+    params = DA.DstuParams(curve)
     digest = h.to_bytes(32, "little")
-    sig = D.sign_digest(params, d, digest, e=e)
+    sig = DA.sign_digest(params, d, digest, e=e)
     size = curve.order_bytes
     assert sig == core.OctetString(r.to_bytes(size, "little") + s.to_bytes(size, "little")).dump()
-    key = D.encode_public_key(curve, q)
-    assert D.verify_signature(params, key, digest, sig)
-    assert not D.verify_signature(params, key, bytes([digest[0] ^ 1]) + digest[1:], sig)
+    key = DA.encode_public_key(curve, q)
+    assert DA.verify_signature(params, key, digest, sig)
+    assert not DA.verify_signature(params, key, bytes([digest[0] ^ 1]) + digest[1:], sig)
     # One-bit changes of the compressed key: either no key of order n, or the wrong key.
     compressed = int.from_bytes(key[2:], "little")
     valid_other = 0
     for bit in _positions(curve.m, 12):
         bad = core.OctetString(curve.field.to_bytes_le(_flip(compressed, bit))).dump()
         try:
-            assert not D.verify_signature(params, bad, digest, sig), f"Q bit {bit}"
+            assert not DA.verify_signature(params, bad, digest, sig), f"Q bit {bit}"
             valid_other += 1
         except InvalidKey:
             pass
@@ -295,64 +296,64 @@ def test_kat_through_byte_encoding(vector: dict[str, str]) -> None:
 @pytest.mark.parametrize("name", ["DSTU_257", "DSTU_431"])
 def test_sign_verify_round_trip(name: str) -> None:
     curve = D.curve_by_name(name)
-    params = D.DstuParams(curve, None, curve.oid)
+    params = DA.DstuParams(curve, None, curve.oid)
     rng = random.Random(2024)
     d = D.generate_private_key(curve, rng)
-    key = D.encode_public_key(curve, D.public_point(curve, d))
-    assert D.decode_public_key(curve, key) == D.public_point(curve, d)
+    key = DA.encode_public_key(curve, D.public_point(curve, d))
+    assert DA.decode_public_key(curve, key) == D.public_point(curve, d)
     digest = bytes(rng.getrandbits(8) for _ in range(32))
-    sig = D.sign_digest(params, d, digest)
-    assert D.verify_signature(params, key, digest, sig)
+    sig = DA.sign_digest(params, d, digest)
+    assert DA.verify_signature(params, key, digest, sig)
     # The CMS form (bare r || s) verifies too, and so does the BIT STRING payload with its
     # unused-bits octet.
-    bare = D.sign_digest(params, d, digest, wrapped=False)
+    bare = DA.sign_digest(params, d, digest, wrapped=False)
     assert len(bare) == 2 * curve.order_bytes
-    assert D.verify_signature(params, key, digest, bare)
-    assert D.verify_signature(params, key, digest, b"\x00" + sig)
+    assert DA.verify_signature(params, key, digest, bare)
+    assert DA.verify_signature(params, key, digest, b"\x00" + sig)
     # Tampered twins: digest, signature, key.
-    assert not D.verify_signature(params, key, digest[:-1] + bytes([digest[-1] ^ 0x80]), sig)
-    assert not D.verify_signature(params, key, digest, sig[:-1] + bytes([sig[-1] ^ 1]))
-    assert not D.verify_signature(params, key, digest, bare[:5] + bytes([bare[5] ^ 4]) + bare[6:])
-    other = D.encode_public_key(curve, D.public_point(curve, D.generate_private_key(curve, rng)))
-    assert not D.verify_signature(params, other, digest, sig)
+    assert not DA.verify_signature(params, key, digest[:-1] + bytes([digest[-1] ^ 0x80]), sig)
+    assert not DA.verify_signature(params, key, digest, sig[:-1] + bytes([sig[-1] ^ 1]))
+    assert not DA.verify_signature(params, key, digest, bare[:5] + bytes([bare[5] ^ 4]) + bare[6:])
+    other = DA.encode_public_key(curve, D.public_point(curve, D.generate_private_key(curve, rng)))
+    assert not DA.verify_signature(params, other, digest, sig)
 
 
 @given(seed=st.integers(0, 2**32), digest=st.binary(min_size=32, max_size=32))
 @settings(max_examples=8, deadline=None)
 def test_sign_verify_random_keys_m163(seed: int, digest: bytes) -> None:
     curve = D.curve_by_name("DSTU_163")
-    params = D.DstuParams(curve)
+    params = DA.DstuParams(curve)
     rng = random.Random(seed)
     d = D.generate_private_key(curve, rng)
-    key = D.encode_public_key(curve, D.public_point(curve, d))
-    sig = D.sign_digest(params, d, digest)
-    assert D.verify_signature(params, key, digest, sig)
+    key = DA.encode_public_key(curve, D.public_point(curve, d))
+    sig = DA.sign_digest(params, d, digest)
+    assert DA.verify_signature(params, key, digest, sig)
     flipped = bytes([digest[0] ^ 2]) + digest[1:]
-    assert not D.verify_signature(params, key, flipped, sig)
+    assert not DA.verify_signature(params, key, flipped, sig)
 
 
 def test_signature_encoding_forms() -> None:
     curve = D.curve_by_name("DSTU_257")
     r, s = 0x1234, 0xABCDEF
-    bare = D.encode_signature(curve, r, s, wrapped=False)
+    bare = DA.encode_signature(curve, r, s, wrapped=False)
     assert bare[:2] == b"\x34\x12" and len(bare) == 64
-    wrapped = D.encode_signature(curve, r, s)
+    wrapped = DA.encode_signature(curve, r, s)
     assert wrapped[:2] == b"\x04\x40" and wrapped[2:] == bare
     for form in (bare, wrapped, b"\x00" + wrapped):
-        assert D.decode_signature(curve, form) == (r, s)
+        assert DA.decode_signature(curve, form) == (r, s)
     with pytest.raises(FormatError):
-        D.decode_signature(curve, bare[:-1])
+        DA.decode_signature(curve, bare[:-1])
     with pytest.raises(FormatError):
-        D.decode_signature(curve, bare[:-2])
+        DA.decode_signature(curve, bare[:-2])
 
 
 def test_key_of_wrong_length_is_invalid() -> None:
     curve = D.curve_by_name("DSTU_257")
-    key = D.encode_public_key(curve, curve.G)
+    key = DA.encode_public_key(curve, curve.G)
     with pytest.raises(InvalidKey):
-        D.decode_public_key(curve, key[:-1])
+        DA.decode_public_key(curve, key[:-1])
     with pytest.raises(InvalidKey):
-        D.decode_public_key(curve, key + b"\x00")
+        DA.decode_public_key(curve, key + b"\x00")
 
 
 def test_private_key_range() -> None:
@@ -371,22 +372,22 @@ def test_private_key_range() -> None:
 def test_explicit_params_round_trip(name: str) -> None:
     curve = D.curve_by_name(name)
     dke = bytes(range(64))
-    der = D.encode_params(None, curve, dke)
-    parsed = D.parse_params(der)
+    der = DA.encode_params(None, curve, dke)
+    parsed = DA.parse_params(der)
     assert parsed.curve == curve
     assert parsed.dke == dke
     assert parsed.oid is None
-    assert D.encode_params(None, parsed.curve, parsed.dke) == der
-    assert D.parse_params(D.encode_params(None, curve, None)).dke is None
+    assert DA.encode_params(None, parsed.curve, parsed.dke) == der
+    assert DA.parse_params(DA.encode_params(None, curve, None)).dke is None
 
 
 def test_named_params_round_trip() -> None:
     oid = "1.2.804.2.1.1.1.1.3.1.1.2.6"
-    der = D.encode_params(oid, None, None)
-    parsed = D.parse_params(der)
+    der = DA.encode_params(oid, None, None)
+    parsed = DA.parse_params(der)
     assert parsed.oid == oid and parsed.curve.m == 257 and parsed.dke is None
     with pytest.raises(UnsupportedAlgorithm):
-        D.parse_params(D.encode_params("1.2.804.2.1.1.1.1.3.1.1.2.77", None, None))
+        DA.parse_params(DA.encode_params("1.2.804.2.1.1.1.1.3.1.1.2.77", None, None))
 
 
 def test_explicit_params_with_wrong_base_point_order() -> None:
@@ -395,7 +396,7 @@ def test_explicit_params_with_wrong_base_point_order() -> None:
     bad_g = D.point_add(std, std.G, D.decompress_point(std, 0))
     bad = D.Curve(std.m, std.ks, std.a, std.b, std.n, bad_g.x, bad_g.y)
     with pytest.raises(InvalidKey):
-        D.parse_params(D.encode_params(None, bad, None))
+        DA.parse_params(DA.encode_params(None, bad, None))
 
 
 def test_normal_basis_params_are_unsupported() -> None:
@@ -411,13 +412,13 @@ def test_normal_basis_params_are_unsupported() -> None:
     )
     der = core.Sequence(contents=ecb.dump()).dump()
     with pytest.raises(UnsupportedAlgorithm):
-        D.parse_params(der)
+        DA.parse_params(der)
 
 
 @pytest.mark.parametrize("der", [b"", b"\x30\x00", b"\x04\x02ab", b"\x30\x03\x02\x01\x05"])
 def test_unreadable_params(der: bytes) -> None:
     with pytest.raises(FormatError):
-        D.parse_params(der)
+        DA.parse_params(der)
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,9 +436,9 @@ def _cert(name: str) -> x509.Certificate:
     return x509.Certificate.load((CERTS / name).read_bytes())
 
 
-def _dstu_key(name: str) -> tuple[D.DstuParams, bytes]:
+def _dstu_key(name: str) -> tuple[DA.DstuParams, bytes]:
     params_der, key = _raw_spki(_cert(name))
-    return D.parse_params(params_der), key
+    return DA.parse_params(params_der), key
 
 
 REAL_KEYS = [
@@ -455,34 +456,34 @@ REAL_KEYS = [
 @pytest.mark.parametrize("name,m,oid,has_dke", REAL_KEYS, ids=[k[0] for k in REAL_KEYS])
 def test_real_certificate_key_parses(name: str, m: int, oid: str | None, has_dke: bool) -> None:
     params_der, key = _raw_spki(_cert(name))
-    params = D.parse_params(params_der)
+    params = DA.parse_params(params_der)
     assert params.curve.m == m
     assert params.oid == oid
     assert (params.dke is not None) == has_dke
     if has_dke:
         assert params.dke is not None and len(params.dke) == 64
-    q = D.decode_public_key(params.curve, key)
+    q = DA.decode_public_key(params.curve, key)
     assert D.on_curve(params.curve, q)
     # Our encoders give back the certificate's bytes exactly.
-    assert D.encode_params(params.oid, None if params.oid else params.curve, params.dke) == (
+    assert DA.encode_params(params.oid, None if params.oid else params.curve, params.dke) == (
         params_der
     )
-    assert D.encode_public_key(params.curve, q) == key
+    assert DA.encode_public_key(params.curve, q) == key
     # Also accepted: the bare compressed point and the BIT STRING payload with its pad octet.
-    assert D.decode_public_key(params.curve, key[2:]) == q
-    assert D.decode_public_key(params.curve, b"\x00" + key) == q
+    assert DA.decode_public_key(params.curve, key[2:]) == q
+    assert DA.decode_public_key(params.curve, b"\x00" + key) == q
 
 
 @pytest.mark.parametrize("name", [k[0] for k in REAL_KEYS])
 def test_real_certificate_key_tampered(name: str) -> None:
     params, key = _dstu_key(name)
-    q = D.decode_public_key(params.curve, key)
+    q = DA.decode_public_key(params.curve, key)
     outcomes: set[bool | str] = set()
     for bit in range(1, 40, 3):
         pos = 2 + bit // 8
         bad = key[:pos] + bytes([key[pos] ^ (1 << (bit % 8))]) + key[pos + 1 :]
         try:
-            outcomes.add(D.decode_public_key(params.curve, bad) != q)
+            outcomes.add(DA.decode_public_key(params.curve, bad) != q)
         except InvalidKey:
             outcomes.add("invalid")
     assert False not in outcomes
@@ -529,16 +530,16 @@ def test_real_certificate_signature_verifies(subject: str, issuer: str) -> None:
     params, key = _dstu_key(issuer)
     assert sig[:1] == b"\x04"  # a DER OCTET STRING inside the BIT STRING
     digest = _gost(tbs, params.dke)
-    assert D.verify_signature(params, key, digest, sig)
+    assert DA.verify_signature(params, key, digest, sig)
     # Tampered twins: one byte of the signed data, one bit of the signature, the digest not
     # reversed, the halves swapped.
-    assert not D.verify_signature(
+    assert not DA.verify_signature(
         params, key, _gost(tbs[:-1] + bytes([tbs[-1] ^ 1]), params.dke), sig
     )
-    assert not D.verify_signature(params, key, digest, sig[:-1] + bytes([sig[-1] ^ 0x10]))
-    assert not D.verify_signature(params, key, digest[::-1], sig)
+    assert not DA.verify_signature(params, key, digest, sig[:-1] + bytes([sig[-1] ^ 0x10]))
+    assert not DA.verify_signature(params, key, digest[::-1], sig)
     half = (len(sig) - 2) // 2
-    assert not D.verify_signature(
+    assert not DA.verify_signature(
         params, key, digest, sig[:2] + sig[2 + half :] + sig[2 : 2 + half]
     )
 
@@ -547,15 +548,15 @@ def test_real_certificate_signature_verifies(subject: str, issuer: str) -> None:
 def test_custom_dke_certificate_needs_its_own_sbox() -> None:
     tbs, sig = _cert_signature("czo-root-2017-custom-dke.cer")
     params, key = _dstu_key("czo-root-2017-custom-dke.cer")
-    assert D.verify_signature(params, key, _gost(tbs, params.dke), sig)
-    assert not D.verify_signature(params, key, _gost(tbs, None), sig)
+    assert DA.verify_signature(params, key, _gost(tbs, params.dke), sig)
+    assert not DA.verify_signature(params, key, _gost(tbs, None), sig)
 
 
 @pytest.mark.skipif(not HAVE_GOST, reason=NO_GOST)
 def test_certificate_signature_under_the_wrong_issuer() -> None:
     tbs, sig = _cert_signature("CA-Justice.cer")
     params, key = _dstu_key("czo-root-2017-gost34311.cer")
-    assert not D.verify_signature(params, key, _gost(tbs, params.dke), sig)
+    assert not DA.verify_signature(params, key, _gost(tbs, params.dke), sig)
 
 
 @pytest.mark.skipif(not HAVE_KUPYNA, reason=NO_KUPYNA)
@@ -565,8 +566,8 @@ def test_kupyna_root_self_signature() -> None:
     tbs, sig = _cert_signature("czo-root-kupyna256.cer")
     params, key = _dstu_key("czo-root-kupyna256.cer")
     digest = kupyna(tbs, 256)
-    assert D.verify_signature(params, key, digest, sig)
-    assert not D.verify_signature(params, key, kupyna(tbs + b"\x00", 256), sig)
+    assert DA.verify_signature(params, key, digest, sig)
+    assert not DA.verify_signature(params, key, kupyna(tbs + b"\x00", 256), sig)
 
 
 @pytest.mark.skipif(not HAVE_GOST, reason=NO_GOST)
@@ -579,7 +580,7 @@ def test_cms_signer_info_signature_is_bare_r_s() -> None:
     params, key = _dstu_key("SELF_SIGNED1.cer")
     assert len(sig) == 2 * params.curve.order_bytes
     digest = _gost(signed_attrs, params.dke)
-    assert D.verify_signature(params, key, digest, sig)
+    assert DA.verify_signature(params, key, digest, sig)
     tampered = signed_attrs[:-1] + bytes([signed_attrs[-1] ^ 1])
-    assert not D.verify_signature(params, key, _gost(tampered, params.dke), sig)
-    assert not D.verify_signature(params, key, digest, sig[1:] + sig[:1])
+    assert not DA.verify_signature(params, key, _gost(tampered, params.dke), sig)
+    assert not DA.verify_signature(params, key, digest, sig[1:] + sig[:1])

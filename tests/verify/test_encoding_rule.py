@@ -14,11 +14,11 @@ from pathlib import Path
 
 from asn1crypto import core
 
+from tests.support.pki import TestPKI, sign_cades, tamper
 from verify import der
 from verify.certs import Certificate, load_certificate
 from verify.path import verify_certificate_signature
 from verify.report import Indication, SubIndication
-from verify.testpki import TestPKI, sign_cades, tamper
 from verify.trust import TrustStore, load_file
 from verify.validate import ValidationContext, validate
 

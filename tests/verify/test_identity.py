@@ -12,11 +12,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from tests.support.pki import TestPKI, issue_person, sign_cades, tamper
 from verify import identity
 from verify.asn1 import OID_UA_DRFO, OID_UA_EDRPOU
 from verify.certs import Certificate, load_certificate
 from verify.report import Indication
-from verify.testpki import TestPKI, issue_person, sign_cades, tamper
 from verify.trust import TrustStore, load_file
 from verify.validate import ValidationContext, validate
 

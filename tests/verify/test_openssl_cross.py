@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms
 
-from verify.testpki import tamper
+from tests.support.pki import tamper
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 

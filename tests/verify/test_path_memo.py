@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.pki import TestPKI
 from verify import algorithms, path
 from verify.certs import Certificate
-from verify.testpki import TestPKI
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from asn1crypto import x509
 
-from verify import dstu4145
+from tests.support.pdf import make_diia_copy_pdf
+from tests.support.pki import TestPKI, make_pki, sign_cades, tamper
+from verify import dstu4145, dstu4145_asn1
 from verify.asn1 import OID_DSTU4145_GOST_PB
 from verify.policy import DIIA_SEAL, SignerPolicy
-from verify.testpdf import make_diia_copy_pdf
-from verify.testpki import TestPKI, make_pki, sign_cades, tamper
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 
@@ -108,9 +108,9 @@ def test_dstu_certificates_have_the_shape_of_real_ones() -> None:
             == real["signature_algorithm"]["algorithm"].dotted
         )
         spki = cert["tbs_certificate"]["subject_public_key_info"]
-        params = dstu4145.parse_params(spki["algorithm"]["parameters"].dump())
+        params = dstu4145_asn1.parse_params(spki["algorithm"]["parameters"].dump())
         assert params.curve.m == 257
-        point = dstu4145.decode_public_key(params.curve, spki["public_key"].contents)
+        point = dstu4145_asn1.decode_public_key(params.curve, spki["public_key"].contents)
         assert dstu4145.on_curve(params.curve, point)
         # The certificate signature is an OCTET STRING inside the BIT STRING, as in real ones.
         assert cert["signature_value"].contents[1:2] == b"\x04"
@@ -198,7 +198,7 @@ def _pypdf_text(pdf: bytes) -> str:
 
 
 def test_pdf_text_comes_back_exactly_with_ukrainian_letters() -> None:
-    from verify.testpdf import make_pdf
+    from tests.support.pdf import make_pdf
 
     pdf = make_pdf(UKRAINIAN_LINES, title="Паспорт")
     assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
@@ -209,7 +209,7 @@ def test_pdf_text_comes_back_exactly_with_ukrainian_letters() -> None:
 
 
 def test_pdf_pages_and_diia_copy(diia_pdf: bytes) -> None:
-    from verify.testpdf import diia_copy_lines, make_pdf
+    from tests.support.pdf import diia_copy_lines, make_pdf
 
     lines = [f"Рядок {i}" for i in range(100)]
     assert _pypdf_text(make_pdf(lines)) == "\n".join(lines)
@@ -219,7 +219,7 @@ def test_pdf_pages_and_diia_copy(diia_pdf: bytes) -> None:
 
 
 def test_pdf_glyph_names_follow_the_adobe_glyph_list() -> None:
-    from verify.testpdf import _glyph_name
+    from tests.support.pdf import _glyph_name
 
     # Viewers that substitute a Type 1 font for Helvetica find Cyrillic glyphs by these names.
     assert [_glyph_name(c) for c in "АЕЁЖЯаеёжяІїҐ"] == [
@@ -231,7 +231,7 @@ def test_pdf_glyph_names_follow_the_adobe_glyph_list() -> None:
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdftotext_reads_the_same_text(tmp_path: Path) -> None:
-    from verify.testpdf import make_pdf
+    from tests.support.pdf import make_pdf
 
     (tmp_path / "t.pdf").write_bytes(make_pdf(UKRAINIAN_LINES))
     out = subprocess.run(

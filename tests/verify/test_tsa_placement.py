@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from asn1crypto import cms, pem
 
+from tests.support.pki import TestPKI, sign_cades, tamper
 from verify import der
 from verify.report import Indication, SubIndication
-from verify.testpki import TestPKI, sign_cades, tamper
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 

@@ -14,7 +14,7 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 
 from archive.models import Document, Message
-from verify.testpdf import diia_copy_lines, make_diia_copy_pdf, make_pdf
+from tests.support.pdf import diia_copy_lines, make_diia_copy_pdf, make_pdf
 
 #: One "word" with no break opportunity: it must wrap anyway (overflow-wrap:anywhere).
 LONG_WORD = "Паспорт_громадянина_України_" * 6

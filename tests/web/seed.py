@@ -1,6 +1,6 @@
 """A small archive for the web tests, made of real parts.
 
-Real PDFs (`verify.testpdf`), real CMS signatures from an ECDSA test PKI (the helpers of
+Real PDFs (`tests.support.pdf`), real CMS signatures from an ECDSA test PKI (the helpers of
 `tests/verify/test_path.py`), reports from the real verifier, a real raw e-mail, a real Whoosh
 index, a real QR registry, and one hostile document whose file name, subject and recognised name
 are XSS payloads. Only invented people appear (the project's fixture citizen is a historical
@@ -24,8 +24,8 @@ from ingest.spool import Spool
 from qrtools import registry
 from search.fields import recognise
 from search.index import ArchiveSource, open_backend
+from tests.support.pdf import DiiaCopy, diia_copy_lines, make_diia_copy_pdf
 from tests.verify.test_path import NOW, Pki, make_pki, sign_cms, signer_info
-from verify.testpdf import DiiaCopy, diia_copy_lines, make_diia_copy_pdf
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 from web.app import WebDeps

@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 
 from tests.ingest.mailmaker import diia_pair, gmail
+from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
+from tests.support.pki import TestPKI, make_pki, sign_cades
 from tests.test_serve import free_port, wait_http
 from tests.web.webdriver import ENTER, TAB, Browser, available
-from verify.testpdf import DiiaCopy, make_diia_copy_pdf
-from verify.testpki import TestPKI, make_pki, sign_cades
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "desk"
 BRANCH = "reception@hotel-dnipro.example"

@@ -91,7 +91,7 @@ async def test_page_images_thumbnail_and_their_headers(seeded: WebFixture) -> No
 
 async def test_more_pages_than_shown_are_a_link_away(seeded: WebFixture) -> None:
     many = "\n".join(f"Рядок {n}" for n in range(45 * 12)).splitlines()
-    from verify.testpdf import make_pdf
+    from tests.support.pdf import make_pdf
 
     doc = await asyncio.to_thread(
         add_copy, seeded.rt, seeded.data.good_doc, make_pdf(many), filename="long.pdf"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -143,14 +142,6 @@ def _indeterminate(rt: Any, good_doc: int, pdf: bytes, p7s: bytes) -> int:
         return doc.id
 
 
-@dataclass(frozen=True)
-class Case:
-    role: str
-    path: str
-    #: Rendered by the document page or the report card, which another change rewrites.
-    doc_owned: bool = False
-
-
 STAFF_PAGES = ("/", "/search?q=Шевченко", "/search?q=Тестенко", "/search", "/account", "/check")
 ADMIN_PAGES = (
     "/",
@@ -242,12 +233,6 @@ async def test_staff_and_admin_pages_show_no_codes(
     assert "Хто Будь-хто" in audit and "Дія Будь-яка" in audit
 
 
-@pytest.mark.xfail(
-    reason="the document page, print view and report card (document.html, print.html, "
-    "_report.html) are being rewritten by the issue-doc change, which moves codes under "
-    "'Технічні подробиці' (<details class=\"technical\" data-technical>); reconciled at merge",
-    strict=False,
-)
 async def test_document_pages_and_check_results_show_no_codes(
     seeded: WebFixture, archive: dict[str, int]
 ) -> None:

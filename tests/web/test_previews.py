@@ -1,6 +1,6 @@
 """The page renderer behind the document page's pictures, with the real poppler tools.
 
-Real PDFs from `verify.testpdf` (one page and twelve pages), a damaged PDF, a PDF encrypted with
+Real PDFs from `tests.support.pdf` (one page and twelve pages), a damaged PDF, a PDF encrypted with
 a user password (pypdf), a file that is no PDF at all, and a child that never finishes: each
 gives pictures or a reason, never an exception. The cache is checked by counting how often
 pdftoppm really runs (a wrapper script that logs each start, then runs the real program).
@@ -17,7 +17,7 @@ from pypdf import PdfReader, PdfWriter
 
 from archive.blobs import BlobStore
 from archive.keyring import Keyring
-from verify.testpdf import make_diia_copy_pdf, make_pdf
+from tests.support.pdf import make_diia_copy_pdf, make_pdf
 from web.previews import PNG_MAGIC, PreviewCache, PreviewLimits, page_count, png_size
 
 pytestmark = pytest.mark.skipif(

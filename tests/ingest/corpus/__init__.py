@@ -432,6 +432,6 @@ CASES: list[Case] = [
 
 def _pdf_with_nul() -> bytes:
     """A PDF whose text layer holds U+0000, which PostgreSQL text columns refuse."""
-    from verify.testpdf import make_pdf
+    from tests.support.pdf import make_pdf
 
     return make_pdf(["TestQQQQnul"]).replace(b"TestQQQQnul", b"Test\\000nul")

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from verify import asn1 as _asn1  # noqa: F401 - registers the Ukrainian OIDs with asn1crypto
-from verify import dstu4145
+from verify import dstu4145, dstu4145_asn1
 from verify.asn1 import OID_DSTU4145_GOST_PB, OID_GOST34311
 from verify.gost34311 import gost34311
 
@@ -45,7 +45,7 @@ class Key:
     flavour: Flavour
     ecdsa: ec.EllipticCurvePrivateKey | None = None
     dstu_d: int = 0
-    dstu_params: dstu4145.DstuParams | None = None
+    dstu_params: dstu4145_asn1.DstuParams | None = None
     dstu_params_der: bytes = b""
     seed: int = 0
 
@@ -58,7 +58,7 @@ class Key:
         assert self.dstu_params is not None
         curve = self.dstu_params.curve
         point = dstu4145.public_point(curve, self.dstu_d)
-        key_octets = dstu4145.encode_public_key(curve, point)
+        key_octets = dstu4145_asn1.encode_public_key(curve, point)
         algorithm = _tlv(
             0x30, core.ObjectIdentifier(OID_DSTU4145_GOST_PB).dump() + self.dstu_params_der
         )
@@ -86,7 +86,7 @@ class Key:
         assert self.dstu_params is not None
         rng = random.Random(self.seed ^ int.from_bytes(hashlib.sha256(data).digest()[:8], "big"))
         e = rng.randrange(1, self.dstu_params.curve.n)
-        return dstu4145.sign_digest(
+        return dstu4145_asn1.sign_digest(
             self.dstu_params, self.dstu_d, gost34311(data), e=e, wrapped=not for_cms
         )
 
@@ -104,8 +104,8 @@ def new_key(flavour: Flavour, rng: random.Random) -> Key:
     if flavour == "ecdsa":
         secret = rng.getrandbits(255) | 1
         return Key("ecdsa", ecdsa=ec.derive_private_key(secret, ec.SECP256R1()), seed=seed)
-    params_der = dstu4145.encode_params(DSTU_CURVE_OID, None, None)
-    params = dstu4145.parse_params(params_der)
+    params_der = dstu4145_asn1.encode_params(DSTU_CURVE_OID, None, None)
+    params = dstu4145_asn1.parse_params(params_der)
     d = dstu4145.generate_private_key(params.curve, random.Random(seed))
     return Key("dstu", dstu_d=d, dstu_params=params, dstu_params_der=params_der, seed=seed)
 
