@@ -46,6 +46,7 @@ from tests.verify.test_path import NOW
 from tests.web.a11y import (
     AXE_JS,
     NO_OVERFLOW,
+    WCAG_TAGS,
     FocusRing,
     Violation,
     axe_version,
@@ -491,7 +492,9 @@ def test_every_page_and_state(site: Site, browser: Browser, run: Pass) -> None:
         )
         assert report == "", f"axe-core {axe_version()}:\n{report}"
         (ARTIFACTS / f"axe-{run.lang}-{run.width}.txt").write_text(
-            f"axe-core {axe_version()}: {len(done.found)} states, 0 violations\n"
+            f"axe-core {axe_version()} ({', '.join(WCAG_TAGS)}), {run.lang}, {run.width} px: "
+            f"{len(done.found)} states, 0 violations, {done.stops} focus rings measured\n"
+            + "".join(f"  {name}: 0\n" for name in done.found)
         )
 
 
