@@ -624,3 +624,28 @@ def test_no_single_character_shortcuts(site: Site, browser: Browser) -> None:
     b.keys("/")
     assert "hit-link" in str(b.active()["cls"])
     assert b.js("return document.getElementById('q').accessKey;") == "k"
+
+
+@needs_browser
+def test_the_probes_see_what_they_look_for(browser: Browser) -> None:
+    """Controls for the probes themselves, so a green run means something: axe-core reports a
+    page with known faults, and the ring measurement finds the old pale ring and the new one."""
+    b = browser
+    viewport(b, 800, 600)
+    page = (
+        "<!doctype html><html><head><title>t</title><style>"
+        "body{background:#f6f7f9} a:focus-visible{outline:3px solid #ffd500;outline-offset:2px}"
+        "button:focus-visible{outline:3px solid #1b1f24;outline-offset:2px}"
+        ".pale{color:#1a7f37;background:#dcf5e3}</style></head><body><main>"
+        "<h1>t</h1><img src='x.png'><span class='pale'>Підпис дійсний</span>"
+        "<a href='#'>old ring</a><button>new ring</button></main></body></html>"
+    )
+    b.go("data:text/html;charset=utf-8," + page.replace("#", "%23"))
+    rules = {v.rule for v in axe_violations(b)}
+    assert {"html-has-lang", "image-alt", "color-contrast"} <= rules
+    b.keys(TAB)
+    old = focus_ring(b)
+    b.keys(TAB)
+    new = focus_ring(b)
+    assert old is not None and round(old.contrast, 2) == 1.33
+    assert new is not None and new.contrast > 15
