@@ -135,7 +135,9 @@ async def delete_message(request: web.Request) -> web.Response:
     def audit_in(s: Session) -> None:
         record(request, s, "message.delete", "message", msg_id)
 
-    await asyncio.to_thread(retention.execute, deps.db, deps.blobs, found, before_commit=audit_in)
+    await asyncio.to_thread(
+        retention.delete_everywhere, deps.db, deps.blobs, found, before_commit=audit_in
+    )
     raise see_other("/quarantine", "deleted")
 
 
