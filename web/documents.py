@@ -254,7 +254,7 @@ async def delete_document(request: web.Request, doc_id: int) -> bool:
     derived: list[retention.Forget] = []
     if deps.previews is not None:
         derived.append(deps.previews.forget)
-    search = deps.services.get("search")
+    search = deps.services.search
     if search is not None:
         derived.append(search.delete)
     await asyncio.to_thread(
