@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
+from archive.db import Database
 from archive.passwords import new_password
 from archive.users import add_user, count_users
 from diia_inbox.imap_service import mailbox_ring
@@ -158,7 +159,7 @@ def build_components(
     # One search backend for the worker (writes) and the web pages (reads).
     search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db), registry)
 
-    def index(db: Any, document_ids: Any) -> None:
+    def index(db: Database, document_ids: Sequence[int]) -> None:
         search.add(list(ArchiveSource(db).docs(only=document_ids)))
 
     pipeline = dataclasses.replace(deps_from_config(cfg, rt.db, rt.blobs), index=index)

@@ -46,6 +46,8 @@ from ingest.parcels import (
     SignatureFile,
     parse_parcels,
 )
+from verify.errors import FormatError
+from verify.validate import ValidationContext, validate
 
 log = logging.getLogger("diia_inbox.ingest.pipeline")
 
@@ -482,14 +484,13 @@ def _guard_db(fn: Callable[[], Outcome | Any]) -> Any:
 # --- the real steps -----------------------------------------------------------------------
 
 
-def run_validation(p7s: bytes, content: bytes | None, ctx: Any) -> Verification:
+def run_validation(
+    p7s: bytes, content: bytes | None, ctx: ValidationContext
+) -> Verification:
     """`verify.validate` with `ctx`, as the archive stores it; never raises for bad input.
 
     The pipeline and re-verification both go through here, so a copy is judged the same way
     on receipt and later."""
-    from verify.errors import FormatError
-    from verify.validate import validate
-
     try:
         report = validate(p7s, content, ctx)
     except FormatError as exc:

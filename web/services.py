@@ -19,6 +19,8 @@ from aiohttp import web
 from ingest.pipeline import PipelineDeps
 from ingest.spool import Spool
 from search.index import SearchBackend
+from search.persons import Matcher
+from search.persons import Request as Subject
 from verify.validate import ValidationContext
 
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ class Reverifier(Protocol):
 
 #: The web's data-subject erasure: (subject, actor, remote address, copies, matcher) -> report
 #: (diia_inbox.privacy.erase on this process's index, in `serve`).
-SubjectEraser = Callable[[Any, str, str, Sequence[int] | None, Any], Any]
+SubjectEraser = Callable[[Subject, str, str, Sequence[int] | None, Matcher], Any]
 
 
 @dataclass(frozen=True)
