@@ -60,7 +60,7 @@ run: $(STAMP)
 	$(BIN)/diia-inbox serve --data $(DATA)
 
 test: $(STAMP) apt-deps node-deps postgres
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q --durations=25 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

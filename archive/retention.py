@@ -8,13 +8,14 @@ deleted after re-checking, outside the row transaction, that nothing points at i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import Session
 
 from archive.blobs import Blobs
+from archive.cluster_lock import BLOB_GC, cluster_lock
 from archive.db import Database
 from archive.models import Document, Message, Service
 
@@ -161,6 +162,31 @@ def execute(
             if blobs.delete(digest):
                 result.blobs += 1
     scrub(db)
+    return result
+
+
+#: Data derived from archived copies that must go when they go: the search index entries, the
+#: cached page images. Called with the ids of the documents deleted.
+Forget = Callable[[list[int]], object]
+
+
+def delete_everywhere(
+    db: Database,
+    blobs: Blobs,
+    plan: PurgePlan,
+    *,
+    derived: Sequence[Forget] = (),
+    before_commit: Callable[[Session], None] | None = None,
+) -> PurgeResult:
+    """The one way copies are deleted (a staff member's delete, a quarantined message, the
+    retention purge, a data subject's erasure): rows and unreferenced blobs while holding the
+    installation-wide blob lock, so that no backup on any node is copying blobs meanwhile,
+    then whatever was derived from them. `before_commit` writes the audit entry in the same
+    transaction as the rows, so nothing is removed without its trace."""
+    with cluster_lock(db, BLOB_GC):
+        result = execute(db, blobs, plan, before_commit=before_commit)
+    for forget in derived:
+        forget(result.document_ids)
     return result
 
 

@@ -28,8 +28,9 @@ from archive.branches import add_branch
 from archive.models import Document
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
+from diia_inbox.wiring import deps_from_config
 from ingest.envelope import Envelope
-from ingest.pipeline import deps_from_config, process
+from ingest.pipeline import process
 from tests.ingest.mailmaker import diia_pair, gmail
 from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
 from tests.support.pki import make_pki, sign_cades

@@ -27,7 +27,7 @@ from archive.models import Document
 from diia_inbox import trust_admin
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
-from ingest.pipeline import context_factory
+from diia_inbox.wiring import context_factory
 from ingest.reverify import reverify, select_documents
 from tests.support.pdf import make_diia_copy_pdf
 from tests.support.pki import make_pki, sign_cades

@@ -31,8 +31,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from diia_inbox.wiring import deps_from_config
     from ingest.importer import ImportSourceError, import_paths
-    from ingest.pipeline import deps_from_config
 
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]

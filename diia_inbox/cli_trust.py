@@ -208,7 +208,7 @@ class _Progress:
 def _reverify(
     rt: Runtime, selection: Any, since: dt.datetime | None, reason: str, *, quiet: bool
 ) -> None:
-    from ingest.pipeline import context_factory
+    from diia_inbox.wiring import context_factory
     from ingest.reverify import reverify, select_documents
 
     cfg = rt.config

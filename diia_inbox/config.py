@@ -325,6 +325,11 @@ def _check(config: Config) -> None:
         raise ConfigError("blobs.bucket: needed when blobs.backend is 's3'")
     if blobs.multipart_mb < 5:
         raise ConfigError("blobs.multipart_mb: S3 parts are at least 5 MiB")
+    if config.verify.revocation not in ("soft", "hard", "require"):
+        raise ConfigError(
+            "verify.revocation: expected 'soft', 'hard' or 'require', "
+            f"got {config.verify.revocation!r}"
+        )
     if config.log.format not in ("text", "json"):
         raise ConfigError(f"log.format: expected 'text' or 'json', got {config.log.format!r}")
     try:

@@ -13,7 +13,7 @@ import email.policy
 import logging
 import shutil
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,10 +93,15 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
         )
     if dry_run:
         return PurgeReport(plan, None, 0, unreadable)
-    with blob_gc(rt):
-        result = retention.execute(rt.db, rt.blobs, plan)
-    _forget_in_index(rt, result.document_ids, compact=True)
-    previews.forget(rt.config.preview_dir, result.document_ids)
+    result = retention.delete_everywhere(
+        rt.db,
+        rt.blobs,
+        plan,
+        derived=(
+            lambda ids: _forget_in_index(rt, ids, compact=True),
+            lambda ids: previews.forget(rt.config.preview_dir, ids),
+        ),
+    )
     removed = _purge_old_quarantine(rt, now - dt.timedelta(days=days))
     with rt.db.session() as s:
         from archive import audit
@@ -217,8 +222,6 @@ class ErasureParts:
     db: Database
     blobs: Blobs
     hmac_key: bytes
-    #: Exclusive against backups and purges on every node while blobs are deleted.
-    blob_gc: Callable[[], AbstractContextManager[None]]
     quarantine_dir: Path
     #: Removes index entries so that their bytes leave the index files (delete + merge).
     forget: Callable[[list[int]], None]
@@ -233,7 +236,6 @@ def erasure_parts(rt: Runtime) -> ErasureParts:
         rt.db,
         rt.blobs,
         ring.hmac_key,
-        lambda: blob_gc(rt),
         rt.config.spool_dir / "quarantine",
         lambda ids: _forget_in_index(rt, ids),
         rt.config.preview_dir,
@@ -278,17 +280,15 @@ def erase(
             retention.plan_deletion(s, docs),
             _documentless_messages_naming(parts.blobs, s, raw_matches),
         )
-    with parts.blob_gc():
-        result = retention.execute(
-            parts.db,
-            parts.blobs,
-            plan,
-            before_commit=lambda s: subjects.record_erasure(
-                s, actor, selection, parts.hmac_key, plan.documents, remote
-            ),
-        )
-    parts.forget(result.document_ids)
-    previews.forget(parts.preview_dir, result.document_ids)
+    result = retention.delete_everywhere(
+        parts.db,
+        parts.blobs,
+        plan,
+        derived=(parts.forget, lambda ids: previews.forget(parts.preview_dir, ids)),
+        before_commit=lambda s: subjects.record_erasure(
+            s, actor, selection, parts.hmac_key, plan.documents, remote
+        ),
+    )
     removed = 0
     folder = parts.quarantine_dir
     for item in sorted(folder.iterdir()) if folder.is_dir() else []:

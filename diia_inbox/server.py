@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry
 
 from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
+from archive.db import Database
 from archive.passwords import new_password
 from archive.users import add_user, count_users
 from diia_inbox.imap_service import mailbox_ring
@@ -28,6 +29,7 @@ from diia_inbox.runtime import Runtime
 from diia_inbox.sdnotify import SystemdNotifier
 from web.app import WebDeps, create_app
 from web.readiness import ReadinessCheck, first_failure, folder_takes_write, raising
+from web.services import SubjectEraser, WebServices
 
 log = logging.getLogger("diia_inbox.server")
 
@@ -56,7 +58,7 @@ class WebComponent:
         host: str,
         port: int,
         *,
-        services: dict[str, Any],
+        services: WebServices,
         registry: CollectorRegistry,
         checks: list[ReadinessCheck],
     ) -> None:
@@ -76,7 +78,7 @@ class WebComponent:
             keys_dir=cfg.keys_dir,
             preview_dir=cfg.preview_dir,
         )
-        deps.services.update(self.services)
+        deps.services = self.services
         deps.mailbox_ring = lambda: mailbox_ring(self.rt)
         deps.ingest = cfg.ingest
         deps.registry = self.registry
@@ -113,7 +115,7 @@ def _today(tz_name: str) -> Callable[[], dt.date]:
     return lambda: dt.datetime.now(zone).date()
 
 
-def _subject_eraser(rt: Runtime, search: Any) -> Any:
+def _subject_eraser(rt: Runtime, search: Any) -> SubjectEraser:
     """The web's data-subject erasure: the same `privacy.erase` as the command, on this
     process's shared index (delete, then merge so the bytes leave the files)."""
     from diia_inbox import privacy
@@ -127,7 +129,7 @@ def _subject_eraser(rt: Runtime, search: Any) -> Any:
 
     parts = dataclasses.replace(privacy.erasure_parts(rt), forget=forget)
     return lambda subject, actor, remote, copies, match: privacy.erase(
-        parts, subject, actor, remote, copies=copies, match=match
+        parts, subject, actor, remote, copies=None if copies is None else list(copies), match=match
     )
 
 
@@ -142,13 +144,12 @@ def build_components(
     from diia_inbox.imap_service import MailboxSupervisor
     from diia_inbox.metrics import ArchiveCollector, TimedSearch, service_registry
     from diia_inbox.trust_jobs import TrustJobs
+    from diia_inbox.wiring import context_factory, deps_from_config, web_services
     from ingest.metrics import IngestMetrics
-    from ingest.pipeline import context_factory, deps_from_config
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
     from ingest.worker import Worker
     from search.index import ArchiveSource, open_backend
-    from web.services import standard as web_services
 
     cfg = rt.config
     spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
@@ -158,7 +159,7 @@ def build_components(
     # One search backend for the worker (writes) and the web pages (reads).
     search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db), registry)
 
-    def index(db: Any, document_ids: Any) -> None:
+    def index(db: Database, document_ids: Sequence[int]) -> None:
         search.add(list(ArchiveSource(db).docs(only=document_ids)))
 
     pipeline = dataclasses.replace(deps_from_config(cfg, rt.db, rt.blobs), index=index)
@@ -175,13 +176,19 @@ def build_components(
     # File accounts and accounts stored in the database, kept in step while running.
     mailboxes = MailboxSupervisor(rt, spool, on_spooled=worker.wake)
     today = _today(cfg.qr.timezone)
-    services = web_services(cfg, search=search, pipeline=pipeline, spool=spool, db=rt.db)
-    services["today"] = today
     registry.register(ArchiveCollector(rt.db, today, cfg.qr.remind_days))
     registry.register(ClusterCollector(rt.db))
-    services["subject_erase"] = _subject_eraser(rt, search)
     trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
-    services["reverify"] = trust_jobs
+    services = web_services(
+        cfg,
+        rt.db,
+        search=search,
+        pipeline=pipeline,
+        spool=spool,
+        today=today,
+        reverify=trust_jobs,
+        subject_erase=_subject_eraser(rt, search),
+    )
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     index_probes = [raising(search.check)]
     if cfg.search.backend == "whoosh":

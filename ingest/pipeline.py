@@ -17,14 +17,12 @@ signature is a verification result, an unreadable PDF is a flag.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
@@ -48,6 +46,8 @@ from ingest.parcels import (
     SignatureFile,
     parse_parcels,
 )
+from verify.errors import FormatError
+from verify.validate import ValidationContext, validate
 
 log = logging.getLogger("diia_inbox.ingest.pipeline")
 
@@ -112,7 +112,7 @@ class Indexer(Protocol):
 
 @dataclass(frozen=True)
 class PipelineDeps:
-    """What `process` needs, passed explicitly (see `ingest.wiring` for the runtime's)."""
+    """What `process` needs, passed explicitly (`diia_inbox/wiring.py` builds the service's)."""
 
     db: Database
     blobs: Blobs
@@ -484,162 +484,13 @@ def _guard_db(fn: Callable[[], Outcome | Any]) -> Any:
 # --- the real steps -----------------------------------------------------------------------
 
 
-class TrustCache:
-    """The trust store, reloaded when the trust material changes.
-
-    Material comes from the installation's database (imported files, shared by every node) and
-    from configured paths plus the data folder's `trust/` (read for compatibility). Loading the
-    national bundle takes a fraction of a second, so it is done once per change, not per
-    message: each call compares a few `stat` results and the database's trust revision.
-    """
-
-    def __init__(
-        self,
-        anchors: Sequence[Path],
-        intermediates: Sequence[Path],
-        db: Database | None = None,
-    ) -> None:
-        self.anchors = list(anchors)
-        self.intermediates = list(intermediates)
-        self.db = db
-        self._stamp: tuple[tuple[str, float], ...] | None = None
-        self._store: Any = None
-        self.loads = 0  # how many times the material was (re)loaded
-
-    def _current_stamp(self) -> tuple[tuple[str, float], ...]:
-        stamp: list[tuple[str, float]] = []
-        for path in (*self.anchors, *self.intermediates):
-            try:
-                stamp.append((str(path), path.stat().st_mtime))
-                if path.is_dir():
-                    stamp += [(str(p), p.stat().st_mtime) for p in sorted(path.iterdir())]
-            except OSError:
-                stamp.append((str(path), -1.0))
-        if self.db is not None:
-            from archive import trust_files
-
-            try:
-                with self.db.session() as s:
-                    count, top = trust_files.revision(s)
-                stamp += [("db:count", float(count)), ("db:top", float(top))]
-            except (DatabaseError, OperationalError, DBAPIError):
-                # Database unreachable: keep what is loaded rather than lose all trust.
-                if self._stamp is not None:
-                    stamp += [item for item in self._stamp if item[0].startswith("db:")]
-        return tuple(stamp)
-
-    def store(self) -> Any:
-        from verify.trust import TrustStore, load_paths
-
-        stamp = self._current_stamp()
-        if stamp != self._stamp:
-            trusted = load_paths([p for p in self.anchors if p.exists()])
-            trusted = trusted + self._database_material()
-            extra = load_paths([p for p in self.intermediates if p.exists()])
-            self._store = TrustStore.from_material(trusted, extra)
-            for note in self._store.skipped:
-                log.warning("trust material: skipped %s", note)
-            self._stamp = stamp
-            self.loads += 1
-        return self._store
-
-    def _database_material(self) -> Any:
-        from archive import trust_files
-        from verify.errors import VerifyError
-        from verify.trust import Material, load_bytes
-
-        total = Material()
-        if self.db is None:
-            return total
-        with self.db.session() as s:
-            rows = trust_files.contents(s)
-        for info, data in rows:
-            try:
-                total = total + load_bytes(data)
-            except VerifyError as exc:
-                total = total + Material(skipped=(f"{info.name}: {exc.detail}",))
-        return total
-
-
-_POLICY_ATTRIBUTES = {
-    "organizationidentifier": "organization_identifier",
-    "serialnumber": "subject_serial_number",
-    "cn": "common_name",
-    "commonname": "common_name",
-    "edrpou": "edrpou",
-    "sha256": "certificate_sha256",
-}
-
-
-def signer_policy(accepted: Sequence[str]) -> Any:
-    """`VerifySettings.accepted_signers` ("attribute=value" items) as a verify SignerPolicy."""
-    from verify.policy import IdentityRule, SignerPolicy
-
-    rules = []
-    for item in accepted:
-        attribute, _, value = item.partition("=")
-        key = _POLICY_ATTRIBUTES.get(attribute.strip().casefold())
-        if key is None or not value.strip():
-            raise PipelineError(f"accepted_signers: cannot use {item!r}", reason="CONFIG_INVALID")
-        rules.append(IdentityRule(**{key: value.strip()}))
-    return SignerPolicy.only(*rules) if rules else SignerPolicy.any_trusted()
-
-
-def context_factory(
-    verify_settings: Any,
-    trust_dir: Path,
-    *,
-    clock: Callable[[], datetime] | None = None,
-    db: Database | None = None,
-) -> Callable[[], Any]:
-    """Zero-argument maker of the ValidationContext of an installation: configured trust (plus
-    the data folder's trust/, reloaded when it changes), revocation policy and signer policy.
-    The pipeline and the web's manual check share it, so both judge a P7S the same way."""
-    from verify.validate import ValidationContext
-
-    cache = TrustCache(
-        [*(Path(p) for p in verify_settings.trust), trust_dir],
-        [Path(p) for p in verify_settings.certs],
-        db,
-    )
-    policy = signer_policy(verify_settings.accepted_signers)
-    extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
-
-    def context() -> Any:
-        return ValidationContext(
-            trust=cache.store(),
-            revocation=verify_settings.revocation,
-            signer_policy=policy,
-            **extra,
-        )
-
-    return context
-
-
-def make_verifier(
-    verify_settings: Any,
-    trust_dir: Path,
-    *,
-    clock: Callable[[], datetime] | None = None,
-    db: Database | None = None,
-) -> Verifier:
-    """The verifier step: `verify.validate` with the configured trust and policy."""
-    make_context = context_factory(verify_settings, trust_dir, clock=clock, db=db)
-
-    def run(p7s: bytes, content: bytes | None) -> Verification:
-        return run_validation(p7s, content, make_context())
-
-    return run
-
-
-def run_validation(p7s: bytes, content: bytes | None, ctx: Any) -> Verification:
+def run_validation(
+    p7s: bytes, content: bytes | None, ctx: ValidationContext
+) -> Verification:
     """`verify.validate` with `ctx`, as the archive stores it; never raises for bad input.
 
     The pipeline and re-verification both go through here, so a copy is judged the same way
     on receipt and later."""
-    from verify.errors import FormatError
-    from verify.validate import validate
-
     try:
         report = validate(p7s, content, ctx)
     except FormatError as exc:
@@ -671,101 +522,3 @@ def run_validation(p7s: bytes, content: bytes | None, ctx: Any) -> Verification:
         report.to_dict(),
         report.signed_content,
     )
-
-
-def make_extractor(search_settings: Any) -> Extractor:
-    """Text extraction by the search package, with its page and decompression limits."""
-    from search.extract import ExtractLimits, extract_text
-
-    limits = ExtractLimits.from_settings(search_settings)
-
-    def run(pdf: bytes) -> TextResult:
-        result = extract_text(pdf, limits)
-        flags = tuple(str(f) for f in getattr(result, "flags", ()) or ())
-        if not result.text and TEXT_NOT_EXTRACTED not in flags:
-            flags += (TEXT_NOT_EXTRACTED,)
-        return TextResult(result.text or "", flags)
-
-    return run
-
-
-def make_indexer(search_settings: Any, index_dir: Path) -> Indexer:
-    """Adds new documents to the search backend; opened lazily, once, by the first call."""
-    from search.index import ArchiveSource, open_backend
-
-    backend: list[Any] = []
-
-    def run(db: Database, document_ids: Sequence[int]) -> None:
-        if not backend:
-            backend.append(open_backend(search_settings, index_dir, db))
-        backend[0].add(list(ArchiveSource(db).docs(only=document_ids)))
-
-    return run
-
-
-def build_deps(
-    db: Database,
-    blobs: Blobs,
-    *,
-    verify_settings: Any,
-    search_settings: Any,
-    ingest_settings: Any,
-    trust_dir: Path,
-    index_dir: Path,
-    qr_settings: Any = None,
-    clock: Callable[[], datetime] | None = None,
-) -> PipelineDeps:
-    """The pipeline as the service runs it: real verifier, extractor, matcher and index.
-
-    Extraction, QR matching and indexing belong to other packages; should one of them be
-    missing from an installation, the pipeline still archives and verifies, says so once in the
-    log and flags the documents (`TEXT_NOT_EXTRACTED`), and `reindex` catches up later.
-    """
-    from search.fields import recognise
-
-    try:
-        extract = make_extractor(search_settings)
-    except ImportError:
-        log.warning("text extraction unavailable: documents are archived without text")
-        extract = _no_extraction
-    matcher: Matcher | None = None
-    try:
-        from qrtools.matching import match_warnings
-    except ImportError:
-        log.warning("QR matching unavailable: no QR warnings are computed")
-    else:
-        organization = getattr(qr_settings, "organization", "") or ""
-        matcher = functools.partial(match_warnings, organization=organization)
-    try:
-        index: Indexer | None = make_indexer(search_settings, index_dir)
-    except ImportError:
-        log.warning("search index unavailable: run `diia-inbox reindex` once it is")
-        index = None
-    return PipelineDeps(
-        db=db,
-        blobs=blobs,
-        verify=make_verifier(verify_settings, trust_dir, clock=clock, db=db),
-        extract=extract,
-        recognise=recognise,
-        match_warnings=matcher,
-        index=index,
-        limits=ParseLimits.from_settings(ingest_settings),
-    )
-
-
-def deps_from_config(config: Any, db: Database, blobs: Blobs) -> PipelineDeps:
-    """`build_deps` from a diia_inbox Config (duck-typed: ingest never imports the CLI)."""
-    return build_deps(
-        db,
-        blobs,
-        verify_settings=config.verify,
-        search_settings=config.search,
-        ingest_settings=config.ingest,
-        trust_dir=config.trust_dir,
-        index_dir=config.index_dir,
-        qr_settings=config.qr,
-    )
-
-
-def _no_extraction(pdf: bytes) -> TextResult:
-    return TextResult("", (TEXT_NOT_EXTRACTED,))

@@ -45,6 +45,8 @@ def test_toml_then_environment_override(tmp_path: Path) -> None:
         ("", {"DIIA_INBOX_WEB_SECURE_COOKIES": "maybe"}, "DIIA_INBOX_WEB_SECURE_COOKIES"),
         ("[web]\ntimezone = 'Europe/Kiyv'\n", {}, "web.timezone: unknown time zone 'Europe/Kiyv'"),
         ("", {"DIIA_INBOX_WEB_TIMEZONE": "EET+2"}, "web.timezone: unknown time zone 'EET+2'"),
+        # A misspelt policy would otherwise verify as "soft" without a word.
+        ("[verify]\nrevocation = 'hardd'\n", {}, "verify.revocation: expected 'soft', 'hard'"),
     ],
 )
 def test_bad_configuration_is_one_line_reason(

@@ -22,7 +22,7 @@ from diia_inbox.cli import main
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
 from diia_inbox.trust_jobs import TrustJobs
-from ingest.pipeline import TrustCache, context_factory
+from diia_inbox.wiring import TrustCache, context_factory
 from tests.ingest.mailmaker import diia_pair, gmail
 from tests.support.pdf import make_diia_copy_pdf
 from tests.support.pki import make_pki, sign_cades

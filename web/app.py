@@ -46,6 +46,7 @@ from web.previews import PreviewCache
 from web.readiness import Readiness, ReadinessCheck, folder_check, raising, summary
 from web.request_ids import request_ids
 from web.security import add_security_headers, gate, requires
+from web.services import WebServices
 
 HERE = Path(__file__).parent
 
@@ -66,7 +67,7 @@ class WebDeps:
     #: What /metrics exports; the composition root registers every part's collectors here.
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     #: Other parts of the service the pages use (search backend, verifier context, ...).
-    services: dict[str, Any] = field(default_factory=dict)
+    services: WebServices = field(default_factory=WebServices)
     #: The keyring that encrypts mailbox secrets (serve hands in the installation's); None:
     #: the one in keys_dir, made if missing.
     mailbox_ring: Callable[[], Keyring] | None = None

@@ -249,14 +249,22 @@ async def delete_document(request: web.Request, doc_id: int) -> bool:
     def audit_in(s: Session) -> None:
         record(request, s, "document.delete", "document", doc_id)
 
-    result = await asyncio.to_thread(
-        retention.execute, deps.db, deps.blobs, found, before_commit=audit_in
-    )
+    # The index entry is only marked deleted here (a merge is too slow for a request); the
+    # daily purge compacts the index so its bytes leave the files too.
+    derived: list[retention.Forget] = []
     if deps.previews is not None:
-        await asyncio.to_thread(deps.previews.forget, result.document_ids)
-    search = deps.services.get("search")
+        derived.append(deps.previews.forget)
+    search = deps.services.search
     if search is not None:
-        await asyncio.to_thread(search.delete, [doc_id])
+        derived.append(search.delete)
+    await asyncio.to_thread(
+        retention.delete_everywhere,
+        deps.db,
+        deps.blobs,
+        found,
+        derived=derived,
+        before_commit=audit_in,
+    )
     return True
 
 

@@ -167,7 +167,7 @@ async def _admin_counts(request: web.Request) -> dict[str, int]:
         }
 
     counts = await in_db(request, count)
-    spool = deps.services.get(services.SPOOL)
+    spool = deps.services.spool
     if spool is not None:
         counts["quarantined"] += len(await asyncio.to_thread(spool.list_quarantine))
     return counts

@@ -22,7 +22,7 @@ from web.render import in_db, json_error, json_ok, principal_of, record
 from web.render import page as render_page
 from web.report_view import plain
 from web.security import requires
-from web.services import PIPELINE, SEARCH, VERIFY_CONTEXT, need
+from web.services import need
 
 MAX_P7S = 32 * 1024 * 1024
 MAX_PDF = 50 * 1024 * 1024
@@ -79,7 +79,7 @@ async def check(request: web.Request, upload: Upload) -> Any:
     from verify.errors import VerifyError
     from verify.validate import validate
 
-    context_factory = need(deps_of(request), VERIFY_CONTEXT)
+    context_factory = need(deps_of(request).services.verify_context, "verify_context")
 
     def run() -> Any:
         return validate(upload.p7s, upload.pdf, context_factory())
@@ -94,7 +94,7 @@ async def save(request: web.Request, upload: Upload, report: Any) -> int:
     """File the checked copy in the archive as a manual entry; returns the document id."""
     deps = deps_of(request)
     pdf = upload.pdf or report.signed_content
-    pipeline = deps.services.get(PIPELINE)
+    pipeline = deps.services.pipeline
     filename = upload.pdf_name or upload.p7s_name.removesuffix(".p7s")
     text, fields, flags = "", {}, []
     if pdf and pipeline is not None:
@@ -143,7 +143,7 @@ async def save(request: web.Request, upload: Upload, report: Any) -> int:
         return doc.id
 
     doc_id = await in_db(request, work)
-    backend = deps.services.get(SEARCH)
+    backend = deps.services.search
     if backend is not None:
         from search.index import index_doc
 

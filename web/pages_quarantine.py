@@ -22,7 +22,7 @@ from web.auth import ADMIN
 from web.context import deps_of
 from web.render import in_db, int_param, json_ok, page, record, see_other
 from web.security import requires
-from web.services import PIPELINE, SPOOL, need
+from web.services import need
 
 MAX_ROWS = 500
 
@@ -52,7 +52,7 @@ def quarantined_rows(s: Session) -> list[dict[str, Any]]:
 
 
 def spool_items(request: web.Request) -> list[dict[str, Any]]:
-    spool = deps_of(request).services.get(SPOOL)
+    spool = deps_of(request).services.spool
     if spool is None:
         return []
     return [
@@ -94,7 +94,7 @@ async def reprocess(request: web.Request) -> web.Response:
     from ingest.pipeline import process
 
     deps = deps_of(request)
-    pipeline = need(deps, PIPELINE)
+    pipeline = need(deps.services.pipeline, "pipeline")
     msg_id = int_param(request, "id")
 
     def load(s: Session) -> tuple[str, Envelope]:
@@ -135,13 +135,15 @@ async def delete_message(request: web.Request) -> web.Response:
     def audit_in(s: Session) -> None:
         record(request, s, "message.delete", "message", msg_id)
 
-    await asyncio.to_thread(retention.execute, deps.db, deps.blobs, found, before_commit=audit_in)
+    await asyncio.to_thread(
+        retention.delete_everywhere, deps.db, deps.blobs, found, before_commit=audit_in
+    )
     raise see_other("/quarantine", "deleted")
 
 
 @requires(ADMIN)
 async def release_spool(request: web.Request) -> web.Response:
-    spool = need(deps_of(request), SPOOL)
+    spool = need(deps_of(request).services.spool, "spool")
     item_id = request.match_info["item"]
     known = {item.id for item in await asyncio.to_thread(spool.list_quarantine)}
     if item_id not in known:

@@ -24,7 +24,7 @@ from web.context import deps_of, zone_of
 from web.render import in_db, page
 from web.report_view import badge_of
 from web.security import requires
-from web.services import SEARCH, need
+from web.services import need
 from web.snippet import safe_snippet
 
 PAGE_SIZE = 20
@@ -92,7 +92,7 @@ async def run_search(
     request: web.Request, query: str, *, limit: int, offset: int, sort: str
 ) -> dict[str, Any]:
     """Search and shape the result; raises SearchError with a reason for bad queries."""
-    backend = need(deps_of(request), SEARCH)
+    backend = need(deps_of(request).services.search, "search")
     result = await asyncio.to_thread(backend.search, query, limit=limit, offset=offset, sort=sort)
     shaped = result.to_dict()
     for hit, out in zip(result.hits, shaped["hits"], strict=True):

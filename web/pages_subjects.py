@@ -14,7 +14,6 @@ browser history would keep them), and the audit entries hold criteria kinds and 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -28,7 +27,6 @@ from web.context import deps_of
 from web.render import attachment_name, in_db, page, principal_of, record, remote_of
 from web.security import requires
 
-SUBJECT_ERASE = "subject_erase"
 _MATCHER: web.AppKey[list[subjects.Matcher]] = web.AppKey("subject_matcher", list)
 
 
@@ -208,7 +206,7 @@ async def subjects_erase(request: web.Request) -> web.Response:
         error_key = "subjects.changed" if confirmed else None
         ctx = {"result": None, "plan": plan, "error": error_key, "form": values}
         return page(request, "subjects.html", ctx)
-    erase: Callable[..., Any] | None = deps_of(request).services.get(SUBJECT_ERASE)
+    erase = deps_of(request).services.subject_erase
     if erase is None:
         raise web.HTTPServiceUnavailable(text="503: erasure is not configured")
     match = await _matcher(request)

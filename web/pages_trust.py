@@ -5,7 +5,7 @@ Imported files go into the database (`archive.trust_files`), the installation's 
 so every node uses them; files already in the data folder's `trust/` are still shown and can be
 deleted. Files are parsed before they are kept (garbage is never installed); an uploaded file
 name is only a label, never a path. The verifier picks a change up by itself
-(`ingest.pipeline.TrustCache` watches the database's trust revision and the folder), and
+(`diia_inbox.wiring.TrustCache` watches the database's trust revision and the folder), and
 `serve` re-verifies the stored copies after it (`diia_inbox.trust_jobs`).
 """
 
@@ -26,7 +26,7 @@ from web.auth import ADMIN
 from web.context import deps_of
 from web.render import in_db, page, principal_of, record, see_other
 from web.security import requires
-from web.services import REVERIFY, need, today, trust_dir
+from web.services import need, today, trust_dir
 
 MAX_TRUST_UPLOAD = 64 * 1024 * 1024
 SUFFIXES = (".xml", ".p7b", ".cer", ".crt", ".der", ".pem", ".crl")
@@ -119,8 +119,8 @@ async def _context(request: web.Request, error: str | None) -> dict[str, Any]:
     deps = deps_of(request)
     data = await asyncio.to_thread(inventory, trust_dir(deps), today(deps))
     stored = await asyncio.to_thread(stored_inventory, deps.db, today(deps))
-    jobs = deps.services.get(REVERIFY)
-    status = getattr(jobs, "status", None)
+    jobs = deps.services.reverify
+    status = jobs.status if jobs is not None else None
     return {
         **data,
         "stored": stored,
@@ -221,7 +221,7 @@ async def trust_remove(request: web.Request) -> web.Response:
 @requires(ADMIN)
 async def trust_reverify(request: web.Request) -> web.Response:
     """The "re-verify now" button: `serve` re-verifies every signed copy in the background."""
-    jobs = need(deps_of(request), REVERIFY)
+    jobs = need(deps_of(request).services.reverify, "reverify")
     jobs.request("all")
 
     def work(s: Session) -> None:

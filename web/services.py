@@ -1,42 +1,70 @@
-"""The other parts of the service that pages use, looked up in `WebDeps.services` by name.
+"""The other parts of the service that pages use, as one typed, frozen value.
 
-The composition root (`diia_inbox/server.py`) puts these keys in; tests build real ones. A
-missing service makes only the pages that need it answer 503, never the whole app.
-
-| key | type | used by |
-|---|---|---|
-| `"search"` | `search.index.SearchBackend` | search page, `/api/v1/search` |
-| `"verify_context"` | `Callable[[], verify.validate.ValidationContext]` | manual check |
-| `"pipeline"` | `ingest.pipeline.PipelineDeps` | quarantine re-process, "save to archive" |
-| `"spool"` | `ingest.spool.Spool` | quarantine (spool items), release |
-| `"today"` | `Callable[[], datetime.date]` | QR expiry badges (default: today in UTC) |
-| `"trust_dir"` | `pathlib.Path` | trust store page (the data folder's `trust/`) |
-| `"retention_days"` | `int` | retention report (default 365) |
-| `"reverify"` | `diia_inbox.trust_jobs.TrustJobs` | trust page: re-verify button and progress |
-| `"qr_remind_days"` | `int` | QR expiry badge window (default 7) |
+The composition root (`diia_inbox/wiring.py`) builds it from the configuration; tests build
+real ones. A part an installation (or a test) did not wire is None, and only the pages that
+need it answer 503, never the whole app. Typed fields instead of string keys: a misspelt
+service is a type error, not a 503 at run time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiohttp import web
+
+from ingest.pipeline import PipelineDeps
+from ingest.spool import Spool
+from search.index import SearchBackend
+from search.persons import Matcher
+from search.persons import Request as Subject
+from verify.validate import ValidationContext
 
 if TYPE_CHECKING:
     from web.app import WebDeps
 
-SEARCH = "search"
-VERIFY_CONTEXT = "verify_context"
-PIPELINE = "pipeline"
-SPOOL = "spool"
-TODAY = "today"
-TRUST_DIR = "trust_dir"
-RETENTION_DAYS = "retention_days"
-QR_REMIND_DAYS = "qr_remind_days"
-REVERIFY = "reverify"
+T = TypeVar("T")
+
+
+class Reverifier(Protocol):
+    """Re-verification of the stored copies (diia_inbox.trust_jobs.TrustJobs in `serve`)."""
+
+    #: A run in progress (running, done, total) or the last result (last, last_at).
+    status: Any
+
+    def request(self, selection: Any = "all") -> None: ...
+
+
+#: The web's data-subject erasure: (subject, actor, remote address, copies, matcher) -> report
+#: (diia_inbox.privacy.erase on this process's index, in `serve`).
+SubjectEraser = Callable[[Subject, str, str, Sequence[int] | None, Matcher], Any]
+
+
+@dataclass(frozen=True)
+class WebServices:
+    #: Search page, `/api/v1/search`, indexing a copy saved from the manual check.
+    search: SearchBackend | None = None
+    #: The manual check: the same trust, revocation and signer policy as the pipeline.
+    verify_context: Callable[[], ValidationContext] | None = None
+    #: Quarantine re-process, "save to archive" (extraction and recognition).
+    pipeline: PipelineDeps | None = None
+    #: Quarantine (spool items), release.
+    spool: Spool | None = None
+    #: QR expiry badges and the trust page's days left (default: today in UTC).
+    today: Callable[[], dt.date] | None = None
+    #: Trust store page: the data folder's `trust/` (default: beside keys/).
+    trust_dir: Path | None = None
+    #: Retention report.
+    retention_days: int = 365
+    #: QR expiry badge window.
+    qr_remind_days: int = 7
+    #: Trust page: the re-verify button and its progress.
+    reverify: Reverifier | None = None
+    #: Subjects page: erasure.
+    subject_erase: SubjectEraser | None = None
 
 
 class ServiceMissing(web.HTTPServiceUnavailable):
@@ -46,67 +74,26 @@ class ServiceMissing(web.HTTPServiceUnavailable):
         super().__init__(text=f"503: service '{key}' is not configured / сервіс не налаштовано")
 
 
-def need(deps: WebDeps, key: str) -> Any:
-    value = deps.services.get(key)
+def need(value: T | None, name: str) -> T:
+    """`value`, or a 503 naming the service when this installation did not wire it."""
     if value is None:
-        raise ServiceMissing(key)
+        raise ServiceMissing(name)
     return value
 
 
 def today(deps: WebDeps) -> dt.date:
-    clock: Callable[[], dt.date] | None = deps.services.get(TODAY)
+    clock = deps.services.today
     return clock() if clock is not None else dt.datetime.now(dt.UTC).date()
 
 
 def trust_dir(deps: WebDeps) -> Path:
-    path = deps.services.get(TRUST_DIR)
-    if path is None:
-        # The data folder holds keys/ next to trust/ (diia_inbox.config.Config).
-        path = deps.keys_dir.parent / "trust"
-    return Path(path)
+    # The data folder holds keys/ next to trust/ (diia_inbox.config.Config).
+    return deps.services.trust_dir or deps.keys_dir.parent / "trust"
 
 
 def retention_days(deps: WebDeps) -> int:
-    return int(deps.services.get(RETENTION_DAYS, 365))
+    return deps.services.retention_days
 
 
 def remind_days(deps: WebDeps) -> int:
-    return int(deps.services.get(QR_REMIND_DAYS, 7))
-
-
-def verify_context_factory(
-    verify_settings: Any,
-    trust_dir: Path,
-    *,
-    clock: Callable[[], dt.datetime] | None = None,
-    db: Any = None,
-) -> Callable[[], Any]:
-    """The `"verify_context"` service: the same trust, revocation and signer policy as the
-    pipeline, reloaded when the trust material (database or folder) changes."""
-    from ingest.pipeline import context_factory
-
-    return context_factory(verify_settings, trust_dir, clock=clock, db=db)
-
-
-def standard(
-    config: Any,
-    *,
-    search: Any = None,
-    pipeline: Any = None,
-    spool: Any = None,
-    db: Any = None,
-) -> dict[str, Any]:
-    """The services of one installation from its Config (duck-typed: `verify`, `trust_dir`,
-    `retention.default_days`, `qr.remind_days` when present) plus the live parts given."""
-    services: dict[str, Any] = {
-        VERIFY_CONTEXT: verify_context_factory(config.verify, config.trust_dir, db=db),
-        TRUST_DIR: config.trust_dir,
-        RETENTION_DAYS: int(config.retention.default_days),
-    }
-    remind = getattr(getattr(config, "qr", None), "remind_days", None)
-    if remind is not None:
-        services[QR_REMIND_DAYS] = int(remind)
-    for key, value in ((SEARCH, search), (PIPELINE, pipeline), (SPOOL, spool)):
-        if value is not None:
-            services[key] = value
-    return services
+    return deps.services.qr_remind_days

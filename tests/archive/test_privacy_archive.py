@@ -240,3 +240,33 @@ def test_backup_restore_roundtrip_across_engines(
     )
     with pytest.raises(BackupError):
         restore(out, target, tblobs.root, tmp_path / "rspool")  # not empty any more
+
+
+def test_deletion_waits_for_a_backup_and_then_forgets_derived_data(installation) -> None:
+    """The one deletion path holds the installation-wide blob lock: while a backup (shared
+    lock, on any node) copies blobs, a delete from the web waits instead of removing a blob
+    the backup's database snapshot still names; then it tells the derived stores."""
+    import threading
+
+    from archive.cluster_lock import BLOB_GC, cluster_lock
+
+    db, blobs = installation
+    old = _store(db, blobs, PDF_A, "Тарас Шевченко", "1234567899", NOW - dt.timedelta(days=400))
+    with db.session() as s:
+        plan = retention.plan_deletion(s, [s.get(Document, old)])
+    forgotten: list[list[int]] = []
+    done = threading.Event()
+
+    def delete() -> None:
+        retention.delete_everywhere(db, blobs, plan, derived=[forgotten.append])
+        done.set()
+
+    with cluster_lock(db, BLOB_GC, shared=True):  # a backup is copying
+        worker = threading.Thread(target=delete)
+        worker.start()
+        assert not done.wait(1.5), "deleted while a backup held the blob lock"
+        assert PDF_A in [blobs.get(d) for d in blobs]
+    worker.join(60)
+    assert done.is_set()
+    assert forgotten == [[old]]
+    assert PDF_A not in [blobs.get(d) for d in blobs]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
-from ingest.pipeline import deps_from_config
+from diia_inbox.wiring import deps_from_config
 from ingest.spool import Spool
 from ingest.worker import Worker
 

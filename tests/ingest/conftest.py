@@ -143,7 +143,7 @@ def make_pipeline(rt: Any, roots: list[bytes], *, clock: Any = None, **overrides
 
     `overrides` replace IngestSettings/SearchSettings fields by name (limits for hostile tests).
     """
-    from ingest.pipeline import build_deps
+    from diia_inbox.wiring import build_deps
 
     cfg = rt.config
     for n, der in enumerate(roots):

@@ -51,9 +51,13 @@ def test_private_attributes_are_still_set_by_aiosmtpd() -> None:
     source = inspect.getsource(SMTP)
     for name in smtp.AIOSMTPD_PRIVATE_ATTRIBUTES:
         assert re.search(rf"self\.{name}\b\s*(:[^=]+)?=", source), f"SMTP no longer sets {name}"
-    reader = asyncio.StreamReader()
-    for name in smtp.STREAMREADER_PRIVATE_ATTRIBUTES:
-        assert isinstance(getattr(reader, name, None), bytearray), f"StreamReader.{name}"
+    loop = asyncio.new_event_loop()  # its own: whatever loop an earlier test left set or not
+    try:
+        reader = asyncio.StreamReader(loop=loop)
+        for name in smtp.STREAMREADER_PRIVATE_ATTRIBUTES:
+            assert isinstance(getattr(reader, name, None), bytearray), f"StreamReader.{name}"
+    finally:
+        loop.close()
 
 
 def test_every_private_aiosmtpd_name_used_is_declared() -> None:

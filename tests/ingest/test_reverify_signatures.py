@@ -8,7 +8,8 @@ import hashlib
 from typing import Any
 
 from archive.models import Document
-from ingest.pipeline import context_factory, process
+from diia_inbox.wiring import context_factory
+from ingest.pipeline import process
 from ingest.reverify import reverify
 from tests.ingest import mailmaker as mm
 from tests.ingest.conftest import make_pipeline

@@ -32,8 +32,8 @@ from archive.branches import add_branch
 from archive.models import Branch
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
+from diia_inbox.wiring import deps_from_config
 from ingest.envelope import Envelope
-from ingest.pipeline import deps_from_config
 from ingest.spool import Spool
 from ingest.worker import Handled, Worker
 from search.fields import rnokpp_valid

@@ -186,13 +186,12 @@ def test_a_web_delete_leaves_the_index_files_by_the_next_purge(
     numbers = {"document number": gone.document_number.encode(), "RNOKPP": gone.rnokpp.encode()}
     assert any(path.startswith("index/") for path, _ in traces(rt.config.data_dir, numbers))
 
-    # What the web's delete does: the rows and blobs (retention.execute), then the index entry.
+    # What the web's delete does (web/documents.py): the one deletion, the index entry marked.
     with rt.db.session() as s:
         doc = s.get(Document, ids["gone"])
         plan = retention.plan_deletion(s, [doc])
-    retention.execute(rt.db, rt.blobs, plan)
     with privacy.search_backend(rt) as backend:
-        backend.delete([ids["gone"]])
+        retention.delete_everywhere(rt.db, rt.blobs, plan, derived=[backend.delete])
 
     assert _search_ids(rt, gone.document_number) == set()
     # A plain delete only marks the entry deleted (a merge is too slow for a web request);

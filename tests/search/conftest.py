@@ -70,6 +70,19 @@ def add_copy(
         return doc.id
 
 
+def filled_data_dir(data: Path) -> Path:
+    """An installation's data folder whose archive holds the fixture copies (for CLI tests)."""
+    from diia_inbox.config import load_config
+    from diia_inbox.runtime import Runtime
+
+    rt = Runtime.open(load_config(data_dir=data, env={}))
+    try:
+        fill_archive(rt.db)
+    finally:
+        rt.close()
+    return data
+
+
 def fill_archive(db: Database) -> dict[str, int]:
     with db.session() as s:
         s.add_all(

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from diia_inbox.cli import main
-from diia_inbox.config import load_config
-from diia_inbox.runtime import Runtime
-from tests.search.conftest import fill_archive
+from tests.search.conftest import filled_data_dir
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    data = tmp_path / "data"
-    rt = Runtime.open(load_config(data_dir=data, env={}))
-    try:
-        fill_archive(rt.db)
-    finally:
-        rt.close()
-    yield data
+def data_dir(tmp_path: Path) -> Path:
+    return filled_data_dir(tmp_path / "data")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

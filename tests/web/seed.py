@@ -19,7 +19,7 @@ from typing import Any
 from archive.branches import add_branch
 from archive.models import Document, Message
 from diia_inbox.trust_jobs import TrustJobs
-from ingest.pipeline import build_deps
+from diia_inbox.wiring import build_deps
 from ingest.spool import Spool
 from qrtools import registry
 from search.fields import recognise
@@ -29,6 +29,7 @@ from tests.verify.test_path import NOW, Pki, make_pki, sign_cms, signer_info
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 from web.app import WebDeps
+from web.services import WebServices
 
 XSS = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
 SURNAME = "Шевченко"
@@ -243,20 +244,16 @@ def seed(rt: Any, deps: WebDeps) -> Seeded:
     pipeline = dataclasses.replace(
         pipeline, index=lambda db, doc_ids: backend.add(list(ArchiveSource(db).docs(only=doc_ids)))
     )
-    deps.services.update(
-        {
-            "search": backend,
-            "verify_context": lambda: verify_context(config.trust_dir),
-            "pipeline": pipeline,
-            "spool": Spool(config.spool_dir),
-            "today": lambda: TODAY,
-            "trust_dir": config.trust_dir,
-            "retention_days": config.retention.default_days,
-            # The real component; its loop is not started, the button's request is recorded.
-            "reverify": TrustJobs(
-                rt, lambda: verify_context(config.trust_dir), index=pipeline.index
-            ),
-        }
+    deps.services = WebServices(
+        search=backend,
+        verify_context=lambda: verify_context(config.trust_dir),
+        pipeline=pipeline,
+        spool=Spool(config.spool_dir),
+        today=lambda: TODAY,
+        trust_dir=config.trust_dir,
+        retention_days=config.retention.default_days,
+        # The real component; its loop is not started, the button's request is recorded.
+        reverify=TrustJobs(rt, lambda: verify_context(config.trust_dir), index=pipeline.index),
     )
     good_id, xss_id, junk_id, branch_id, service_id, code_id = ids
     return Seeded(pki, good_id, xss_id, junk_id, branch_id, service_id, code_id, pdf, p7s, root)

@@ -46,7 +46,7 @@ def index(app: WebFixture, doc_id: int) -> None:
     with app.rt.db.session() as s:
         row = s.get(Document, doc_id)
         assert row is not None
-        app.deps.services["search"].add([index_doc(row)])
+        app.deps.services.search.add([index_doc(row)])
 
 
 def scroll_all_images(b: Browser, css: str) -> None:

@@ -111,7 +111,7 @@ async def tokyo(seeded: WebFixture, tmp_path: object) -> AsyncIterator[WebFixtur
         index_dir=config.index_dir,
         keys_dir=config.keys_dir,
     )
-    deps.services.update(seeded.deps.services)
+    deps.services = seeded.deps.services
     server = TestServer(create_app(deps), host="127.0.0.1")
     await server.start_server()
     try:

@@ -294,7 +294,8 @@ def _copy_document(app: WebFixture, doc_id: int) -> int:
 
 
 def _spool_item(app: WebFixture) -> str:
-    spool = app.deps.services["spool"]
+    spool = app.deps.services.spool
+    assert spool is not None
     spool.put(b"Subject: x\r\n\r\nbody\r\n", Envelope.now("a@example.net", ["b@example.org"]))
     item = spool.claim()
     assert item is not None

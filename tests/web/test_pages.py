@@ -4,6 +4,7 @@ trust store, audit log, retention report and data-subject requests."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
@@ -441,13 +442,16 @@ async def test_subject_request_find_and_export_are_audited_without_identifiers(
 
 
 async def test_standard_services_from_the_config(seeded: WebFixture) -> None:
-    """`web.services.standard` builds the verifier context from the installation's trust/."""
-    from web import services
+    """`diia_inbox.wiring.web_services` builds the verifier context from the installation's
+    trust/, as `serve` does."""
+    from diia_inbox.wiring import web_services
 
-    wired = services.standard(seeded.rt.config)
-    assert wired[services.TRUST_DIR] == seeded.rt.config.trust_dir
-    assert wired[services.QR_REMIND_DAYS] == 7
-    seeded.deps.services[services.VERIFY_CONTEXT] = wired[services.VERIFY_CONTEXT]
+    wired = web_services(seeded.rt.config, seeded.rt.db)
+    assert wired.trust_dir == seeded.rt.config.trust_dir
+    assert wired.qr_remind_days == 7
+    seeded.deps.services = dataclasses.replace(
+        seeded.deps.services, verify_context=wired.verify_context
+    )
     page = await _check(seeded, "staff", save=False)
     assert page.startswith("200")
     assert "Invented Seal" in page

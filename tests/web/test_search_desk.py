@@ -16,7 +16,7 @@ from web.pages_search import page_links, times_key
 
 
 def _index(app: WebFixture, ids: list[int]) -> None:
-    app.deps.services["search"].add(list(ArchiveSource(app.rt.db).docs(only=ids)))
+    app.deps.services.search.add(list(ArchiveSource(app.rt.db).docs(only=ids)))
 
 
 async def test_resends_once_with_a_count_and_page_numbers(seeded: WebFixture) -> None:

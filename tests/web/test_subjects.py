@@ -8,6 +8,7 @@ the production wiring (`diia_inbox.server._subject_eraser` on a real Whoosh inde
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -22,7 +23,6 @@ from search.index import ArchiveSource, open_backend
 from search.pdftext import read_pdf
 from tests.corpus.documents import SHEVCHENKO, copies_of, person, render
 from tests.web.conftest import WebFixture, signed_in
-from web.pages_subjects import SUBJECT_ERASE
 
 NAMESAKE = person("ШЕВЧЕНКО", "ТАРАС", "ІВАНОВИЧ", dt.date(1990, 6, 15), "301122334")
 
@@ -61,7 +61,7 @@ def _archive(app: WebFixture) -> dict[str, int]:
             if key == "taras":
                 ids["locked"] = locked.id
     # Indexed as the worker does after the archive commit.
-    app.deps.services["search"].add(list(ArchiveSource(app.rt.db).docs()))
+    app.deps.services.search.add(list(ArchiveSource(app.rt.db).docs()))
     return ids
 
 
@@ -70,8 +70,9 @@ def wired(webapp: WebFixture) -> Iterator[WebFixture]:
     """The web app with the production erasure wiring on a real index."""
     rt = webapp.rt
     backend = open_backend(rt.config.search, rt.config.index_dir, rt.db)
-    webapp.deps.services["search"] = backend
-    webapp.deps.services[SUBJECT_ERASE] = _subject_eraser(rt, backend)
+    webapp.deps.services = dataclasses.replace(
+        webapp.deps.services, search=backend, subject_erase=_subject_eraser(rt, backend)
+    )
     try:
         yield webapp
     finally:
@@ -129,7 +130,7 @@ async def test_ambiguous_refused_then_dry_run_then_erasure(wired: WebFixture) ->
         assert event.detail["criteria"] == ["name", "rnokpp"]
         assert event.detail["documents"] == 2
         assert SHEVCHENKO.rnokpp not in str(event.detail) and "Шевченко" not in str(event.detail)
-    hits = {h.id for h in webapp.deps.services["search"].search("Шевченко Тарас").hits}
+    hits = {h.id for h in webapp.deps.services.search.search("Шевченко Тарас").hits}
     assert hits == {ids["namesake"]}
 
 

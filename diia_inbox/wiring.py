@@ -1,0 +1,293 @@
+"""The composition root's building blocks: the one place that makes the pipeline, the
+verifier's context, the search index writer and the web's services from the configuration.
+
+`serve`, the command-line verbs and the tests build the service's parts here, so that every way
+in judges a P7S with the same trust, revocation and signer policy, and extracts, recognises and
+indexes a copy the same way. The packages themselves take what they need as typed arguments
+and never read the configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from archive import trust_files
+from archive.blobs import Blobs
+from archive.db import Database, DatabaseError
+from diia_inbox.config import Config, VerifySettings
+from ingest.parcels import ParseLimits
+from ingest.pipeline import (
+    TEXT_NOT_EXTRACTED,
+    Extractor,
+    Indexer,
+    PipelineDeps,
+    PipelineError,
+    TextResult,
+    Verification,
+    Verifier,
+    run_validation,
+)
+from ingest.settings import IngestSettings
+from ingest.spool import Spool
+from qrtools.matching import match_warnings
+from qrtools.settings import QrSettings
+from search.extract import ExtractLimits, extract_text
+from search.fields import recognise
+from search.index import ArchiveSource, SearchBackend, open_backend
+from search.settings import SearchSettings
+from verify.errors import VerifyError
+from verify.policy import IdentityRule, RevocationPolicy, SignerPolicy
+from verify.trust import Material, TrustStore, load_bytes, load_paths
+from verify.validate import ValidationContext
+from web.services import Reverifier, SubjectEraser, WebServices
+
+log = logging.getLogger("diia_inbox.wiring")
+
+#: `[verify] revocation` (checked when the configuration is loaded) as the verifier's policy.
+REVOCATION: dict[str, RevocationPolicy] = {"soft": "soft", "hard": "hard", "require": "require"}
+
+
+# --- the verifier --------------------------------------------------------------------------
+
+
+class TrustCache:
+    """The trust store, reloaded when the trust material changes.
+
+    Material comes from the installation's database (imported files, shared by every node) and
+    from configured paths plus the data folder's `trust/` (read for compatibility). Loading the
+    national bundle takes a fraction of a second, so it is done once per change, not per
+    message: each call compares a few `stat` results and the database's trust revision.
+    """
+
+    def __init__(
+        self,
+        anchors: Sequence[Path],
+        intermediates: Sequence[Path],
+        db: Database | None = None,
+    ) -> None:
+        self.anchors = list(anchors)
+        self.intermediates = list(intermediates)
+        self.db = db
+        self._stamp: tuple[tuple[str, float], ...] | None = None
+        self._store: TrustStore | None = None
+        self.loads = 0  # how many times the material was (re)loaded
+
+    def _current_stamp(self) -> tuple[tuple[str, float], ...]:
+        stamp: list[tuple[str, float]] = []
+        for path in (*self.anchors, *self.intermediates):
+            try:
+                stamp.append((str(path), path.stat().st_mtime))
+                if path.is_dir():
+                    stamp += [(str(p), p.stat().st_mtime) for p in sorted(path.iterdir())]
+            except OSError:
+                stamp.append((str(path), -1.0))
+        if self.db is not None:
+            try:
+                with self.db.session() as s:
+                    count, top = trust_files.revision(s)
+                stamp += [("db:count", float(count)), ("db:top", float(top))]
+            except (DatabaseError, OperationalError, DBAPIError):
+                # Database unreachable: keep what is loaded rather than lose all trust.
+                if self._stamp is not None:
+                    stamp += [item for item in self._stamp if item[0].startswith("db:")]
+        return tuple(stamp)
+
+    def store(self) -> TrustStore:
+        stamp = self._current_stamp()
+        if stamp != self._stamp:
+            trusted = load_paths([p for p in self.anchors if p.exists()])
+            trusted = trusted + self._database_material()
+            extra = load_paths([p for p in self.intermediates if p.exists()])
+            self._store = TrustStore.from_material(trusted, extra)
+            for note in self._store.skipped:
+                log.warning("trust material: skipped %s", note)
+            self._stamp = stamp
+            self.loads += 1
+        assert self._store is not None
+        return self._store
+
+    def _database_material(self) -> Material:
+        total = Material()
+        if self.db is None:
+            return total
+        with self.db.session() as s:
+            rows = trust_files.contents(s)
+        for info, data in rows:
+            try:
+                total = total + load_bytes(data)
+            except VerifyError as exc:
+                total = total + Material(skipped=(f"{info.name}: {exc.detail}",))
+        return total
+
+
+_POLICY_ATTRIBUTES = {
+    "organizationidentifier": "organization_identifier",
+    "serialnumber": "subject_serial_number",
+    "cn": "common_name",
+    "commonname": "common_name",
+    "edrpou": "edrpou",
+    "sha256": "certificate_sha256",
+}
+
+
+def signer_policy(accepted: Sequence[str]) -> SignerPolicy:
+    """`VerifySettings.accepted_signers` ("attribute=value" items) as a verify SignerPolicy."""
+    rules = []
+    for item in accepted:
+        attribute, _, value = item.partition("=")
+        key = _POLICY_ATTRIBUTES.get(attribute.strip().casefold())
+        if key is None or not value.strip():
+            raise PipelineError(f"accepted_signers: cannot use {item!r}", reason="CONFIG_INVALID")
+        rules.append(IdentityRule(**{key: value.strip()}))
+    return SignerPolicy.only(*rules) if rules else SignerPolicy.any_trusted()
+
+
+def context_factory(
+    verify_settings: VerifySettings,
+    trust_dir: Path,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    db: Database | None = None,
+) -> Callable[[], ValidationContext]:
+    """Zero-argument maker of the ValidationContext of an installation: configured trust (plus
+    the data folder's trust/, reloaded when it changes), revocation policy and signer policy.
+    The pipeline and the web's manual check share it, so both judge a P7S the same way."""
+    cache = TrustCache(
+        [*(Path(p) for p in verify_settings.trust), trust_dir],
+        [Path(p) for p in verify_settings.certs],
+        db,
+    )
+    policy = signer_policy(verify_settings.accepted_signers)
+
+    def context() -> ValidationContext:
+        ctx = ValidationContext(
+            trust=cache.store(),
+            revocation=REVOCATION[verify_settings.revocation],
+            signer_policy=policy,
+        )
+        return ctx if clock is None else dataclasses.replace(ctx, clock=clock)
+
+    return context
+
+
+def make_verifier(
+    verify_settings: VerifySettings,
+    trust_dir: Path,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    db: Database | None = None,
+) -> Verifier:
+    """The verifier step: `verify.validate` with the configured trust and policy."""
+    make_context = context_factory(verify_settings, trust_dir, clock=clock, db=db)
+
+    def run(p7s: bytes, content: bytes | None) -> Verification:
+        return run_validation(p7s, content, make_context())
+
+    return run
+
+
+# --- extraction, indexing, the pipeline ----------------------------------------------------
+
+
+def make_extractor(search_settings: SearchSettings) -> Extractor:
+    """Text extraction by the search package, with its page and decompression limits."""
+    limits = ExtractLimits.from_settings(search_settings)
+
+    def run(pdf: bytes) -> TextResult:
+        result = extract_text(pdf, limits)
+        flags = tuple(str(f) for f in result.flags)
+        if not result.text and TEXT_NOT_EXTRACTED not in flags:
+            flags += (TEXT_NOT_EXTRACTED,)
+        return TextResult(result.text or "", flags)
+
+    return run
+
+
+def make_indexer(search_settings: SearchSettings, index_dir: Path) -> Indexer:
+    """Adds new documents to the search backend; opened lazily, once, by the first call."""
+    backend: list[SearchBackend] = []
+
+    def run(db: Database, document_ids: Sequence[int]) -> None:
+        if not backend:
+            backend.append(open_backend(search_settings, index_dir, db))
+        backend[0].add(list(ArchiveSource(db).docs(only=document_ids)))
+
+    return run
+
+
+def build_deps(
+    db: Database,
+    blobs: Blobs,
+    *,
+    verify_settings: VerifySettings,
+    search_settings: SearchSettings,
+    ingest_settings: IngestSettings,
+    trust_dir: Path,
+    index_dir: Path,
+    qr_settings: QrSettings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> PipelineDeps:
+    """The pipeline as the service runs it: real verifier, extractor, matcher and index."""
+    organization = qr_settings.organization if qr_settings is not None else ""
+    return PipelineDeps(
+        db=db,
+        blobs=blobs,
+        verify=make_verifier(verify_settings, trust_dir, clock=clock, db=db),
+        extract=make_extractor(search_settings),
+        recognise=recognise,
+        match_warnings=functools.partial(match_warnings, organization=organization),
+        index=make_indexer(search_settings, index_dir),
+        limits=ParseLimits.from_settings(ingest_settings),
+    )
+
+
+def deps_from_config(config: Config, db: Database, blobs: Blobs) -> PipelineDeps:
+    """`build_deps` from an installation's configuration."""
+    return build_deps(
+        db,
+        blobs,
+        verify_settings=config.verify,
+        search_settings=config.search,
+        ingest_settings=config.ingest,
+        trust_dir=config.trust_dir,
+        index_dir=config.index_dir,
+        qr_settings=config.qr,
+    )
+
+
+# --- the web's services --------------------------------------------------------------------
+
+
+def web_services(
+    config: Config,
+    db: Database,
+    *,
+    search: SearchBackend | None = None,
+    pipeline: PipelineDeps | None = None,
+    spool: Spool | None = None,
+    today: Callable[[], dt.date] | None = None,
+    reverify: Reverifier | None = None,
+    subject_erase: SubjectEraser | None = None,
+) -> WebServices:
+    """The services of one installation's web app: from the configuration plus the live parts
+    `serve` runs (one search backend shared with the worker, the spool, the trust jobs)."""
+    return WebServices(
+        search=search,
+        verify_context=context_factory(config.verify, config.trust_dir, db=db),
+        pipeline=pipeline,
+        spool=spool,
+        today=today,
+        trust_dir=config.trust_dir,
+        retention_days=int(config.retention.default_days),
+        qr_remind_days=int(config.qr.remind_days),
+        reverify=reverify,
+        subject_erase=subject_erase,
+    )
