@@ -136,7 +136,9 @@ def _indeterminate_documents(rt: Any, deps: Any, data: Seeded) -> list[int]:
             s.add(doc)
             s.flush()
             made.append(int(doc.id))
-    deps.services["search"].add(list(ArchiveSource(rt.db).docs(only=made)))
+    search = deps.services.search
+    assert search is not None
+    search.add(list(ArchiveSource(rt.db).docs(only=made)))
     return made
 
 
