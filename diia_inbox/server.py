@@ -149,6 +149,7 @@ def build_components(
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
     from ingest.worker import Worker
+    from search.group_writer import GroupWriter
     from search.index import ArchiveSource, open_backend
 
     cfg = rt.config
@@ -156,8 +157,16 @@ def build_components(
     node = NodeHeartbeat(rt, spool)
     registry = service_registry()
     ingest_metrics = IngestMetrics(queue_depth=spool.depth, registry=registry)
-    # One search backend for the worker (writes) and the web pages (reads).
-    search = TimedSearch(open_backend(cfg.search, cfg.index_dir, rt.db), registry)
+    # One search backend for the worker (writes, in groups) and the web pages (reads).
+    backend = open_backend(cfg.search, cfg.index_dir, rt.db)
+    if cfg.search.group_commit_seconds > 0:
+        backend = GroupWriter(
+            backend,
+            still_archived=ArchiveSource(rt.db).existing,
+            max_docs=cfg.search.commit_batch,
+            max_delay=cfg.search.group_commit_seconds,
+        )
+    search = TimedSearch(backend, registry)
 
     def index(db: Database, document_ids: Sequence[int]) -> None:
         search.add(list(ArchiveSource(db).docs(only=document_ids)))

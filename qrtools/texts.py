@@ -8,29 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
+from archive.doctypes import NAMES
 from archive.models import DOCUMENT_TYPES
 
 LANGS: tuple[str, ...] = ("uk", "en")
 
-#: Names of the document types as the Diia app shows them to the citizen.
+#: Names of the document types as the Diia app shows them to the citizen (archive/doctypes.py).
 DOCUMENT_NAMES: dict[str, tuple[str, str]] = {
-    "id-card": ("паспорт громадянина України (ID-картка)", "Ukrainian passport (ID card)"),
-    "foreign-passport": (
-        "паспорт громадянина України для виїзду за кордон",
-        "Ukrainian passport for travel abroad",
-    ),
-    "taxpayer-card": ("картка платника податків (РНОКПП)", "taxpayer card (RNOKPP)"),
-    "birth-certificate": ("свідоцтво про народження дитини", "child's birth certificate"),
-    "idp-certificate": (
-        "довідка внутрішньо переміщеної особи (ВПО)",
-        "internally displaced person (IDP) certificate",
-    ),
-    "driver-license": ("посвідчення водія", "driving licence"),
-    "vehicle-registration": (
-        "свідоцтво про реєстрацію транспортного засобу",
-        "vehicle registration certificate",
-    ),
-    "student-card": ("студентський (учнівський) квиток", "student card"),
+    code: (name.full_uk, name.full_en) for code, name in NAMES.items()
 }
 assert set(DOCUMENT_NAMES) == set(DOCUMENT_TYPES)
 

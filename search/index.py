@@ -154,6 +154,17 @@ class ArchiveSource:
         with self.db.session() as s:
             return set(s.execute(select(Document.id)).scalars())
 
+    def existing(self, ids: Iterable[int]) -> set[int]:
+        """Those of `ids` the archive still holds (a copy may be erased while it waits to be
+        indexed)."""
+        wanted = sorted(set(ids))
+        found: set[int] = set()
+        with self.db.session() as s:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                found |= set(s.execute(select(Document.id).where(Document.id.in_(chunk))).scalars())
+        return found
+
     def docs(self, only: Iterable[int] | None = None) -> Iterator[IndexDoc]:
         wanted = sorted(set(only)) if only is not None else None
         last = 0

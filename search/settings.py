@@ -24,6 +24,9 @@ class SearchSettings:
     #: Documents per commit during a full rebuild: larger segments make faster queries, and
     #: memory stays flat anyway (Whoosh spills to temporary files past 64 MB).
     rebuild_commit_batch: int = 25_000
+    #: `serve` commits new copies to the index in groups, at most this long after the first of
+    #: a group arrived (search/group_writer.py); 0 commits each message's copies at once.
+    group_commit_seconds: float = 0.25
     #: Dates typed in queries ("received:2026-01-31") are days in this zone.
     timezone: str = "Europe/Kyiv"
     #: Tolerate one typo in names of five letters or more (Whoosh fuzzy terms, pg_trgm).

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from archive.doctypes import NAMES
+
 STRINGS: dict[str, dict[str, str]] = {
     # Not a Diia wordmark: an independent project, named so nobody takes it for a state service.
     "app.name": {
@@ -348,29 +350,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "doc.open_pdf": {"uk": "Відкрити PDF", "en": "Open the PDF"},
     "doc.type": {"uk": "Тип документа", "en": "Document type"},
     "doc.received": {"uk": "Отримано", "en": "Received"},
-    "doctype.id-card": {
-        "uk": "Паспорт громадянина України (ID-картка)",
-        "en": "Ukrainian passport (ID card)",
-    },
-    "doctype.foreign-passport": {
-        "uk": "Паспорт для виїзду за кордон",
-        "en": "Foreign travel passport",
-    },
-    "doctype.taxpayer-card": {
-        "uk": "Картка платника податків (РНОКПП)",
-        "en": "Taxpayer card (RNOKPP)",
-    },
-    "doctype.birth-certificate": {
-        "uk": "Свідоцтво про народження дитини",
-        "en": "Child's birth certificate",
-    },
-    "doctype.idp-certificate": {"uk": "Довідка ВПО", "en": "IDP certificate"},
-    "doctype.driver-license": {"uk": "Посвідчення водія", "en": "Driver's licence"},
-    "doctype.vehicle-registration": {
-        "uk": "Свідоцтво про реєстрацію ТЗ",
-        "en": "Vehicle registration certificate",
-    },
-    "doctype.student-card": {"uk": "Студентський/учнівський квиток", "en": "Student card"},
     "doctype.unknown": {"uk": "Тип не визначено", "en": "Type not recognised"},
     "field.person_name": {"uk": "Прізвище, ім'я, по батькові", "en": "Full name"},
     "field.person_name_lat": {"uk": "Ім'я латиницею", "en": "Name in Latin letters"},
@@ -832,6 +811,10 @@ STRINGS: dict[str, dict[str, str]] = {
 # The mailboxes page keeps its strings in its own table (merged here).
 from web.i18n_mailboxes import MAILBOX_STRINGS  # noqa: E402
 
+# Document types: the staff's short names, defined once in archive/doctypes.py.
+STRINGS.update(
+    {f"doctype.{code}": {"uk": n.short_uk, "en": n.short_en} for code, n in NAMES.items()}
+)
 STRINGS.update(MAILBOX_STRINGS)
 # The front desk's strings live in their own table (web/i18n_desk.py).
 from web.i18n_desk import DESK_STRINGS  # noqa: E402
