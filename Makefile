@@ -39,13 +39,14 @@ apt-deps:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
 	fi
 
-# Other implementations the tests compare against, from the npm registry (tests/node/package.json).
+# Other implementations the tests compare against, and axe-core for the accessibility checks,
+# from the npm registry (tests/node/package.json).
 # Node.js itself from Debian only where no node/npm exists (some machines carry another build).
 node-deps: apt-deps
 	@command -v npm >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; }
-	@test -d tests/node/node_modules/gost89 || \
+	@test -d tests/node/node_modules/gost89 -a -f tests/node/node_modules/axe-core/axe.min.js || \
 		npm install --prefix tests/node --no-audit --no-fund --loglevel=error >/dev/null
 
 postgres:

@@ -484,9 +484,7 @@ def _guard_db(fn: Callable[[], Outcome | Any]) -> Any:
 # --- the real steps -----------------------------------------------------------------------
 
 
-def run_validation(
-    p7s: bytes, content: bytes | None, ctx: ValidationContext
-) -> Verification:
+def run_validation(p7s: bytes, content: bytes | None, ctx: ValidationContext) -> Verification:
     """`verify.validate` with `ctx`, as the archive stores it; never raises for bad input.
 
     The pipeline and re-verification both go through here, so a copy is judged the same way

@@ -164,8 +164,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "search.submit": {"uk": "Шукати", "en": "Search"},
     "search.help": {
-        "uk": 'Enter — шукати, «/» — повернутися до поля. Фільтри: тип:паспорт, отримано:>=01.01.2026, "точна фраза".',
-        "en": 'Enter searches, "/" returns to the box. Filters: type:id-card, received:>=01.01.2026, "exact phrase".',
+        "uk": 'Enter — шукати, Alt+K (у Firefox Alt+Shift+K) — повернутися до поля. Фільтри: тип:паспорт, отримано:>=01.01.2026, "точна фраза".',
+        "en": 'Enter searches, Alt+K (Alt+Shift+K in Firefox) returns to the box. Filters: type:id-card, received:>=01.01.2026, "exact phrase".',
     },
     "search.filters": {"uk": "Фільтри", "en": "Filters"},
     "search.type": {"uk": "Тип документа", "en": "Document type"},

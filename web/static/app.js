@@ -1,17 +1,38 @@
 /* Small keyboard and form helpers; the pages work without this file. */
 (function () {
   "use strict";
-  // "/" focuses the search box (or goes to the search page), as in many web apps.
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-    var target = event.target;
-    var tag = target && target.tagName;
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable)) return;
-    var box = document.getElementById("q");
-    event.preventDefault();
-    if (box) { box.focus(); box.select(); }
-    else if (document.querySelector('a[href="/search"]')) { window.location.href = "/search"; }
-  });
+  // No single-character shortcuts (WCAG 2.1.4): the search box and the menu's search link carry
+  // access keys instead (k and s), which browsers only take with a modifier (Alt, Alt+Shift).
+  // The /check verdict and refusals take the focus when the page opens, so they are read out.
+  var first = document.querySelector("[data-focus-on-load]");
+  if (first) first.focus();
+  // A wide table scrolls inside its wrapper on a phone; the wrapper then takes the focus so
+  // the keyboard can scroll it too (WCAG 2.1.1), named after the table's caption or heading.
+  function labelFor(wrap) {
+    var caption = wrap.querySelector("caption");
+    if (caption) return caption.textContent.trim();
+    for (var el = wrap.previousElementSibling; el; el = el.previousElementSibling) {
+      if (/^H[1-6]$/.test(el.tagName)) return el.textContent.trim();
+    }
+    var h1 = document.querySelector("main h1");
+    return h1 ? h1.textContent.trim() : "";
+  }
+  function scrollables() {
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < wraps.length; i++) {
+      var wrap = wraps[i];
+      if (wrap.scrollWidth > wrap.clientWidth) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        if (!wrap.hasAttribute("aria-label")) wrap.setAttribute("aria-label", labelFor(wrap));
+      } else if (wrap.getAttribute("tabindex") === "0") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+      }
+    }
+  }
+  scrollables();
+  window.addEventListener("resize", scrollables);
   // Forms that destroy something ask first.
   document.addEventListener("submit", function (event) {
     var form = event.target;
