@@ -17,7 +17,6 @@ DOC_STRINGS: dict[str, dict[str, str]] = {
     # Page previews
     "doc.pages": {"uk": "Сторінки документа", "en": "Pages of the document"},
     "doc.page_alt": {"uk": "Сторінка {n} з {total}", "en": "Page {n} of {total}"},
-    "doc.thumb_alt": {"uk": "Мініатюра першої сторінки", "en": "Thumbnail of the first page"},
     "doc.open_original": {"uk": "Відкрити оригінальний PDF", "en": "Open the original PDF"},
     "doc.more_pages.one": {"uk": "ще {n} сторінка у PDF", "en": "{n} more page in the PDF"},
     "doc.more_pages.few": {"uk": "ще {n} сторінки у PDF", "en": "{n} more pages in the PDF"},
