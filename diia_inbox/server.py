@@ -171,7 +171,12 @@ def build_components(
     def index(db: Database, document_ids: Sequence[int]) -> None:
         search.add(list(ArchiveSource(db).docs(only=document_ids)))
 
-    pipeline = dataclasses.replace(deps_from_config(cfg, rt.db, rt.blobs), index=index)
+    # One verifier context for the pipeline, the trust jobs and the manual check: the national
+    # bundle is loaded (and reloaded on a trust change) once, not once per user.
+    make_context = context_factory(cfg.verify, cfg.trust_dir, db=rt.db)
+    pipeline = dataclasses.replace(
+        deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context), index=index
+    )
     worker = Worker(
         spool,
         pipeline,
@@ -187,7 +192,7 @@ def build_components(
     today = _today(cfg.qr.timezone)
     registry.register(ArchiveCollector(rt.db, today, cfg.qr.remind_days))
     registry.register(ClusterCollector(rt.db))
-    trust_jobs = TrustJobs(rt, context_factory(cfg.verify, cfg.trust_dir, db=rt.db), index=index)
+    trust_jobs = TrustJobs(rt, make_context, index=index)
     services = web_services(
         cfg,
         rt.db,
@@ -197,6 +202,7 @@ def build_components(
         today=today,
         reverify=trust_jobs,
         subject_erase=_subject_eraser(rt, search),
+        verify_context=make_context,
     )
     host, port = web_addr or (cfg.web.host, cfg.web.port)
     index_probes = [raising(search.check)]

@@ -178,15 +178,8 @@ def context_factory(
     return context
 
 
-def make_verifier(
-    verify_settings: VerifySettings,
-    trust_dir: Path,
-    *,
-    clock: Callable[[], datetime] | None = None,
-    db: Database | None = None,
-) -> Verifier:
-    """The verifier step: `verify.validate` with the configured trust and policy."""
-    make_context = context_factory(verify_settings, trust_dir, clock=clock, db=db)
+def make_verifier(make_context: Callable[[], ValidationContext]) -> Verifier:
+    """The verifier step: `verify.validate` with the installation's context (`context_factory`)."""
 
     def run(p7s: bytes, content: bytes | None) -> Verification:
         return run_validation(p7s, content, make_context())
@@ -234,13 +227,18 @@ def build_deps(
     index_dir: Path,
     qr_settings: QrSettings | None = None,
     clock: Callable[[], datetime] | None = None,
+    make_context: Callable[[], ValidationContext] | None = None,
 ) -> PipelineDeps:
-    """The pipeline as the service runs it: real verifier, extractor, matcher and index."""
+    """The pipeline as the service runs it: real verifier, extractor, matcher and index.
+    `make_context` shares a verifier context (and its loaded trust store) the caller already
+    has; without it one is made from the settings."""
     organization = qr_settings.organization if qr_settings is not None else ""
+    if make_context is None:
+        make_context = context_factory(verify_settings, trust_dir, clock=clock, db=db)
     return PipelineDeps(
         db=db,
         blobs=blobs,
-        verify=make_verifier(verify_settings, trust_dir, clock=clock, db=db),
+        verify=make_verifier(make_context),
         extract=make_extractor(search_settings),
         recognise=recognise,
         match_warnings=functools.partial(match_warnings, organization=organization),
@@ -249,7 +247,13 @@ def build_deps(
     )
 
 
-def deps_from_config(config: Config, db: Database, blobs: Blobs) -> PipelineDeps:
+def deps_from_config(
+    config: Config,
+    db: Database,
+    blobs: Blobs,
+    *,
+    make_context: Callable[[], ValidationContext] | None = None,
+) -> PipelineDeps:
     """`build_deps` from an installation's configuration."""
     return build_deps(
         db,
@@ -260,6 +264,7 @@ def deps_from_config(config: Config, db: Database, blobs: Blobs) -> PipelineDeps
         trust_dir=config.trust_dir,
         index_dir=config.index_dir,
         qr_settings=config.qr,
+        make_context=make_context,
     )
 
 
@@ -276,12 +281,14 @@ def web_services(
     today: Callable[[], dt.date] | None = None,
     reverify: Reverifier | None = None,
     subject_erase: SubjectEraser | None = None,
+    verify_context: Callable[[], ValidationContext] | None = None,
 ) -> WebServices:
     """The services of one installation's web app: from the configuration plus the live parts
-    `serve` runs (one search backend shared with the worker, the spool, the trust jobs)."""
+    `serve` runs (one search backend shared with the worker, the spool, the trust jobs, and
+    the verifier context, made here when not given)."""
     return WebServices(
         search=search,
-        verify_context=context_factory(config.verify, config.trust_dir, db=db),
+        verify_context=verify_context or context_factory(config.verify, config.trust_dir, db=db),
         pipeline=pipeline,
         spool=spool,
         today=today,
