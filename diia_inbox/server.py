@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,6 @@ from prometheus_client import CollectorRegistry
 
 from archive import audit
 from archive.cluster_lock import FIRST_START, cluster_lock
-from archive.db import Database
 from archive.passwords import new_password
 from archive.users import add_user, count_users
 from diia_inbox.imap_service import mailbox_ring
@@ -144,7 +143,7 @@ def build_components(
     from diia_inbox.imap_service import MailboxSupervisor
     from diia_inbox.metrics import ArchiveCollector, TimedSearch, service_registry
     from diia_inbox.trust_jobs import TrustJobs
-    from diia_inbox.wiring import context_factory, deps_from_config, web_services
+    from diia_inbox.wiring import context_factory, deps_from_config, index_into, web_services
     from ingest.metrics import IngestMetrics
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
@@ -167,9 +166,7 @@ def build_components(
             max_delay=cfg.search.group_commit_seconds,
         )
     search = TimedSearch(backend, registry)
-
-    def index(db: Database, document_ids: Sequence[int]) -> None:
-        search.add(list(ArchiveSource(db).docs(only=document_ids)))
+    index = index_into(search)
 
     # One verifier context for the pipeline, the trust jobs and the manual check: the national
     # bundle is loaded (and reloaded on a trust change) once, not once per user.

@@ -204,14 +204,23 @@ def make_extractor(search_settings: SearchSettings) -> Extractor:
     return run
 
 
-def make_indexer(search_settings: SearchSettings, index_dir: Path) -> Indexer:
-    """Adds new documents to the search backend; opened lazily, once, by the first call."""
-    backend: list[SearchBackend] = []
+def index_into(backend: SearchBackend) -> Indexer:
+    """The pipeline's index step on a backend the caller holds (`serve` shares one)."""
 
     def run(db: Database, document_ids: Sequence[int]) -> None:
-        if not backend:
-            backend.append(open_backend(search_settings, index_dir, db))
-        backend[0].add(list(ArchiveSource(db).docs(only=document_ids)))
+        backend.add(list(ArchiveSource(db).docs(only=document_ids)))
+
+    return run
+
+
+def make_indexer(search_settings: SearchSettings, index_dir: Path) -> Indexer:
+    """Adds new documents to the search backend; opened lazily, once, by the first call."""
+    opened: list[Indexer] = []
+
+    def run(db: Database, document_ids: Sequence[int]) -> None:
+        if not opened:
+            opened.append(index_into(open_backend(search_settings, index_dir, db)))
+        opened[0](db, document_ids)
 
     return run
 
