@@ -21,7 +21,6 @@ AXE_DIR = Path(__file__).resolve().parents[1] / "node" / "node_modules" / "axe-c
 AXE_JS = AXE_DIR / "axe.min.js"
 #: The WCAG 2.0 and 2.1 level A and AA rules; nothing from best practices or AAA.
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
-NO_OVERFLOW = "return document.documentElement.scrollWidth <= window.innerWidth;"
 
 RGBA = tuple[float, float, float, float]
 

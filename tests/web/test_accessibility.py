@@ -45,7 +45,6 @@ from search.index import ArchiveSource
 from tests.verify.test_path import NOW
 from tests.web.a11y import (
     AXE_JS,
-    NO_OVERFLOW,
     WCAG_TAGS,
     FocusRing,
     Violation,
@@ -57,7 +56,7 @@ from tests.web.a11y import (
 )
 from tests.web.conftest import PASSWORD, ROLES, make_deps
 from tests.web.seed import SURNAME, Seeded, seed
-from tests.web.webdriver import ENTER, TAB, Browser, available
+from tests.web.webdriver import ENTER, NO_OVERFLOW, TAB, Browser, available
 from verify.trust import TrustStore
 from verify.validate import ValidationContext, validate
 from web.app import create_app

@@ -11,13 +11,11 @@ import pytest
 
 from tests.web.conftest import PASSWORD, WebFixture
 from tests.web.seed import SURNAME
-from tests.web.webdriver import ENTER, TAB, Browser, available
+from tests.web.webdriver import ENTER, NO_OVERFLOW, TAB, Browser, available
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 
 pytestmark = pytest.mark.skipif(not available(), reason="chromium/chromedriver not installed")
-
-NO_OVERFLOW = "return document.documentElement.scrollWidth <= window.innerWidth + 1;"
 
 
 def drive(base: str, doc_id: int, p7s: Path, pdf: Path) -> None:

@@ -14,10 +14,9 @@ from tests.ingest.clientcorpus import SHAPES, material
 from tests.ingest.conftest import make_pipeline
 from tests.ingest.test_pipeline import envelope
 from tests.web.conftest import PASSWORD, WebFixture
-from tests.web.webdriver import ENTER, TAB, Browser, available
+from tests.web.webdriver import ENTER, NO_OVERFLOW, TAB, Browser, available
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
-NO_OVERFLOW = "return document.documentElement.scrollWidth <= window.innerWidth + 1;"
 
 pytestmark = pytest.mark.skipif(not available(), reason="chromium/chromedriver not installed")
 

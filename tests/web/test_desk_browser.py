@@ -33,13 +33,12 @@ from tests.ingest.mailmaker import diia_pair, gmail
 from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
 from tests.support.pki import TestPKI, make_pki, sign_cades
 from tests.test_serve import free_port, wait_http
-from tests.web.webdriver import ENTER, TAB, Browser, available
+from tests.web.webdriver import ENTER, NO_OVERFLOW, TAB, Browser, available
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "desk"
 BRANCH = "reception@hotel-dnipro.example"
 EXE = [sys.executable, "-m", "diia_inbox.cli"]
 PASSWORD = "front desk password 1"
-NO_OVERFLOW = "return document.documentElement.scrollWidth <= window.innerWidth + 1;"
 
 pytestmark = pytest.mark.skipif(
     not available() or shutil.which("pdftotext") is None,

@@ -19,10 +19,9 @@ import pytest
 
 from tests.web.conftest import PASSWORD, WebFixture
 from tests.web.doc_copies import LONG_SUBJECT, LONG_WORD, add_copy, three_page_pdf
-from tests.web.webdriver import ELEMENT, ENTER, TAB, Browser, available
+from tests.web.webdriver import ELEMENT, ENTER, NO_OVERFLOW, TAB, Browser, available
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
-NO_OVERFLOW = "return document.documentElement.scrollWidth <= window.innerWidth;"
 WIDTHS = "return [document.documentElement.scrollWidth, window.innerWidth];"
 #: Text a person sees: main without the technical blocks (they are folded anyway).
 VISIBLE_TEXT = (

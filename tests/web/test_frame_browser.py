@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from tests.web.conftest import PASSWORD, WebFixture
-from tests.web.webdriver import ENTER, TAB, Browser, available
+from tests.web.webdriver import ENTER, NO_OVERFLOW, TAB, Browser, available
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "frame"
 
 pytestmark = pytest.mark.skipif(not available(), reason="chromium/chromedriver not installed")
 
-NO_OVERFLOW = "return document.documentElement.scrollWidth <= window.innerWidth + 1;"
 ESCAPE = "\ue00c"
 #: What a person sees of the menu: its summary, and how many section links are on screen.
 MENU_STATE = """

@@ -15,8 +15,8 @@ from archive.models import AuditEvent
 from tests.ingest.test_imap import PASSWORD as IMAP_PASSWORD
 from tests.ingest.test_imap import USER, running_dovecot
 from tests.web.conftest import PASSWORD, WebFixture, signed_in
-from tests.web.test_browser import ARTIFACTS, NO_OVERFLOW
-from tests.web.webdriver import ENTER, TAB, Browser, available
+from tests.web.test_browser import ARTIFACTS
+from tests.web.webdriver import ENTER, NO_OVERFLOW, TAB, Browser, available
 
 
 def _form(csrf: str, imap_port: int, **kw: str) -> dict[str, str]:

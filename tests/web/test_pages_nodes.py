@@ -12,8 +12,8 @@ from aiohttp import ClientSession
 from archive import leases, nodes
 from archive.models import Node, utcnow
 from tests.web.conftest import PASSWORD, WebFixture, jar, signed_in
-from tests.web.test_browser import ARTIFACTS, NO_OVERFLOW
-from tests.web.webdriver import ENTER, TAB, Browser, available
+from tests.web.test_browser import ARTIFACTS
+from tests.web.webdriver import ENTER, NO_OVERFLOW, TAB, Browser, available
 
 
 def _register(app: WebFixture, name: str, config_hash: str, depth: int, ago: float) -> None:

@@ -23,6 +23,8 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 ENTER, TAB = "\ue007", "\ue004"
+#: The page does not scroll sideways (issue 13: at 1366 and 390 px; issue 19: at 320 px).
+NO_OVERFLOW = "return document.documentElement.scrollWidth <= window.innerWidth;"
 CHROME_ARGS = [
     "--headless",
     "--no-sandbox",
