@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from asn1crypto import cms, core
@@ -193,6 +194,18 @@ def parse_signed_data(data: bytes, *, max_size: int = MAX_CMS_SIZE) -> SignedDat
         raise FormatError(f"not a readable CMS SignedData: {_short(exc)}") from None
 
 
+@lru_cache(maxsize=256)
+def _certificate(raw: bytes) -> Certificate:
+    """A certificate carried in a message, parsed once per distinct DER.
+
+    Every copy from the same sender carries the same signer and CA certificates, and parsing
+    one (asn1crypto, names, extensions) costs about as much as hashing a 300 KB copy with the
+    C kernels. Certificate is an immutable value keyed by its bytes, so a memo of the parse is
+    safe; an unreadable certificate raises and is not memoised.
+    """
+    return Certificate.from_der(raw)
+
+
 def _decode_signed_data(
     sd: cms.SignedData, der: bytes, raw_certs: list[bytes], raw_signers: list[der_walk.Tlv]
 ) -> SignedData:
@@ -210,7 +223,7 @@ def _decode_signed_data(
     # Cut out of the input as received: a re-encoding could differ from what was signed.
     for raw_cert in raw_certs:
         try:
-            certificates.append(Certificate.from_der(raw_cert))
+            certificates.append(_certificate(raw_cert))
         except FormatError:
             unreadable += 1
 
