@@ -200,5 +200,8 @@ def test_empty_or_oversized_payload_is_refused(fonts: PosterFonts) -> None:
     with pytest.raises(PosterError) as empty:
         poster_pdf(info(""), fonts)
     assert empty.value.reason == "QR_POSTER_FAILED"
-    with pytest.raises(PosterError):
-        poster_svg(info("x" * 5000), fonts)
+    for render in (poster_pdf, poster_svg):
+        with pytest.raises(PosterError) as oversized:
+            render(info("x" * 5000), fonts)
+        assert oversized.value.reason == "QR_POSTER_FAILED"
+        assert "too large" in oversized.value.message("en")
