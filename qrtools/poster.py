@@ -1,8 +1,9 @@
 """Posters for the front desk: the code, who asks, where, for which documents, and how.
 
 One layout (a list of positioned texts and boxes in points on A4, computed with the real font
-metrics) is rendered twice: to a PDF with the embedded font subset and to an SVG, so the two
-formats never drift apart. The code is drawn from segno's module matrix as filled rectangles,
+metrics) is rendered twice: to a PDF through fpdf2 (which embeds a fontTools subset of the font
+with a ToUnicode map, so the text stays searchable) and to an SVG, so the two formats never
+drift apart. The code is drawn from segno's module matrix as filled rectangles,
 with the standard quiet zone of four modules and error correction M (raised when the version
 allows), which survives a printed, slightly worn poster.
 """
@@ -16,14 +17,16 @@ from html import escape
 from pathlib import Path
 
 import segno
+from fpdf import FPDF
 
 from qrtools.errors import PosterError
-from qrtools.pdf import A4, PdfPage
+from qrtools.fonts import FontMetrics
 from qrtools.registry import CodeView
 from qrtools.settings import QrSettings
 from qrtools.texts import POSTER, document_name, format_date, pick
-from qrtools.ttf import TrueTypeFont
 
+#: A4 in points (210 × 297 mm).
+A4 = (595.276, 841.89)
 QUIET_ZONE = 4
 MARGIN = 56.0
 SVG_FONT = "DejaVu Sans, Verdana, Arial, sans-serif"
@@ -41,6 +44,9 @@ class PosterInfo:
     organization: str = ""
     service_name: str = ""
     lang: str = "uk"
+    #: The code's issue date: the PDF's creation date, so a poster of a code is the same bytes
+    #: whenever it is printed (unknown: the Unix epoch, as reproducible builds do).
+    issued_at: dt.date | None = None
 
     @property
     def last_valid_day(self) -> dt.date:
@@ -75,17 +81,18 @@ class PosterInfo:
             organization=view.organization or organization,
             service_name=view.service_name,
             lang=lang,
+            issued_at=view.issued_at,
         )
 
 
 @dataclass(frozen=True)
 class PosterFonts:
-    regular: TrueTypeFont
-    bold: TrueTypeFont
+    regular: FontMetrics
+    bold: FontMetrics
 
     @classmethod
     def load(cls, regular: str | Path, bold: str | Path) -> PosterFonts:
-        return cls(TrueTypeFont.load(regular), TrueTypeFont.load(bold))
+        return cls(FontMetrics.load(regular), FontMetrics.load(bold))
 
     @classmethod
     def default(cls) -> PosterFonts:
@@ -149,7 +156,7 @@ def _runs(qr: segno.QRCode) -> tuple[tuple[int, int, int], ...]:
     return tuple(runs)
 
 
-def wrap(text: str, font: TrueTypeFont, size: float, width: float) -> list[str]:
+def wrap(text: str, font: FontMetrics, size: float, width: float) -> list[str]:
     """Greedy word wrap with the font's real advances; overlong words are cut by letters."""
     lines: list[str] = []
     line = ""
@@ -260,26 +267,56 @@ def layout(info: PosterInfo, fonts: PosterFonts) -> Layout:
     return Layout(width, height, tuple(texts), qr_block, f"Дія.QR — {info.branch_name}")
 
 
+def _creation_date(info: PosterInfo) -> dt.datetime:
+    day = info.issued_at or dt.date(1970, 1, 1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _gray_level(gray: float) -> int:
+    """0 (black) to 1 (white) as the 0-255 level both the PDF and the SVG use."""
+    return round(gray * 255)
+
+
 def poster_pdf(info: PosterInfo, fonts: PosterFonts | None = None) -> bytes:
-    """An A4 PDF poster with the code as vector modules and the texts in embedded DejaVu Sans."""
+    """An A4 PDF poster with the code as vector modules and the texts in embedded DejaVu Sans.
+
+    Everything fpdf2 would take from the clock or the machine is fixed or derived from `info`
+    (creation date, producer; the file ID is a hash of the content), so the same poster is the
+    same bytes.
+    """
     fonts = fonts or PosterFonts.default()
     plan = layout(info, fonts)
-    page = PdfPage(plan.width, plan.height, title=plan.title)
-    page.add_font("F1", fonts.regular)
-    page.add_font("F2", fonts.bold)
+    pdf = FPDF(unit="pt", format=(plan.width, plan.height))
+    pdf.pdf_version = "1.7"
+    pdf.set_creation_date(_creation_date(info))
+    pdf.set_producer("diia-inbox")
+    pdf.set_title(plan.title)
+    pdf.set_lang(info.lang)
+    pdf.set_auto_page_break(False)
+    pdf.set_margin(0)
+    pdf.add_font("poster", "", fonts.regular.path)
+    pdf.add_font("poster", "B", fonts.bold.path)
+    pdf.add_page()
     qr = plan.qr
+    pdf.set_fill_color(0)
     for row, col, length in qr.runs:
         # A hair of overlap so anti-aliased viewers show no seams between neighbouring runs.
-        page.rect(
-            qr.x + col * qr.module, qr.top + row * qr.module, length * qr.module, qr.module * 1.02
+        pdf.rect(
+            qr.x + col * qr.module,
+            qr.top + row * qr.module,
+            length * qr.module,
+            qr.module * 1.02,
+            style="F",
         )
     for t in plan.texts:
-        page.text(t.x, t.baseline, t.size, "F2" if t.bold else "F1", t.text, t.gray)
-    return page.render()
+        pdf.set_font("poster", "B" if t.bold else "", t.size)
+        pdf.set_text_color(_gray_level(t.gray))
+        pdf.text(t.x, t.baseline, t.text)
+    return bytes(pdf.output())
 
 
 def _gray_hex(gray: float) -> str:
-    level = round(gray * 255)
+    level = _gray_level(gray)
     return f"#{level:02x}{level:02x}{level:02x}"
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import segno
+from fpdf import FPDF
 
 from qrtools.decode import DecodeTools, decode_file, sniff
 from qrtools.errors import DecodeError, MultipleCodes, NoCodeFound, ToolMissing, UnsupportedFile
-from qrtools.pdf import PdfPage
 from qrtools.poster import PosterFonts, _runs, _svg_path, make_qr
 
 from .payloads import ALL, CYRILLIC, SHORT
@@ -59,10 +59,12 @@ def test_svg_without_xml_prolog_is_recognised_by_name() -> None:
 
 
 def text_only_pdf() -> bytes:
-    page = PdfPage(title="no code")
-    page.add_font("F1", PosterFonts.default().regular)
-    page.text(72, 100, 14, "F1", "Тут немає QR-коду")
-    return page.render()
+    pdf = FPDF(unit="pt")
+    pdf.add_font("poster", "", PosterFonts.default().regular.path)
+    pdf.add_page()
+    pdf.set_font("poster", size=14)
+    pdf.text(72, 100, "Тут немає QR-коду")
+    return bytes(pdf.output())
 
 
 def blank_svg() -> bytes:

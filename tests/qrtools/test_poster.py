@@ -4,7 +4,9 @@ and the page says who asks, where, for what, how, and until when."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from io import BytesIO
 from pathlib import Path
@@ -87,6 +89,31 @@ def test_pdf_poster_says_who_where_what_how_and_until_when(fonts: PosterFonts) -
     assert "закордон" not in text  # only the requested documents are listed
 
 
+def test_pdftotext_reads_the_ukrainian_sentences(tmp_path: Path, fonts: PosterFonts) -> None:
+    """Poppler, not our own reader, gets the Ukrainian text back out (the ToUnicode maps)."""
+    (tmp_path / "poster.pdf").write_bytes(poster_pdf(info(CYRILLIC), fonts))
+    done = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "poster.pdf", "-"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    text = " ".join(done.stdout.decode("utf-8").split())
+    for expected in (
+        ORGANIZATION,
+        BRANCH,
+        ADDRESS,
+        "Надішліть копії документів через Дія.QR",
+        "• паспорт громадянина України (ID-картка)",
+        "1. Відкрийте застосунок Дія та натисніть «Сканувати QR-код».",
+        "2. Наведіть камеру на цей код і перевірте назву, адресу та перелік документів.",
+        "3. Пройдіть фотоверифікацію, підтвердьте Дія.Підписом і надішліть лист із копіями.",
+        "Потрібні всі документи зі списку: якщо якогось немає в Дії, копії не буде надіслано.",
+        "QR-код дійсний до 09.01.2027 включно.",
+    ):
+        assert expected in text, expected
+
+
 def test_every_document_type_fits_on_one_page(fonts: PosterFonts) -> None:
     data = poster_pdf(info(LONG_URL, documents=DOCUMENT_TYPES), fonts)
     text = pdf_text(data)
@@ -108,6 +135,44 @@ def test_pdf_is_deterministic_and_small(fonts: PosterFonts) -> None:
     assert first.startswith(b"%PDF-1.7") and first.rstrip().endswith(b"%%EOF")
     # The font is subset: the whole DejaVu Sans alone is about 740 KB.
     assert len(first) < 200_000
+
+
+DIGEST = """
+import datetime as dt, hashlib, sys
+from qrtools.poster import PosterInfo, poster_pdf
+info = PosterInfo(sys.argv[1], sys.argv[2], "м. Львів", ("id-card",), dt.date(2027, 1, 10))
+print(hashlib.sha256(poster_pdf(info)).hexdigest())
+"""
+
+
+def test_pdf_is_the_same_bytes_in_another_process(fonts: PosterFonts) -> None:
+    """A restarted server prints the same poster: nothing hangs on hash seeds or the clock."""
+    here = poster_pdf(
+        PosterInfo(CYRILLIC, BRANCH, "м. Львів", ("id-card",), dt.date(2027, 1, 10)), fonts
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", DIGEST, CYRILLIC, BRANCH],
+            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        for seed in ("1", "2")
+    }
+    assert digests == {hashlib.sha256(here).hexdigest()}
+
+
+def test_pdf_creation_date_is_the_codes_issue_date(fonts: PosterFonts) -> None:
+    meta = PdfReader(BytesIO(poster_pdf(info(CYRILLIC), fonts))).metadata
+    assert meta is not None and meta.creation_date is not None
+    assert meta.creation_date.date() == dt.date(1970, 1, 1)  # no issue date known
+    assert meta.producer == "diia-inbox"
+    issued = PdfReader(
+        BytesIO(poster_pdf(info(CYRILLIC, issued_at=dt.date(2026, 1, 10)), fonts))
+    ).metadata
+    assert issued is not None and issued.creation_date is not None
+    assert issued.creation_date.date() == dt.date(2026, 1, 10)
 
 
 def test_svg_is_well_formed_with_the_texts(fonts: PosterFonts) -> None:
@@ -135,5 +200,8 @@ def test_empty_or_oversized_payload_is_refused(fonts: PosterFonts) -> None:
     with pytest.raises(PosterError) as empty:
         poster_pdf(info(""), fonts)
     assert empty.value.reason == "QR_POSTER_FAILED"
-    with pytest.raises(PosterError):
-        poster_svg(info("x" * 5000), fonts)
+    for render in (poster_pdf, poster_svg):
+        with pytest.raises(PosterError) as oversized:
+            render(info("x" * 5000), fonts)
+        assert oversized.value.reason == "QR_POSTER_FAILED"
+        assert "too large" in oversized.value.message("en")
