@@ -71,3 +71,11 @@ NAMES: dict[str, DocumentTypeName] = {
     ),
 }
 assert tuple(NAMES) == DOCUMENT_TYPES
+
+#: The names as catalogue entries (`archive.catalogue`), for every package's catalogue:
+#: `doctype.<code>` is the short name of the staff's pages, `doctype.<code>.full` the name the
+#: citizen knows, for posters and reminders.
+DOCTYPE_STRINGS: dict[str, dict[str, str]] = {
+    **{f"doctype.{code}": {"uk": n.short_uk, "en": n.short_en} for code, n in NAMES.items()},
+    **{f"doctype.{code}.full": {"uk": n.full_uk, "en": n.full_en} for code, n in NAMES.items()},
+}

@@ -33,7 +33,7 @@ from qrtools.decode import DecodeTools, decode_file
 from qrtools.errors import DecodeError, QrError
 from qrtools.outbound import OutboundParams
 from qrtools.poster import PosterFonts, PosterInfo, poster_pdf, poster_svg
-from qrtools.texts import STATE_NAMES, pick
+from qrtools.texts import translator
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -232,7 +232,7 @@ def _d(day: dt.date) -> str:
 
 
 def _line(v: registry.CodeView) -> str:
-    state = pick(STATE_NAMES, v.state, "en")
+    state = translator("en")(f"state.{v.state}")
     flag = "\tneeds replacement (address changed)" if v.needs_replacement else ""
     return (
         f"{v.id}\t{state}\t{_d(v.last_valid_day)}\t{v.days_left:>4}d\tbranch {v.branch_id} "

@@ -26,7 +26,7 @@ from archive.models import Branch, QrCode
 from qrtools.errors import ReminderError
 from qrtools.outbound import OutboundParams, Sender, smtp_sender
 from qrtools.registry import REMIND_DAYS, CodeView, query_views
-from qrtools.texts import REMINDER, document_name, format_date, pick
+from qrtools.texts import format_date, translator
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +114,19 @@ def reminder_message(
     )
     parts = []
     for lang in ("uk", "en"):
-        documents = ", ".join(document_name(d, lang) for d in view.documents) or "—"
+        t = translator(lang)
+        names = [(f"doctype.{d}.full", d) for d in view.documents]
+        documents = ", ".join(t(key) if key in t else d for key, d in names) or "—"
         parts.append(
             [
-                pick(REMINDER, intro_key, lang).format(date=date, days=view.days_left),
+                t(
+                    f"reminder.{intro_key}",
+                    date=date,
+                    days_left=t.plural("reminder.days_left", view.days_left),
+                ),
                 "",
-                pick(REMINDER, "details", lang).format(
+                t(
+                    "reminder.details",
                     branch=view.branch_name,
                     address=view.branch_address,
                     service=view.service_name or "—",
@@ -127,11 +134,11 @@ def reminder_message(
                     code_id=view.id,
                 ),
                 "",
-                pick(REMINDER, "action", lang),
+                t("reminder.action"),
             ]
         )
     message = EmailMessage()
-    subject = pick(REMINDER, subject_key, "uk").format(date=date, branch=view.branch_name)
+    subject = translator("uk")(f"reminder.{subject_key}", date=date, branch=view.branch_name)
     message["Subject"] = subject
     message["From"] = outbound.sender
     message["To"] = view.branch_email

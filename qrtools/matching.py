@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import Branch, QrCode, Service
-from qrtools.texts import WARNINGS, pick
+from qrtools.texts import translator
 
 QR_ALL_EXPIRED = "QR_ALL_EXPIRED"
 DOC_TYPE_NOT_REQUESTED = "DOC_TYPE_NOT_REQUESTED"
@@ -162,6 +162,5 @@ def match_warnings(
 
 def describe_warning(code: str, lang: str = "uk") -> str:
     """The text staff read for a warning code; unknown codes are shown as they are."""
-    if code not in WARNINGS:
-        return code
-    return pick(WARNINGS, code, lang)
+    t = translator(lang)
+    return t(f"warning.{code}") if f"warning.{code}" in t else code

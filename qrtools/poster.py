@@ -23,7 +23,7 @@ from qrtools.errors import PosterError
 from qrtools.fonts import FontMetrics
 from qrtools.registry import CodeView
 from qrtools.settings import QrSettings
-from qrtools.texts import POSTER, document_name, format_date, pick
+from qrtools.texts import format_date, translator
 
 #: A4 in points (210 × 297 mm).
 A4 = (595.276, 841.89)
@@ -229,23 +229,25 @@ def layout(info: PosterInfo, fonts: PosterFonts) -> Layout:
     head.para(info.branch_name, 16 if info.organization else 20, bold=True, center=True)
     head.para(info.address, 12, gray=0.25, center=True)
     head.gap(18)
-    head.para(pick(POSTER, "title", lang), 17, bold=True, center=True)
+    t = translator(lang)
+    head.para(t("poster.title"), 17, bold=True, center=True)
     qr_top = head.y + 8
 
     tail = _Flow(fonts, MARGIN, column, 0.0)
     if info.service_name:
-        tail.para(f"{pick(POSTER, 'service', lang)}: {info.service_name}", 12)
+        tail.para(f"{t('poster.service')}: {info.service_name}", 12)
         tail.gap(6)
-    tail.para(pick(POSTER, "documents", lang) + ":", 13, bold=True)
+    tail.para(t("poster.documents") + ":", 13, bold=True)
     for code in info.documents:
-        tail.para(document_name(code, lang), 12, indent=6, hang="•  ")
+        name = f"doctype.{code}.full"
+        tail.para(t(name) if name in t else code, 12, indent=6, hang="•  ")
     tail.gap(8)
-    tail.para(pick(POSTER, "steps", lang) + ":", 13, bold=True)
+    tail.para(t("poster.steps") + ":", 13, bold=True)
     for n in (1, 2, 3):
-        tail.para(pick(POSTER, f"step{n}", lang), 12, indent=6, hang=f"{n}.  ")
+        tail.para(t(f"poster.step{n}"), 12, indent=6, hang=f"{n}.  ")
     tail.gap(12)
-    tail.para(pick(POSTER, "all_needed", lang), 8.5, gray=0.35)
-    valid = pick(POSTER, "valid_through", lang).format(date=format_date(info.last_valid_day))
+    tail.para(t("poster.all_needed"), 8.5, gray=0.35)
+    valid = t("poster.valid_through", date=format_date(info.last_valid_day))
     tail.para(valid, 8.5, gray=0.35)
 
     room = height - MARGIN * 0.6 - tail.y - qr_top - 10

@@ -1,32 +1,25 @@
 """Every user-facing string of the QR tools, Ukrainian first with its English translation.
 
 Kept as data in one place so the poster, the reminder e-mail, the CLI and the web pages say the
-same thing, and a translation is reviewed once.
+same thing, and a translation is reviewed once. The lookup is `archive.catalogue`, the same as
+the web's; the document types' names come from `archive.doctypes` (`doctype.<code>.full`).
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from archive.doctypes import NAMES
-from archive.models import DOCUMENT_TYPES
+from archive.catalogue import Catalogue, Translator, pairs
+from archive.doctypes import DOCTYPE_STRINGS
 
-LANGS: tuple[str, ...] = ("uk", "en")
-
-#: Names of the document types as the Diia app shows them to the citizen (archive/doctypes.py).
-DOCUMENT_NAMES: dict[str, tuple[str, str]] = {
-    code: (name.full_uk, name.full_en) for code, name in NAMES.items()
-}
-assert set(DOCUMENT_NAMES) == set(DOCUMENT_TYPES)
-
-STATE_NAMES: dict[str, tuple[str, str]] = {
+_STATES: dict[str, tuple[str, str]] = {
     "active": ("чинний", "active"),
     "expiring": ("строк спливає", "expiring"),
     "expired": ("прострочений", "expired"),
     "retired": ("виведений з ужитку", "retired"),
 }
 
-POSTER: dict[str, tuple[str, str]] = {
+_POSTER: dict[str, tuple[str, str]] = {
     "title": (
         "Надішліть копії документів через Дія.QR",
         "Send copies of your documents via Diia.QR",
@@ -56,7 +49,7 @@ POSTER: dict[str, tuple[str, str]] = {
     ),
 }
 
-WARNINGS: dict[str, tuple[str, str]] = {
+_WARNINGS: dict[str, tuple[str, str]] = {
     "QR_ALL_EXPIRED": (
         "На момент отримання копії всі QR-коди відділення були прострочені.",
         "All QR codes of the branch had expired when the copy was received.",
@@ -75,7 +68,7 @@ WARNINGS: dict[str, tuple[str, str]] = {
     ),
 }
 
-REMINDER: dict[str, tuple[str, str]] = {
+_REMINDER: dict[str, tuple[str, str]] = {
     "subject_expiring": (
         "Дія.QR-код діє лише до {date} включно: {branch}",
         "Diia.QR code valid only through {date}: {branch}",
@@ -85,9 +78,9 @@ REMINDER: dict[str, tuple[str, str]] = {
         "Diia.QR code no longer valid since {date}: {branch}",
     ),
     "intro_expiring": (
-        "QR-код відділення діє лише до {date} включно (залишилося днів: {days}). Після цього "
+        "QR-код відділення діє лише до {date} включно ({days_left}). Після цього "
         "громадяни побачать у Дії повідомлення «QR-код не зареєстрований в Дії».",
-        "The branch's QR code is valid only through {date} ({days} days left). After that "
+        "The branch's QR code is valid only through {date} ({days_left}). After that "
         "citizens will see “QR code is not registered in Diia” in the app.",
     ),
     "intro_expired": (
@@ -113,17 +106,31 @@ REMINDER: dict[str, tuple[str, str]] = {
 }
 
 
-def pick(table: dict[str, tuple[str, str]], key: str, lang: str = "uk") -> str:
-    """The text of `key` in `lang` ("uk" or "en"); unknown languages fall back to Ukrainian."""
-    uk, en = table[key]
-    return en if lang == "en" else uk
+#: Counts, in every form the language needs (`archive.catalogue`).
+_PLURALS: dict[str, dict[str, dict[str, str]]] = {
+    "reminder.days_left": {
+        "uk": {
+            "one": "залишився {n} день",
+            "few": "залишилося {n} дні",
+            "many": "залишилося {n} днів",
+        },
+        "en": {"one": "{n} day left", "other": "{n} days left"},
+    },
+}
+
+CATALOGUE = Catalogue(
+    pairs("state", _STATES),
+    pairs("poster", _POSTER),
+    pairs("warning", _WARNINGS),
+    pairs("reminder", _REMINDER),
+    _PLURALS,
+    DOCTYPE_STRINGS,
+)
 
 
-def document_name(code: str, lang: str = "uk") -> str:
-    """A document type's human name; an unknown code is shown as is rather than hidden."""
-    if code not in DOCUMENT_NAMES:
-        return code
-    return pick(DOCUMENT_NAMES, code, lang)
+def translator(lang: str) -> Translator:
+    """The QR tools' texts in `lang` ("uk" or "en"; anything else reads Ukrainian)."""
+    return CATALOGUE.translator(lang)
 
 
 def format_date(day: date) -> str:

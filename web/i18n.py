@@ -1,13 +1,22 @@
-"""UI strings: Ukrainian first, English second. Every key must exist in both languages."""
+"""UI strings: Ukrainian first, English second. Every key must exist in both languages.
+
+The main table is here; pages that grew their own keep them beside it (`web/i18n_*.py`), the
+document types' names come from `archive/doctypes.py`, and `CATALOGUE` joins them all. The
+lookup (fallback, placeholders, plural forms) is `archive.catalogue`, shared with `qrtools`.
+"""
 # ruff: noqa: E501  (a table of UI sentences; wrapping them would only hurt translators)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from archive.catalogue import Catalogue, Entry, Translator
+from archive.doctypes import DOCTYPE_STRINGS
+from web.i18n_audit import AUDIT_STRINGS
+from web.i18n_desk import DESK_STRINGS
+from web.i18n_doc import DOC_STRINGS
+from web.i18n_frame import FRAME_STRINGS
+from web.i18n_mailboxes import MAILBOX_STRINGS
 
-from archive.doctypes import NAMES
-
-STRINGS: dict[str, dict[str, str]] = {
+MAIN_STRINGS: dict[str, Entry] = {
     # Not a Diia wordmark: an independent project, named so nobody takes it for a state service.
     "app.name": {
         "uk": "diia-inbox · вхідні копії Дія.QR",
@@ -444,7 +453,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "qr.state.expiring": {"uk": "скоро спливає", "en": "expiring soon"},
     "qr.state.expired": {"uk": "прострочений", "en": "expired"},
     "qr.state.retired": {"uk": "виведений", "en": "retired"},
-    "qr.days": {"uk": "дн.", "en": "days"},
+    "qr.n_days": {
+        "uk": {"one": "{n} день", "few": "{n} дні", "many": "{n} днів"},
+        "en": {"one": "{n} day", "other": "{n} days"},
+    },
     "qr.needs_replacement": {
         "uk": "адресу змінено — потрібен новий код",
         "en": "address changed — a new code is needed",
@@ -808,37 +820,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "note.revoked": {"uk": "Токен відкликано.", "en": "The token was revoked."},
 }
 
-# The mailboxes page keeps its strings in its own table (merged here).
-from web.i18n_mailboxes import MAILBOX_STRINGS  # noqa: E402
-
-# Document types: the staff's short names, defined once in archive/doctypes.py.
-STRINGS.update(
-    {f"doctype.{code}": {"uk": n.short_uk, "en": n.short_en} for code, n in NAMES.items()}
+CATALOGUE = Catalogue(
+    MAIN_STRINGS,
+    DOCTYPE_STRINGS,  # `doctype.<code>`: the staff's short names
+    MAILBOX_STRINGS,
+    DESK_STRINGS,  # arrivals, accounts, branch editing, search paging
+    DOC_STRINGS,  # the document page: previews, checks in words, sizes
+    FRAME_STRINGS,  # the frame every page shares, error pages
+    AUDIT_STRINGS,  # the audit log's actions and objects in words
 )
-STRINGS.update(MAILBOX_STRINGS)
-# The front desk's strings live in their own table (web/i18n_desk.py).
-from web.i18n_desk import DESK_STRINGS  # noqa: E402
-
-STRINGS.update(DESK_STRINGS)
-# The document page's strings (previews, checks in words, sizes) live in web/i18n_doc.py.
-from web.i18n_doc import DOC_STRINGS  # noqa: E402
-
-STRINGS.update(DOC_STRINGS)
-
-from web.i18n_frame import FRAME_STRINGS  # noqa: E402
-
-STRINGS.update(FRAME_STRINGS)
-
-from web.i18n_audit import AUDIT_STRINGS  # noqa: E402
-
-STRINGS.update(AUDIT_STRINGS)
 
 
-def translator(lang: str) -> Callable[[str], str]:
-    def t(key: str) -> str:
-        entry = STRINGS.get(key)
-        if entry is None:
-            return key
-        return entry.get(lang) or entry["uk"]
-
-    return t
+def translator(lang: str) -> Translator:
+    """The catalogue in `lang`: `t(key, **params)`, `t.plural(key, n, **params)`."""
+    return CATALOGUE.translator(lang)

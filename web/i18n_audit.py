@@ -7,6 +7,8 @@ without a sentence here is shown by its code, so a new action is never hidden.
 
 from __future__ import annotations
 
+from archive.catalogue import pairs
+
 _ACTIONS: dict[str, tuple[str, str]] = {
     "document.view": ("Перегляд копії", "Copy viewed"),
     "document.view_pdf": ("Перегляд PDF", "PDF viewed"),
@@ -80,7 +82,4 @@ _OBJECTS: dict[str, tuple[str, str]] = {
     "upload": ("завантажений файл", "uploaded file"),
 }
 
-AUDIT_STRINGS: dict[str, dict[str, str]] = {
-    **{f"act.{code}": {"uk": uk, "en": en} for code, (uk, en) in _ACTIONS.items()},
-    **{f"obj.{code}": {"uk": uk, "en": en} for code, (uk, en) in _OBJECTS.items()},
-}
+AUDIT_STRINGS: dict[str, dict[str, str]] = {**pairs("act", _ACTIONS), **pairs("obj", _OBJECTS)}

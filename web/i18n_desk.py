@@ -6,7 +6,9 @@ Kept apart from `web.i18n` so the front-desk pages can grow without editing the 
 
 from __future__ import annotations
 
-DESK_STRINGS: dict[str, dict[str, str]] = {
+from archive.catalogue import Entry
+
+DESK_STRINGS: dict[str, Entry] = {
     # Arrivals (the home page of the front desk)
     "arrivals.title": {"uk": "Надходження", "en": "Arrivals"},
     "arrivals.attention": {"uk": "Потребує уваги", "en": "Needs attention"},
@@ -79,10 +81,14 @@ DESK_STRINGS: dict[str, dict[str, str]] = {
         "en": "The password was set; the user's sign-ins and token were ended.",
     },
     # Search
-    "search.sent": {"uk": "надіслано", "en": "sent"},
-    "search.times.one": {"uk": "раз", "en": "time"},
-    "search.times.few": {"uk": "рази", "en": "times"},
-    "search.times.many": {"uk": "разів", "en": "times"},
+    "search.sent_times": {
+        "uk": {
+            "one": "надіслано {n} раз",
+            "few": "надіслано {n} рази",
+            "many": "надіслано {n} разів",
+        },
+        "en": {"one": "sent {n} time", "other": "sent {n} times"},
+    },
     # Branches
     "branches.edit": {"uk": "Змінити дані відділення", "en": "Edit the branch"},
     "branches.save": {"uk": "Зберегти зміни", "en": "Save changes"},

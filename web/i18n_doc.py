@@ -11,16 +11,21 @@ verifier's own English detail stay in the technical details.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from archive.catalogue import Entry, Translator
 
-DOC_STRINGS: dict[str, dict[str, str]] = {
+DOC_STRINGS: dict[str, Entry] = {
     # Page previews
     "doc.pages": {"uk": "Сторінки документа", "en": "Pages of the document"},
     "doc.page_alt": {"uk": "Сторінка {n} з {total}", "en": "Page {n} of {total}"},
     "doc.open_original": {"uk": "Відкрити оригінальний PDF", "en": "Open the original PDF"},
-    "doc.more_pages.one": {"uk": "ще {n} сторінка у PDF", "en": "{n} more page in the PDF"},
-    "doc.more_pages.few": {"uk": "ще {n} сторінки у PDF", "en": "{n} more pages in the PDF"},
-    "doc.more_pages.many": {"uk": "ще {n} сторінок у PDF", "en": "{n} more pages in the PDF"},
+    "doc.more_pages": {
+        "uk": {
+            "one": "ще {n} сторінка у PDF",
+            "few": "ще {n} сторінки у PDF",
+            "many": "ще {n} сторінок у PDF",
+        },
+        "en": {"one": "{n} more page in the PDF", "other": "{n} more pages in the PDF"},
+    },
     "doc.no_preview": {
         "uk": "Попередній перегляд недоступний: файл не є читабельним PDF",
         "en": "Preview unavailable: the file is not a readable PDF",
@@ -270,22 +275,12 @@ DOC_STRINGS: dict[str, dict[str, str]] = {
 }
 
 
-def plural_key(prefix: str, n: int) -> str:
-    """`prefix` + .one/.few/.many by Ukrainian agreement (1 сторінка, 2–4 сторінки, 5 сторінок);
-    English tables give .few and .many the same text."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{prefix}.one"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return f"{prefix}.few"
-    return f"{prefix}.many"
-
-
-def size_text(size: int, lang: str, t: Callable[[str], str]) -> str:
+def size_text(size: int, t: Translator) -> str:
     """Bytes as people read them: "512 Б", "18,6 КБ", "1,2 МБ" (a decimal comma in Ukrainian)."""
     if size < 1024:
         return f"{size} {t('size.B')}"
     value, unit = (size / 1024, "size.KB") if size < 1024 * 1024 else (size / 1048576, "size.MB")
     number = f"{value:.1f}"
-    if lang == "uk":
+    if t.lang == "uk":
         number = number.replace(".", ",")
     return f"{number} {t(unit)}"

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-MAILBOX_STRINGS: dict[str, dict[str, str]] = {
+from archive.catalogue import Entry
+
+MAILBOX_STRINGS: dict[str, Entry] = {
     "mailboxes.title": {"uk": "Поштові скриньки", "en": "Mailboxes"},
     "mailboxes.intro": {
         "uk": "Скриньки, з яких система забирає листи з Дії (Gmail, Microsoft 365, ukr.net, i.ua та інші). Нові листи надходять за кілька секунд, якщо сервер це підтримує; інакше — під час перевірки за розкладом.",
@@ -125,10 +127,21 @@ MAILBOX_STRINGS: dict[str, dict[str, str]] = {
     "mailboxes.import_progress": {"uk": "Завантажено", "en": "Imported"},
     "mailboxes.import_of": {"uk": "з", "en": "of"},
     "mailboxes.import_skipped": {"uk": "пропущено", "en": "skipped"},
-    "mailboxes.import_rate": {"uk": "листів за секунду", "en": "messages a second"},
+    "mailboxes.import_rate": {
+        "uk": {
+            "one": "{n} лист за секунду",
+            "few": "{n} листи за секунду",
+            "many": "{n} листів за секунду",
+        },
+        "en": {"one": "{n} message a second", "other": "{n} messages a second"},
+    },
     "mailboxes.import_eta": {
-        "uk": "Залишилось приблизно, хв:",
-        "en": "About this many minutes left:",
+        "uk": {
+            "one": "Залишилась приблизно {n} хвилина",
+            "few": "Залишилось приблизно {n} хвилини",
+            "many": "Залишилось приблизно {n} хвилин",
+        },
+        "en": {"one": "About {n} minute left", "other": "About {n} minutes left"},
     },
     "mailboxes.import_state.running": {"uk": "триває", "en": "running"},
     "mailboxes.import_state.stopped": {

@@ -181,7 +181,7 @@ async def check_submit(request: web.Request) -> web.Response:
     saved: int | None = None
     if upload.save and principal_of(request).role == ADMIN:
         saved = await save(request, upload, report)
-    view = plain(report.to_dict(), None, None, t, lang_of(request))
+    view = plain(report.to_dict(), None, None, t)
     return render_page(
         request,
         "check.html",

@@ -16,7 +16,6 @@ from web.auth import ADMIN, STAFF
 from web.context import deps_of, lang_of, zone_of
 from web.documents import DocView, delete_document, preview_source, read_blob, view_document
 from web.i18n import translator
-from web.i18n_doc import plural_key
 from web.previews import Preview, unreadable
 from web.render import int_param, page, see_other
 from web.report_view import plain
@@ -61,7 +60,7 @@ async def _context(request: web.Request, action: str) -> dict[str, object]:
     return {
         "doc": doc,
         "fields": fields,
-        "report": plain(doc.report, doc.indication, doc.sub_indication, translator(lang), lang),
+        "report": plain(doc.report, doc.indication, doc.sub_indication, translator(lang)),
         "warnings": describe_warnings(doc.warnings, lang),
     }
 
@@ -81,7 +80,6 @@ async def document_page(request: web.Request) -> web.Response:
     assert isinstance(doc, DocView)
     preview = await _preview(request, doc.id, doc.pdf_sha256)
     context["preview"] = preview
-    context["more_key"] = plural_key("doc.more_pages", preview.more)
     return page(request, "document.html", context)
 
 

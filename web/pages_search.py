@@ -79,15 +79,6 @@ def page_links(current: int, pages: int, around: int = 2) -> list[int | None]:
     return out
 
 
-def times_key(n: int) -> str:
-    """The i18n key of "N times" with Ukrainian plural agreement (1 раз, 2–4 рази, 5 разів)."""
-    if n % 10 == 1 and n % 100 != 11:
-        return "search.times.one"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return "search.times.few"
-    return "search.times.many"
-
-
 async def run_search(
     request: web.Request, query: str, *, limit: int, offset: int, sort: str
 ) -> dict[str, Any]:
@@ -136,7 +127,6 @@ async def search_page(request: web.Request) -> web.Response:
         hit["badge"] = badge_of(hit.get("indication"))
         hit["snippet_html"] = safe_snippet(hit.get("snippet"))
         hit["received_day"] = display(hit.get("received_at"), zone_of(request))
-        hit["times_key"] = times_key(int(hit.get("sent", 1)))
 
     unnamed = [int(h["id"]) for h in (result or {}).get("hits", []) if not h.get("person_name")]
     numbers = await in_db(request, document_numbers(unnamed)) if unnamed else {}

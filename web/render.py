@@ -45,19 +45,13 @@ def page(
         "t": t,
         "principal": request.get(PRINCIPAL),
         "path": request.path,
-        "note": t("note." + note) if note.isidentifier() and ("note." + note) in _notes() else "",
+        "note": t("note." + note) if note.isidentifier() and ("note." + note) in t else "",
     }
     base.update(context)
     response = aiohttp_jinja2.render_template(template, request, base, status=status)
     if request.query.get("lang") in ("uk", "en"):
         response.set_cookie("lang", request.query["lang"], samesite="Lax", path="/")
     return response
-
-
-def _notes() -> set[str]:
-    from web.i18n import STRINGS
-
-    return {k for k in STRINGS if k.startswith("note.")}
 
 
 def see_other(location: str, note: str | None = None) -> web.HTTPSeeOther:

@@ -9,10 +9,10 @@ from `web.i18n` (the checks' words from `web.i18n_doc`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.catalogue import Translator
 from web.i18n_doc import size_text
 
 #: Badge colour classes by indication (CSS in static/app.css).
@@ -103,12 +103,7 @@ def badge_of(indication: str | None) -> str:
     return BADGE.get(indication or "UNSIGNED", "warn")
 
 
-def _known(t: Callable[[str], str], key: str) -> bool:
-    """Whether the catalogue has `key` (the translator returns unknown keys unchanged)."""
-    return t(key) != key
-
-
-def check_line(check: dict[str, Any], t: Callable[[str], str]) -> CheckLine:
+def check_line(check: dict[str, Any], t: Translator) -> CheckLine:
     """A verifier check (`{"name", "status", "detail"}`) in words. `revocation[1]` and further
     are the providers' certificates up the chain."""
     check_id = str(check.get("name") or "")
@@ -116,23 +111,23 @@ def check_line(check: dict[str, Any], t: Callable[[str], str]) -> CheckLine:
     base = check_id.split("[", 1)[0]
     if base == "revocation" and "[" in check_id:
         name = t("checkname.revocation_ca")
-    elif _known(t, f"checkname.{base}"):
+    elif f"checkname.{base}" in t:
         name = t(f"checkname.{base}")
     else:
         name, base = t("checkname.other"), "other"
     message_key = f"checkmsg.{base}.{status}"
-    if not _known(t, message_key):
+    if message_key not in t:
         message_key = f"checkmsg.other.{status}"
-    message = t(message_key) if _known(t, message_key) else t("checkmsg.other.warning")
+    message = t(message_key) if message_key in t else t("checkmsg.other.warning")
     return CheckLine(name, message, status, check_id, str(check.get("detail") or ""))
 
 
-def problem(item: dict[str, Any], t: Callable[[str], str]) -> Problem:
+def problem(item: dict[str, Any], t: Translator) -> Problem:
     """An error or warning code in words: its own sentence, else the sub-indication's, else a
     general one (never the verifier's English message: that stays in the technical details)."""
     code = str(item.get("code") or "")
     for key in (f"code.{code}", f"sub.{code}"):
-        if _known(t, key):
+        if key in t:
             return Problem(t(key), code)
     return Problem(t("report.problem_other"), code)
 
@@ -152,8 +147,7 @@ def plain(
     report: dict[str, Any] | None,
     indication: str | None,
     sub: str | None,
-    t: Callable[[str], str],
-    lang: str = "uk",
+    t: Translator,
 ) -> PlainReport:
     """Turn a stored report (or none at all) into what the document page shows."""
     report = report or {}
@@ -186,7 +180,7 @@ def plain(
         warnings=_distinct(warnings, said),
         codes=codes,
         content=content,
-        content_size=size_text(int(size), lang, t) if isinstance(size, int) else None,
+        content_size=size_text(int(size), t) if isinstance(size, int) else None,
         policy_accepted=report.get("policy_accepted"),
         is_diia=org.upper().endswith("43395033"),
         signature_files=[

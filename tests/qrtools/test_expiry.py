@@ -13,6 +13,7 @@ from archive.models import QrCode
 from qrtools import expiry, registry
 from qrtools.errors import ReminderError
 from qrtools.outbound import OutboundParams
+from qrtools.texts import translator
 
 from .conftest import EMAIL, Registry, Sink, free_port
 from .payloads import CYRILLIC, SHORT
@@ -102,6 +103,7 @@ def test_reminder_reaches_the_sink_once_per_code(
     )
     assert "паспорт громадянина України (ID-картка)" in body
     assert "QR-код не зареєстрований в Дії" in body
+    assert "(залишилося 7 днів)" in body and "(7 days left)" in body
     with reg.db.session() as s:
         assert s.get(QrCode, code_id).reminder_sent_for == day("2027-01-10")
 
@@ -179,3 +181,11 @@ def test_daily_job_commits_its_own_transaction(reg_lite: Registry, lite_code: in
     assert got[0]["Date"] == "Mon, 04 Jan 2027 06:00:00 +0000"
     again = expiry.run_daily(reg_lite.db, day("2027-01-05"), params, got.append)
     assert again.sent == () and len(got) == 1
+
+
+def test_days_left_agree_with_their_number() -> None:
+    uk, en = translator("uk"), translator("en")
+    assert [uk.plural("reminder.days_left", n) for n in (1, 3, 7, 21)] == [
+        "залишився 1 день", "залишилося 3 дні", "залишилося 7 днів", "залишився 21 день",
+    ]  # fmt: skip
+    assert [en.plural("reminder.days_left", n) for n in (1, 7)] == ["1 day left", "7 days left"]

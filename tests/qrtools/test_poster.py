@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from archive.doctypes import NAMES
 from archive.models import DOCUMENT_TYPES
 from qrtools.errors import PosterError
 from qrtools.poster import PosterFonts, PosterInfo, layout, make_qr, poster_pdf, poster_svg
-from qrtools.texts import DOCUMENT_NAMES
 
 from .conftest import ADDRESS, BRANCH, ORGANIZATION, zbar
 from .payloads import ALL, CYRILLIC, LONG_URL
@@ -118,8 +118,8 @@ def test_every_document_type_fits_on_one_page(fonts: PosterFonts) -> None:
     data = poster_pdf(info(LONG_URL, documents=DOCUMENT_TYPES), fonts)
     text = pdf_text(data)
     assert len(PdfReader(BytesIO(data)).pages) == 1
-    for uk, _en in DOCUMENT_NAMES.values():
-        assert " ".join(uk.split()) in text
+    for name in NAMES.values():
+        assert " ".join(name.full_uk.split()) in text
 
 
 def test_english_poster(fonts: PosterFonts) -> None:

@@ -147,7 +147,7 @@ async def test_product_name_and_independence_line(seeded: WebFixture) -> None:
 
 def test_every_error_page_has_its_sentences() -> None:
     from web.errors import PAGES
-    from web.i18n import STRINGS
+    from web.i18n import CATALOGUE
 
     keys = [f"error.{s}.{part}" for s in PAGES for part in ("title", "text")]
-    assert [k for k in keys if k not in STRINGS] == []
+    assert [k for k in keys if k not in CATALOGUE] == []

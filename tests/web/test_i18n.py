@@ -5,30 +5,37 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from archive.catalogue import defects
 from archive.models import DOCUMENT_TYPES, ROLES
 from verify.report import CheckStatus, Indication, SubIndication
-from web.i18n import STRINGS, translator
+from web.i18n import CATALOGUE, translator
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 
 
 def test_both_languages_for_every_key() -> None:
-    missing = [k for k, v in STRINGS.items() if set(v) != {"uk", "en"} or not all(v.values())]
-    assert missing == []
+    assert defects(CATALOGUE) == []
 
 
 def test_ukrainian_is_not_english() -> None:
     """Catch copy-paste: keys whose Ukrainian text has no Cyrillic letter are rare and listed."""
-    latin_only = {k for k, v in STRINGS.items() if not re.search(r"[А-Яа-яІіЇїЄєҐґ]", v["uk"])}
+    uk = translator("uk")
+    latin_only = {k for k in CATALOGUE if not re.search(r"[А-Яа-яІіЇїЄєҐґ]", uk.plural(k, 5))}
     assert latin_only == {"lang.switch"}  # the link to English says "English"
 
 
 def test_every_literal_key_in_templates_and_code_exists() -> None:
     used: set[str] = set()
+    plurals: set[str] = set()
     for path in [*WEB.glob("templates/*.html"), *WEB.glob("*.py")]:
-        used |= set(re.findall(r"\bt\('([a-z_]+(?:\.[A-Za-z_\-]+)+|yes|no)'\)", path.read_text()))
-    assert used, "the scan found nothing: the pattern is wrong"
-    assert sorted(used - STRINGS.keys()) == []
+        text = path.read_text()
+        used |= set(re.findall(r"\bt\('([a-z_]+(?:\.[A-Za-z_\-]+)+|yes|no)'[,)]", text))
+        plurals |= set(re.findall(r"\bt\.plural\('([a-z_]+(?:\.[A-Za-z_\-]+)+)',", text))
+    assert used and plurals, "the scan found nothing: the pattern is wrong"
+    assert sorted((used | plurals) - set(CATALOGUE)) == []
+    # a plural key is asked for with a count, a plain one without
+    assert sorted(k for k in used if not isinstance(CATALOGUE.entry(k)["uk"], str)) == []
+    assert sorted(k for k in plurals if isinstance(CATALOGUE.entry(k)["uk"], str)) == []
 
 
 def test_every_key_of_the_families_built_at_run_time() -> None:
@@ -50,7 +57,7 @@ def test_every_key_of_the_families_built_at_run_time() -> None:
         notes |= set(re.findall(r'see_other\([^)]*?"([a-z_]+)"\)', path.read_text()))
     assert notes, "no notes found: the pattern is wrong"
     families += [f"note.{n}" for n in notes]
-    assert [k for k in families if k not in STRINGS] == []
+    assert [k for k in families if k not in CATALOGUE] == []
 
 
 def test_translator_falls_back_to_the_key() -> None:
@@ -65,4 +72,4 @@ def test_every_verifier_message_code_has_words() -> None:
 
     codes = set(report._UK["codes"])  # the verifier's own table of codes (private but stable)
     assert codes, "the verifier's code table moved"
-    assert sorted(c for c in codes if f"code.{c}" not in STRINGS) == []
+    assert sorted(c for c in codes if f"code.{c}" not in CATALOGUE) == []

@@ -257,7 +257,7 @@ def test_every_audited_action_has_words() -> None:
     import ast
     from pathlib import Path
 
-    from web.i18n import STRINGS
+    from web.i18n import CATALOGUE
 
     root = Path(__file__).resolve().parents[2]
     actions: set[str] = set()
@@ -271,4 +271,4 @@ def test_every_audited_action_has_words() -> None:
                 if name == "record" and isinstance(action, ast.Constant):
                     actions.add(str(action.value))
     assert len(actions) > 30, actions  # the scan found the calls
-    assert sorted(a for a in actions if f"act.{a}" not in STRINGS) == []
+    assert sorted(a for a in actions if f"act.{a}" not in CATALOGUE) == []

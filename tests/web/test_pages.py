@@ -230,6 +230,7 @@ async def test_branch_service_and_qr_code_lifecycle(seeded: WebFixture) -> None:
             page = await r.text()
         assert "Готель Дніпро, рецепція" in page
         assert 'class="badge warn">скоро спливає' in page  # 4 days left on 2026-11-20
+        assert ">4 дні</span>" in page  # the count agrees with its noun (was "4 дн.")
         code = seeded.data.qr_code
         async with s.get(seeded.url(f"/qr/{code}/poster.pdf")) as r:
             assert r.status == 200 and (await r.read()).startswith(b"%PDF")

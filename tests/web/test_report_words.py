@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 from verify.report import CheckStatus
-from web.i18n import STRINGS, translator
-from web.i18n_doc import plural_key, size_text
+from web.i18n import CATALOGUE, translator
+from web.i18n_doc import size_text
 from web.report_view import check_line, plain, problem
 
 VALIDATE = Path(__file__).resolve().parents[2] / "verify" / "validate.py"
@@ -40,14 +40,14 @@ def test_every_check_of_the_verifier_has_a_name_and_a_message() -> None:
         key
         for check_id, status in sorted(checks)
         for key in (f"checkname.{check_id}", f"checkmsg.{check_id}.{status}")
-        if key not in STRINGS
+        if key not in CATALOGUE
     ]
     assert missing == []
 
 
 def test_each_status_has_a_general_message() -> None:
     for status in CheckStatus:
-        assert f"checkmsg.other.{status}" in STRINGS
+        assert f"checkmsg.other.{status}" in CATALOGUE
 
 
 def test_a_check_in_words_in_both_languages() -> None:
@@ -82,27 +82,27 @@ def test_the_report_card_says_each_sentence_once() -> None:
         ],
         "content": {"attached": False, "size": 19053},
     }
-    view = plain(report, None, None, translator("uk"), "uk")
+    view = plain(report, None, None, translator("uk"))
     assert view.verdict == "Підпис недійсний"
     assert view.errors == []  # the explanation already says it
     assert [w.code for w in view.warnings] == ["NO_REVOCATION_DATA"]
     assert view.codes == ["HASH_FAILURE", "NO_REVOCATION_DATA"]
     assert view.content_size == "18,6 КБ"
-    assert plain(report, None, None, translator("en"), "en").content_size == "18.6 KB"
+    assert plain(report, None, None, translator("en")).content_size == "18.6 KB"
 
 
 def test_sizes_as_people_read_them() -> None:
     uk, en = translator("uk"), translator("en")
-    assert size_text(512, "uk", uk) == "512 Б"
-    assert size_text(19053, "uk", uk) == "18,6 КБ"
-    assert size_text(5 * 1024 * 1024 + 300_000, "uk", uk) == "5,3 МБ"
-    assert size_text(19053, "en", en) == "18.6 KB"
-    assert re.fullmatch(r"\d+ B", size_text(1023, "en", en))
+    assert size_text(512, uk) == "512 Б"
+    assert size_text(19053, uk) == "18,6 КБ"
+    assert size_text(5 * 1024 * 1024 + 300_000, uk) == "5,3 МБ"
+    assert size_text(19053, en) == "18.6 KB"
+    assert re.fullmatch(r"\d+ B", size_text(1023, en))
 
 
 def test_plural_agreement() -> None:
     t = translator("uk")
-    said = {n: t(plural_key("doc.more_pages", n)).replace("{n}", str(n)) for n in (1, 2, 5, 11, 22)}
+    said = {n: t.plural("doc.more_pages", n) for n in (1, 2, 5, 11, 22)}
     assert said == {
         1: "ще 1 сторінка у PDF",
         2: "ще 2 сторінки у PDF",

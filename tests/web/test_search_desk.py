@@ -12,7 +12,8 @@ from archive.models import Document
 from search.index import ArchiveSource
 from tests.web.arrivals_data import add_mail
 from tests.web.conftest import WebFixture, signed_in
-from web.pages_search import page_links, times_key
+from web.i18n import translator
+from web.pages_search import page_links
 
 
 def _index(app: WebFixture, ids: list[int]) -> None:
@@ -79,8 +80,10 @@ def test_page_links_and_plurals() -> None:
     assert page_links(1, 1) == [1]
     assert page_links(5, 20) == [1, None, 3, 4, 5, 6, 7, None, 20]
     assert page_links(2, 3) == [1, 2, 3]
-    assert [times_key(n) for n in (1, 2, 4, 5, 11, 12, 21, 22, 25)] == [
-        "search.times.one", "search.times.few", "search.times.few", "search.times.many",
-        "search.times.many", "search.times.many", "search.times.one", "search.times.few",
-        "search.times.many",
+    uk, en = translator("uk"), translator("en")
+    assert [uk.plural("search.sent_times", n) for n in (1, 2, 4, 5, 11, 12, 21, 22, 25)] == [
+        "надіслано 1 раз", "надіслано 2 рази", "надіслано 4 рази", "надіслано 5 разів",
+        "надіслано 11 разів", "надіслано 12 разів", "надіслано 21 раз", "надіслано 22 рази",
+        "надіслано 25 разів",
     ]  # fmt: skip
+    assert [en.plural("search.sent_times", n) for n in (1, 2)] == ["sent 1 time", "sent 2 times"]
