@@ -15,15 +15,14 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from ingest.filing import Actor
 from ingest.manual import CheckedCopy
 from verify.errors import VerifyError
 from verify.report import Report
 from verify.validate import validate
 from web.auth import ADMIN, STAFF
-from web.context import deps_of, lang_of, remote_of
+from web.context import deps_of, lang_of
 from web.i18n import translator
-from web.render import in_db, json_error, json_ok, principal_of, record
+from web.render import actor_of, in_db, json_error, json_ok, principal_of, record
 from web.render import page as render_page
 from web.report_view import plain
 from web.security import requires
@@ -97,8 +96,7 @@ async def save(request: web.Request, upload: Upload, report: Report) -> int:
     document id."""
     file_checked = need(deps_of(request).services.file_checked, "file_checked")
     checked = CheckedCopy(upload.p7s, upload.p7s_name, upload.pdf, upload.pdf_name, report)
-    actor = Actor(principal_of(request).username, remote_of(request))
-    outcome = await asyncio.to_thread(file_checked, checked, actor)
+    outcome = await asyncio.to_thread(file_checked, checked, actor_of(request))
     return outcome.documents[0]
 
 

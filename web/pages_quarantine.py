@@ -21,11 +21,10 @@ from archive import retention
 from archive.localtime import iso
 from archive.models import Message
 from ingest import requeue
-from ingest.filing import Actor
 from ingest.requeue import NotQuarantined
 from web.auth import ADMIN
-from web.context import deps_of, remote_of
-from web.render import in_db, int_param, json_ok, page, principal_of, record, see_other
+from web.context import deps_of
+from web.render import actor_of, in_db, int_param, json_ok, page, record, see_other
 from web.security import requires
 from web.services import need
 
@@ -136,11 +135,6 @@ async def release_spool(request: web.Request) -> web.Response:
     except NotQuarantined:
         raise web.HTTPNotFound() from None
     raise see_other("/quarantine", "released")
-
-
-def actor_of(request: web.Request) -> Actor:
-    """The signed-in user and their address, as the use cases audit them."""
-    return Actor(principal_of(request).username, remote_of(request))
 
 
 def setup(app: web.Application) -> None:
