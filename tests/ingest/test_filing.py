@@ -5,6 +5,7 @@ the raw bytes are known, audited where a person asked; quarantined mail is taken
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,35 @@ def test_release_gives_a_spool_item_a_fresh_start(sqlite_runtime: Any, tmp_path:
     assert again is not None and again.id == item.id and again.attempts == 0
     assert spool.list_quarantine() == []
     assert audit_of(rt) == [("admin", "spool.release", "spool_item", item.id, "192.0.2.7", {})]
+
+
+def test_the_quarantine_verb_calls_the_same_use_cases(
+    sqlite_runtime: Any, ecdsa_material: Any, branch_id: int, capsys: Any
+) -> None:
+    from diia_inbox.cli import main
+
+    m, rt = ecdsa_material, sqlite_runtime
+    deps = make_pipeline(rt, [m.root_der])  # also writes the trust root the command reads
+    held = quarantine_raw(mm.gmail(mm.diia_pair(m.pdf, m.p7s)), envelope(), deps, "X", 5)
+    data = ["--data", str(rt.config.data_dir)]
+    capsys.readouterr()
+
+    assert main(["quarantine", *data, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(r["id"], r["reason"]) for r in listed["messages"]] == [(held.message_row, "X")]
+    assert listed["spool"] == []
+
+    assert main(["quarantine", "reprocess", str(held.message_row), *data, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["status"], out["message"], len(out["documents"])) == (
+        "archived",
+        held.message_row,
+        1,
+    )
+    assert audit_of(rt) == [("cli", "message.reprocess", "message", str(held.message_row), "", {})]
+
+    assert main(["quarantine", "reprocess", str(held.message_row), *data]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "NOT_QUARANTINED" in err[0]
+    assert main(["quarantine", "release", "no-such-item", *data]) == 1
+    assert "NOT_QUARANTINED" in capsys.readouterr().err
