@@ -41,6 +41,7 @@ VERBS: dict[str, str] = {
     "backup": "cli_privacy",
     "restore": "cli_privacy",
     "ingest": "cli_ingest",
+    "quarantine": "cli_quarantine",
     "search": "cli_search",
     "reindex": "cli_search",
     "qr": "cli_qr",

@@ -23,6 +23,8 @@ from archive import trust_files
 from archive.blobs import Blobs
 from archive.db import Database, DatabaseError
 from diia_inbox.config import Config, VerifySettings
+from ingest import manual, requeue
+from ingest.manual import FileChecked
 from ingest.parcels import ParseLimits
 from ingest.pipeline import (
     TEXT_NOT_EXTRACTED,
@@ -35,6 +37,7 @@ from ingest.pipeline import (
     Verifier,
     run_validation,
 )
+from ingest.requeue import Reprocess
 from ingest.settings import IngestSettings
 from ingest.spool import Spool
 from qrtools.matching import match_warnings
@@ -280,6 +283,16 @@ def deps_from_config(
 # --- the web's services --------------------------------------------------------------------
 
 
+def pipeline_use_cases(pipeline: PipelineDeps) -> tuple[FileChecked, Reprocess]:
+    """The use cases the web calls, on the pipeline's parts: filing a copy from the manual
+    check (`ingest.manual.file_checked`), re-processing a quarantined message
+    (`ingest.requeue.reprocess`)."""
+    return (
+        functools.partial(manual.file_checked, pipeline),
+        functools.partial(requeue.reprocess, pipeline),
+    )
+
+
 def web_services(
     config: Config,
     db: Database,
@@ -294,11 +307,14 @@ def web_services(
 ) -> WebServices:
     """The services of one installation's web app: from the configuration plus the live parts
     `serve` runs (one search backend shared with the worker, the spool, the trust jobs, and
-    the verifier context, made here when not given)."""
+    the verifier context, made here when not given). The pipeline's use cases (filing a
+    checked copy, re-processing) are bound to it here."""
+    file_checked, reprocess = pipeline_use_cases(pipeline) if pipeline else (None, None)
     return WebServices(
         search=search,
         verify_context=verify_context or context_factory(config.verify, config.trust_dir, db=db),
-        pipeline=pipeline,
+        file_checked=file_checked,
+        reprocess=reprocess,
         spool=spool,
         today=today,
         trust_dir=config.trust_dir,

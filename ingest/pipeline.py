@@ -1,4 +1,4 @@
-"""The processing of one message: parse, verify, extract, match, archive, index.
+"""The processing of one message: parse, verify, extract, then file (match, archive, index).
 
 `process` is synchronous and CPU-bound on purpose (DSTU 4145 in pure Python, PDF text
 extraction): the worker runs it in a thread so the event loop keeps answering SMTP. It is
@@ -13,27 +13,44 @@ Failures are sorted into two kinds the caller acts on differently:
   spool item to quarantine/.
 Everything signature- or PDF-related is per document and never quarantines a message: a bad
 signature is a verification result, an unreadable PDF is a flag.
+
+Filing the documents (blobs, rows, branch, QR warnings, index) is `ingest.filing.file_copies`,
+which the manual check's "save to archive" calls too (`ingest/manual.py`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
 
-from archive.blobs import BlobError, Blobs
-from archive.branches import branch_for_address
-from archive.db import Database, DatabaseError
-from archive.models import Document, Message
+from archive.blobs import Blobs
+from archive.db import Database
 from ingest.envelope import Envelope
+from ingest.filing import (
+    UNSIGNED,
+    Arrival,
+    CopyToFile,
+    Indexer,
+    Matcher,
+    Outcome,
+    Verification,
+    existing,
+    file_copies,
+    fill_message,
+    guard_db,
+    message_row,
+    storable,
+)
+
+# Raised by filing; callers of the pipeline (the worker, the importer, wiring) catch them here.
+from ingest.filing import PipelineError as PipelineError
+from ingest.filing import TransientError as TransientError
 from ingest.parcels import (
     MIME_TOO_DEEP,
     MIME_TOO_MANY_PARTS,
@@ -51,47 +68,19 @@ from verify.validate import ValidationContext, validate
 
 log = logging.getLogger("diia_inbox.ingest.pipeline")
 
-# Flags the pipeline adds to documents (parcel problems from ingest.parcels are kept too).
-UNSIGNED = "UNSIGNED"
+# Flags the pipeline adds to documents (parcel problems from ingest.parcels are kept too;
+# UNSIGNED, NO_BRANCH and QR_MATCH_FAILED are filing's, ingest/filing.py).
 PDF_FROM_SIGNATURE = "PDF_FROM_SIGNATURE"
 SIGNATURE_UNREADABLE = "SIGNATURE_UNREADABLE"
 VERIFIER_ERROR = "VERIFIER_ERROR"
 NO_PDF = "NO_PDF"
 TEXT_NOT_EXTRACTED = "TEXT_NOT_EXTRACTED"
-NO_BRANCH = "NO_BRANCH"
-QR_MATCH_FAILED = "QR_MATCH_FAILED"
 
 #: Message-level problems that explain why nothing usable was found, most telling first.
 _QUARANTINE_ORDER = (MIME_TOO_DEEP, MIME_TOO_MANY_PARTS, PART_TOO_LARGE, NO_DOCUMENTS)
 
 
-class PipelineError(Exception):
-    reason = "PIPELINE_ERROR"
-
-    def __init__(self, detail: str, *, reason: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if reason is not None:
-            self.reason = reason
-
-
-class TransientError(PipelineError):
-    """Nothing was committed and trying again later may succeed (database, disk)."""
-
-    reason = "TRANSIENT"
-
-
 # --- the steps as plain callables, so tests and the runtime wire the same pipeline ---------
-
-
-@dataclass(frozen=True)
-class Verification:
-    indication: str
-    sub_indication: str | None
-    signer: str | None
-    report: dict[str, Any] | None
-    content: bytes | None  # the PDF, when the P7S carried it
-    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,11 +92,6 @@ class TextResult:
 Verifier = Callable[[bytes, bytes | None], Verification]
 Extractor = Callable[[bytes], TextResult]
 Recogniser = Callable[[str, str], dict[str, Any]]
-Matcher = Callable[[Session, int | None, str | None, str | None, datetime], list[str]]
-
-
-class Indexer(Protocol):
-    def __call__(self, db: Database, document_ids: Sequence[int]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -122,15 +106,6 @@ class PipelineDeps:
     match_warnings: Matcher | None = None
     index: Indexer | None = None
     limits: ParseLimits = field(default_factory=ParseLimits)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: Literal["archived", "duplicate", "quarantined"]
-    message_row: int | None
-    documents: tuple[int, ...] = ()
-    reason: str | None = None
-    indexed: bool = False
 
 
 @dataclass
@@ -155,10 +130,10 @@ _RANK = {"TOTAL_PASSED": 0, "INDETERMINATE": 1, "TOTAL_FAILED": 2}
 def process(raw: bytes, envelope: Envelope, deps: PipelineDeps, *, attempts: int = 1) -> Outcome:
     """Take one message all the way into the archive; see the module docstring for failures."""
     digest = hashlib.sha256(raw).hexdigest()
-    existing = _guard_db(lambda: _existing(deps.db, digest))
-    if existing is not None and existing[1] == "done":
-        log.info("message %s already archived as #%s", digest[:12], existing[0])
-        return Outcome("duplicate", existing[0])
+    known = guard_db(lambda: existing(deps.db, digest))
+    if known is not None and known[1] == "done":
+        log.info("message %s already archived as #%s", digest[:12], known[0])
+        return Outcome("duplicate", known[0])
     try:
         parsed = parse_parcels(raw, deps.limits)
     except ParseError as exc:
@@ -167,10 +142,7 @@ def process(raw: bytes, envelope: Envelope, deps: PipelineDeps, *, attempts: int
         reason = next((p for p in _QUARANTINE_ORDER if p in parsed.problems), NO_DOCUMENTS)
         return _quarantine(raw, digest, envelope, deps, reason, parsed, attempts)
     drafts = [_prepare(parcel, deps) for parcel in parsed.parcels]
-    outcome = _guard_db(lambda: _archive(raw, digest, envelope, parsed, drafts, deps, attempts))
-    if outcome.status == "archived" and deps.index is not None and outcome.documents:
-        outcome = _index(outcome, deps)
-    return outcome
+    return _archive(raw, envelope, parsed, drafts, deps, attempts)
 
 
 def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
@@ -202,14 +174,14 @@ def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
         except Exception as exc:  # a hostile PDF must cost a flag, not the message
             log.warning("text extraction failed: %s", type(exc).__name__)
             extracted = TextResult("", (TEXT_NOT_EXTRACTED,))
-        text = _storable(extracted.text)
+        text = storable(extracted.text)
         flags += [f for f in extracted.flags if f not in flags]
     try:
         fields = deps.recognise(text, parcel.filename) if text or parcel.filename else {}
     except Exception as exc:
         log.warning("field recognition failed: %s", type(exc).__name__)
         fields = {}
-    return _Draft(parcel, pdf, verification, text, _storable(fields), flags, checked)
+    return _Draft(parcel, pdf, verification, text, storable(fields), flags, checked)
 
 
 def best_first(
@@ -244,120 +216,48 @@ def with_siblings(checked: list[tuple[SignatureFile, Verification]]) -> Verifica
     )
 
 
-def _storable(value: Any) -> Any:
-    """PostgreSQL text cannot hold NUL; a PDF's text layer (or a hostile one) can."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {str(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_storable(v) for v in value]
-    return value
-
-
 def _archive(
     raw: bytes,
-    digest: str,
     envelope: Envelope,
     parsed: ParsedMessage,
     drafts: list[_Draft],
     deps: PipelineDeps,
     attempts: int,
 ) -> Outcome:
-    # Blobs first: content-addressed and idempotent, so a failed commit only leaves an orphan
-    # that the same message's retry reuses.
-    deps.blobs.put(raw)
-    hashes = [_put_blobs(d, deps.blobs) for d in drafts]
-    try:
-        with deps.db.session() as s:
-            msg = _message_row(s, digest)
-            if msg is not None and msg.status == "done":
-                return Outcome("duplicate", msg.id)
-            msg = _fill_message(s, msg, raw, digest, envelope, parsed, attempts)
-            msg.status = "done"
-            msg.reason = " ".join(parsed.problems) or None
-            branch_id = _branch_id(s, envelope, parsed)
-            docs: list[Document] = []
-            for draft, (pdf_sha, p7s_sha) in zip(drafts, hashes, strict=True):
-                docs.append(_document(s, msg, draft, pdf_sha, p7s_sha, branch_id, envelope, deps))
-            s.flush()
-            ids = tuple(d.id for d in docs)
-            msg_id = msg.id
-    except IntegrityError:
-        # Another worker committed the same bytes between our check and our commit.
-        row = _existing(deps.db, digest)
-        return Outcome("duplicate", row[0] if row else None)
-    log.info(
-        "message #%s archived: %d document(s) [%s]",
-        msg_id,
-        len(ids),
-        ",".join(d.verification.indication if d.verification else UNSIGNED for d in drafts),
+    """File the message's documents through the one filing use case (ingest/filing.py)."""
+    arrival = dataclasses.replace(
+        _arrival(raw, envelope, parsed, attempts),
+        problems=tuple(parsed.problems),
+        branch_addresses=(*envelope.rcpt_tos, *parsed.to_addrs),
     )
-    return Outcome("archived", msg_id, ids)
+    return file_copies(arrival, [_copy(d) for d in drafts], deps)
 
 
-def _put_blobs(draft: _Draft, blobs: Blobs) -> tuple[str | None, str | None]:
-    """Every file of the document is kept; the row names the PDF and the best signature (the
-    others are listed with their hashes in the report's `signature_files`)."""
-    pdf_sha = blobs.put(draft.pdf) if draft.pdf is not None else None
-    sig_shas = [blobs.put(sig.data) for sig, _v in draft.checked]
-    return pdf_sha, (sig_shas[0] if sig_shas else None)
+def _arrival(
+    raw: bytes, envelope: Envelope, parsed: ParsedMessage | None, attempts: int
+) -> Arrival:
+    """The message row's columns of a received message."""
+    return Arrival(
+        envelope,
+        raw,
+        len(raw),
+        message_id=parsed.message_id if parsed else None,
+        subject=parsed.subject if parsed else "",
+        attempts=attempts,
+    )
 
 
-def _document(
-    s: Session,
-    msg: Message,
-    draft: _Draft,
-    pdf_sha: str | None,
-    p7s_sha: str | None,
-    branch_id: int | None,
-    envelope: Envelope,
-    deps: PipelineDeps,
-) -> Document:
-    v = draft.verification
-    flags = list(draft.flags)
-    if branch_id is None and NO_BRANCH not in flags:
-        flags.append(NO_BRANCH)
-    document_type = draft.fields.get("document_type") or None
-    warnings: list[str] = []
-    if deps.match_warnings is not None:
-        try:
-            with s.begin_nested():
-                warnings = list(
-                    deps.match_warnings(
-                        s,
-                        branch_id,
-                        document_type,
-                        draft.fields.get("made_for"),
-                        envelope.received_at,
-                    )
-                )
-        except (OperationalError, DatabaseError):
-            raise
-        except Exception as exc:
-            log.warning("QR matching failed: %s", type(exc).__name__)
-            flags.append(QR_MATCH_FAILED)
-    if "BRANCH_UNKNOWN" in warnings and NO_BRANCH in flags:
-        flags.remove(NO_BRANCH)  # said once, by the QR registry's warning
-    doc = Document(
-        message=msg,
-        branch_id=branch_id,
-        received_at=envelope.received_at,
-        filename=draft.parcel.filename[:500],
-        document_type=document_type,
-        pdf_sha256=pdf_sha,
-        p7s_sha256=p7s_sha,
+def _copy(draft: _Draft) -> CopyToFile:
+    return CopyToFile(
+        filename=draft.parcel.filename,
+        pdf=draft.pdf,
+        signatures=tuple(sig.data for sig, _v in draft.checked),
+        verification=draft.verification,
         text=draft.text,
         fields=draft.fields,
-        report=v.report if v else None,
-        indication=v.indication if v else UNSIGNED,
-        sub_indication=v.sub_indication if v else None,
-        signer=v.signer[:500] if v and v.signer else None,
-        flags=flags,
-        warnings=warnings,
+        document_type=draft.fields.get("document_type") or None,
+        flags=tuple(draft.flags),
     )
-    s.add(doc)
-    return doc
 
 
 def _quarantine(
@@ -375,23 +275,23 @@ def _quarantine(
         deps.blobs.put(raw)
         try:
             with deps.db.session() as s:
-                msg = _message_row(s, digest)
+                msg = message_row(s, digest)
                 if msg is not None and msg.status == "done":
                     return Outcome("duplicate", msg.id)
                 if msg is not None and (msg.reason or "").split(" ")[0] == reason:
                     return Outcome("duplicate", msg.id, reason=reason)  # same verdict again
-                msg = _fill_message(s, msg, raw, digest, envelope, parsed, attempts)
+                msg = fill_message(s, msg, _arrival(raw, envelope, parsed, attempts), digest)
                 msg.status = "quarantined"
                 extra = [p for p in (parsed.problems if parsed else ()) if p != reason]
                 msg.reason = " ".join([reason, *extra])
                 s.flush()
                 row_id = msg.id
         except IntegrityError:
-            row = _existing(deps.db, digest)
+            row = existing(deps.db, digest)
             return Outcome("duplicate", row[0] if row else None)
         return Outcome("quarantined", row_id, reason=reason)
 
-    outcome = _guard_db(write)
+    outcome = guard_db(write)
     log.info("message #%s %s: %s", outcome.message_row, outcome.status, reason)
     return outcome
 
@@ -401,84 +301,6 @@ def quarantine_raw(
 ) -> Outcome:
     """Record a message the caller gave up on (too many attempts, an internal error)."""
     return _quarantine(raw, hashlib.sha256(raw).hexdigest(), envelope, deps, reason, None, attempts)
-
-
-def _index(outcome: Outcome, deps: PipelineDeps) -> Outcome:
-    """The index is derived data: a failure here is logged and repaired by `reindex`."""
-    assert deps.index is not None
-    try:
-        deps.index(deps.db, outcome.documents)
-    except Exception as exc:
-        log.warning("indexing message #%s failed: %s", outcome.message_row, type(exc).__name__)
-        return outcome
-    return Outcome(outcome.status, outcome.message_row, outcome.documents, outcome.reason, True)
-
-
-# --- rows ---------------------------------------------------------------------------------
-
-
-def _existing(db: Database, digest: str) -> tuple[int, str] | None:
-    with db.session() as s:
-        row = s.execute(
-            select(Message.id, Message.status).where(Message.raw_sha256 == digest)
-        ).first()
-    return (row[0], row[1]) if row else None
-
-
-def _message_row(s: Session, digest: str) -> Message | None:
-    return s.execute(select(Message).where(Message.raw_sha256 == digest)).scalar_one_or_none()
-
-
-def _fill_message(
-    s: Session,
-    msg: Message | None,
-    raw: bytes,
-    digest: str,
-    envelope: Envelope,
-    parsed: ParsedMessage | None,
-    attempts: int,
-) -> Message:
-    """A new row, or the quarantined one of the same bytes taken up again (released)."""
-    if msg is None:
-        msg = Message(raw_sha256=digest)
-        s.add(msg)
-    else:
-        for doc in list(msg.documents):
-            s.delete(doc)
-    msg.message_id = parsed.message_id if parsed else None
-    msg.envelope_from = envelope.mail_from[:320]
-    msg.envelope_to = list(envelope.rcpt_tos)
-    msg.subject = parsed.subject if parsed else ""
-    msg.received_at = envelope.received_at
-    msg.size = len(raw)
-    msg.attempts = max(attempts, msg.attempts or 0)
-    msg.source = envelope.source[:40]
-    return msg
-
-
-def _branch_id(s: Session, envelope: Envelope, parsed: ParsedMessage) -> int | None:
-    """The branch whose receiving address got the message: envelope first, then headers."""
-    for address in (*envelope.rcpt_tos, *parsed.to_addrs):
-        branch = branch_for_address(s, address)
-        if branch is not None:
-            return branch.id
-    return None
-
-
-def _guard_db(fn: Callable[[], Outcome | Any]) -> Any:
-    """Turn an unreachable database or a full disk into TransientError (retry later)."""
-    try:
-        return fn()
-    except DatabaseError as exc:
-        raise TransientError(str(exc), reason=DatabaseError.reason) from exc
-    except (OperationalError, DBAPIError) as exc:
-        if isinstance(exc, IntegrityError):
-            raise
-        raise TransientError(type(exc).__name__, reason="DATABASE_UNAVAILABLE") from exc
-    except BlobError as exc:
-        raise TransientError(str(exc), reason=exc.reason) from exc
-    except OSError as exc:
-        raise TransientError(os.strerror(exc.errno or 0), reason="STORAGE_UNAVAILABLE") from exc
 
 
 # --- the real steps -----------------------------------------------------------------------

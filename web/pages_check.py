@@ -1,24 +1,28 @@
 """Manual signature check: upload a P7S (and its PDF when detached), read the report.
 
 Nothing is stored by default: the files live only for the request. An admin may tick "save to
-archive", which files the copy like a received one (source "manual"), audited.
+archive", which files the copy like a received one (source "manual"), audited, through the
+filing use case (`ingest.manual.file_checked`); this page only reads the form and shows the
+outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from archive.models import Document, Message, utcnow
+from ingest.manual import CheckedCopy
+from verify.errors import VerifyError
+from verify.report import Report
+from verify.validate import validate
 from web.auth import ADMIN, STAFF
 from web.context import deps_of, lang_of
 from web.i18n import translator
-from web.render import in_db, json_error, json_ok, principal_of, record
+from web.render import actor_of, in_db, json_error, json_ok, principal_of, record
 from web.render import page as render_page
 from web.report_view import plain
 from web.security import requires
@@ -74,14 +78,11 @@ async def read_upload(request: web.Request) -> Upload:
     )
 
 
-async def check(request: web.Request, upload: Upload) -> Any:
+async def check(request: web.Request, upload: Upload) -> Report:
     """Run the verifier; returns a verify Report, or raises BadUpload for non-CMS input."""
-    from verify.errors import VerifyError
-    from verify.validate import validate
-
     context_factory = need(deps_of(request).services.verify_context, "verify_context")
 
-    def run() -> Any:
+    def run() -> Report:
         return validate(upload.p7s, upload.pdf, context_factory())
 
     try:
@@ -90,74 +91,16 @@ async def check(request: web.Request, upload: Upload) -> Any:
         raise BadUpload(exc.reason) from None
 
 
-async def save(request: web.Request, upload: Upload, report: Any) -> int:
-    """File the checked copy in the archive as a manual entry; returns the document id."""
-    deps = deps_of(request)
-    pdf = upload.pdf or report.signed_content
-    pipeline = deps.services.pipeline
-    filename = upload.pdf_name or upload.p7s_name.removesuffix(".p7s")
-    text, fields, flags = "", {}, []
-    if pdf and pipeline is not None:
-        extracted = await asyncio.to_thread(pipeline.extract, pdf)
-        text, flags = extracted.text, list(extracted.flags)
-        fields = dict(pipeline.recognise(text, filename))
-    pdf_sha = await asyncio.to_thread(deps.blobs.put, pdf) if pdf else None
-    p7s_sha = await asyncio.to_thread(deps.blobs.put, upload.p7s)
-    who = principal_of(request)
-
-    def work(s: Session) -> int:
-        raw_key = hashlib.sha256(b"manual:" + upload.p7s).hexdigest()
-        msg = Message(
-            envelope_from=who.username,
-            envelope_to=[],
-            subject="",
-            size=len(upload.p7s) + len(pdf or b""),
-            raw_sha256=None,
-            status="done",
-            source="manual",
-            message_id=f"manual-{raw_key[:32]}",
-        )
-        s.add(msg)
-        s.flush()
-        signer = None
-        if report.signer is not None:
-            signer = report.signer.common_name or report.signer.subject
-        doc = Document(
-            message_id=msg.id,
-            received_at=utcnow(),
-            filename=filename,
-            document_type=fields.get("document_type"),
-            pdf_sha256=pdf_sha,
-            p7s_sha256=p7s_sha,
-            text=text,
-            fields={k: v for k, v in fields.items() if k != "document_type"},
-            report=report.to_dict(),
-            indication=str(report.indication),
-            sub_indication=str(report.sub_indication) if report.sub_indication else None,
-            signer=signer[:500] if signer else None,
-            flags=flags,
-        )
-        s.add(doc)
-        s.flush()
-        record(request, s, "document.create", "document", doc.id, {"source": "manual"})
-        return doc.id
-
-    doc_id = await in_db(request, work)
-    backend = deps.services.search
-    if backend is not None:
-        from search.index import index_doc
-
-        def index() -> None:
-            with deps.db.session() as s:
-                row = s.get(Document, doc_id, options=[selectinload(Document.message)])
-                if row is not None:
-                    backend.add([index_doc(row)])
-
-        await asyncio.to_thread(index)
-    return doc_id
+async def save(request: web.Request, upload: Upload, report: Report) -> int:
+    """File the checked copy in the archive as a manual entry (ingest/manual.py); returns the
+    document id."""
+    file_checked = need(deps_of(request).services.file_checked, "file_checked")
+    checked = CheckedCopy(upload.p7s, upload.p7s_name, upload.pdf, upload.pdf_name, report)
+    outcome = await asyncio.to_thread(file_checked, checked, actor_of(request))
+    return outcome.documents[0]
 
 
-async def _audit_check(request: web.Request, report: Any) -> None:
+async def _audit_check(request: web.Request, report: Report) -> None:
     def work(s: Session) -> None:
         record(request, s, "signature.check", "upload", "", {"indication": str(report.indication)})
 

@@ -2,7 +2,9 @@
 
 Two places hold them: archive rows with status "quarantined" (the raw message kept as a blob)
 and, when the worker gave up before archiving, items in the spool's quarantine folder. Both are
-listed; re-processing runs the real pipeline again, deleting removes the row and its blob.
+listed; re-processing runs the real pipeline again and releasing gives a spool item a fresh
+start (both `ingest/requeue.py`), deleting removes the row and its blob
+(`archive.retention.delete_everywhere`). This page only reads the request and shows the result.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from sqlalchemy.orm import Session
 from archive import retention
 from archive.localtime import iso
 from archive.models import Message
+from ingest import requeue
+from ingest.requeue import NotQuarantined
 from web.auth import ADMIN
 from web.context import deps_of
-from web.render import in_db, int_param, json_ok, page, record, see_other
+from web.render import actor_of, in_db, int_param, json_ok, page, record, see_other
 from web.security import requires
 from web.services import need
 
@@ -90,30 +94,11 @@ async def api_quarantine(request: web.Request) -> web.Response:
 @requires(ADMIN)
 async def reprocess(request: web.Request) -> web.Response:
     """Run the pipeline again over the kept raw message (after a fix of the cause)."""
-    from ingest.envelope import Envelope
-    from ingest.pipeline import process
-
-    deps = deps_of(request)
-    pipeline = need(deps.services.pipeline, "pipeline")
-    msg_id = int_param(request, "id")
-
-    def load(s: Session) -> tuple[str, Envelope]:
-        msg = s.get(Message, msg_id)
-        if msg is None or msg.status != "quarantined" or not msg.raw_sha256:
-            raise web.HTTPNotFound()
-        record(request, s, "message.reprocess", "message", msg.id)
-        envelope = Envelope(
-            mail_from=msg.envelope_from,
-            rcpt_tos=tuple(msg.envelope_to or ()),
-            received_at=msg.received_at,
-            peer="reprocess",
-            source=msg.source or "smtp",
-        )
-        return msg.raw_sha256, envelope
-
-    digest, envelope = await in_db(request, load)
-    raw = await asyncio.to_thread(deps.blobs.get, digest)
-    outcome = await asyncio.to_thread(process, raw, envelope, pipeline)
+    run = need(deps_of(request).services.reprocess, "reprocess")
+    try:
+        outcome = await asyncio.to_thread(run, int_param(request, "id"), actor_of(request))
+    except NotQuarantined:
+        raise web.HTTPNotFound() from None
     note = "reprocessed" if outcome.status == "archived" else "still_quarantined"
     raise see_other("/quarantine", note)
 
@@ -144,16 +129,11 @@ async def delete_message(request: web.Request) -> web.Response:
 @requires(ADMIN)
 async def release_spool(request: web.Request) -> web.Response:
     spool = need(deps_of(request).services.spool, "spool")
-    item_id = request.match_info["item"]
-    known = {item.id for item in await asyncio.to_thread(spool.list_quarantine)}
-    if item_id not in known:
-        raise web.HTTPNotFound()
-    await asyncio.to_thread(spool.release, item_id)
-
-    def work(s: Session) -> None:
-        record(request, s, "spool.release", "spool_item", item_id[:100])
-
-    await in_db(request, work)
+    item_id, db = request.match_info["item"], deps_of(request).db
+    try:
+        await asyncio.to_thread(requeue.release, spool, db, item_id, actor_of(request))
+    except NotQuarantined:
+        raise web.HTTPNotFound() from None
     raise see_other("/quarantine", "released")
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from archive import audit
+from ingest.filing import Actor
 from web.auth import Principal
 from web.context import deps_of, lang_of, remote_of
 from web.i18n import translator
@@ -30,6 +31,12 @@ def principal_of(request: web.Request) -> Principal:
     if principal is None:  # the gate lets no handler run without one (except PUBLIC ones)
         raise web.HTTPUnauthorized()
     return principal
+
+
+def actor_of(request: web.Request) -> Actor:
+    """The signed-in user and their address, as the ingest use cases audit them (the same
+    actor and remote `record` writes)."""
+    return Actor(principal_of(request).username, remote_of(request))
 
 
 def page(

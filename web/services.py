@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aiohttp import web
 
-from ingest.pipeline import PipelineDeps
+from ingest.manual import FileChecked
+from ingest.requeue import Reprocess
 from ingest.spool import Spool
 from search.index import SearchBackend
 from search.persons import Matcher
@@ -49,8 +50,11 @@ class WebServices:
     search: SearchBackend | None = None
     #: The manual check: the same trust, revocation and signer policy as the pipeline.
     verify_context: Callable[[], ValidationContext] | None = None
-    #: Quarantine re-process, "save to archive" (extraction and recognition).
-    pipeline: PipelineDeps | None = None
+    #: The manual check's "save to archive": `ingest.manual.file_checked` on the pipeline's
+    #: parts (the same filing, extraction and index as received mail).
+    file_checked: FileChecked | None = None
+    #: Quarantine re-process: `ingest.requeue.reprocess` on the pipeline.
+    reprocess: Reprocess | None = None
     #: Quarantine (spool items), release.
     spool: Spool | None = None
     #: QR expiry badges and the trust page's days left (default: today in UTC).

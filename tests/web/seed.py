@@ -19,7 +19,7 @@ from typing import Any
 from archive.branches import add_branch
 from archive.models import Document, Message
 from diia_inbox.trust_jobs import TrustJobs
-from diia_inbox.wiring import build_deps
+from diia_inbox.wiring import build_deps, pipeline_use_cases
 from ingest.spool import Spool
 from qrtools import registry
 from search.fields import recognise
@@ -244,10 +244,12 @@ def seed(rt: Any, deps: WebDeps) -> Seeded:
     pipeline = dataclasses.replace(
         pipeline, index=lambda db, doc_ids: backend.add(list(ArchiveSource(db).docs(only=doc_ids)))
     )
+    file_checked, reprocess = pipeline_use_cases(pipeline)
     deps.services = WebServices(
         search=backend,
         verify_context=lambda: verify_context(config.trust_dir),
-        pipeline=pipeline,
+        file_checked=file_checked,
+        reprocess=reprocess,
         spool=Spool(config.spool_dir),
         today=lambda: TODAY,
         trust_dir=config.trust_dir,

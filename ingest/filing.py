@@ -1,0 +1,367 @@
+"""Filing copies in the archive: the one writer of a filed message and its document rows.
+
+Every way a copy enters the archive (the pipeline for received mail, the manual check's "save
+to archive") ends here, so a filed copy is stored the same way whichever way it came:
+
+1. blobs first (content-addressed and idempotent: a failed commit only leaves an orphan that
+   a retry of the same bytes reuses), the raw message when there is one, then each copy's PDF
+   and every signature file;
+2. the message row and one document row per copy in one transaction, with the branch, the
+   QR registry's warnings and the audit entry, so nothing is filed without its trace;
+3. the index step, outside the transaction: the index is derived data, a failure there is
+   logged and repaired by `reindex`, never a lost copy.
+
+Exactly once: a message that came with its raw bytes is unique by their SHA-256
+(`messages.raw_sha256`), so filing the same bytes again (a retry after a crash between commit
+and spool `done`, an import run twice, two workers racing) is a "duplicate" outcome, not a
+second copy. A quarantined row of the same bytes is taken up again and marked done.
+
+An unreachable database or a full disk raises `TransientError`: nothing was committed, and
+trying again later may succeed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from archive import audit
+from archive.blobs import BlobError, Blobs
+from archive.branches import branch_for_address
+from archive.db import Database, DatabaseError
+from archive.models import Document, Message
+from ingest.envelope import Envelope
+
+log = logging.getLogger("diia_inbox.ingest.filing")
+
+T = TypeVar("T")
+
+# Flags filing adds to documents.
+UNSIGNED = "UNSIGNED"
+NO_BRANCH = "NO_BRANCH"
+QR_MATCH_FAILED = "QR_MATCH_FAILED"
+
+
+class PipelineError(Exception):
+    reason = "PIPELINE_ERROR"
+
+    def __init__(self, detail: str, *, reason: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if reason is not None:
+            self.reason = reason
+
+
+class TransientError(PipelineError):
+    """Nothing was committed and trying again later may succeed (database, disk)."""
+
+    reason = "TRANSIENT"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A signature's verdict as the archive stores it (`ingest.pipeline.run_validation`)."""
+
+    indication: str
+    sub_indication: str | None
+    signer: str | None
+    report: dict[str, Any] | None
+    content: bytes | None  # the PDF, when the P7S carried it
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["archived", "duplicate", "quarantined"]
+    message_row: int | None
+    documents: tuple[int, ...] = ()
+    reason: str | None = None
+    indexed: bool = False
+
+
+Matcher = Callable[[Session, int | None, str | None, str | None, datetime], list[str]]
+
+
+class Indexer(Protocol):
+    def __call__(self, db: Database, document_ids: Sequence[int]) -> None: ...
+
+
+class FilingDeps(Protocol):
+    """What filing needs (`ingest.pipeline.PipelineDeps` has it all)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def blobs(self) -> Blobs: ...
+
+    @property
+    def match_warnings(self) -> Matcher | None: ...
+
+    @property
+    def index(self) -> Indexer | None: ...
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Where the copies came from: the message row's columns and how to find the branch."""
+
+    envelope: Envelope
+    #: The message as received: kept as a blob, and its SHA-256 makes filing exactly-once.
+    #: None for copies that came without one (the manual check): filed every time.
+    raw: bytes | None
+    size: int
+    message_id: str | None = None
+    subject: str = ""
+    attempts: int = 0
+    #: Problems noticed in the message that did not stop it (the row's `reason`).
+    problems: tuple[str, ...] = ()
+    #: Where the branch is looked up, most telling first (envelope recipients, then headers);
+    #: a copy without a branch is flagged NO_BRANCH and checked against the QR registry.
+    #: None: the copy was not addressed to a branch at all (the manual check), so none of that.
+    branch_addresses: tuple[str, ...] | None = None
+
+    @property
+    def digest(self) -> str | None:
+        return hashlib.sha256(self.raw).hexdigest() if self.raw is not None else None
+
+
+@dataclass(frozen=True)
+class CopyToFile:
+    """One copy as it is stored: its files, what was read from it and its verdict."""
+
+    filename: str
+    pdf: bytes | None
+    #: Every signature file of the copy, best verdict first: the row names the first, the
+    #: report's `signature_files` lists them all, every one is kept as a blob.
+    signatures: tuple[bytes, ...]
+    #: The verdict (of the best signature); None: the copy came unsigned.
+    verification: Verification | None
+    text: str
+    fields: Mapping[str, Any]
+    document_type: str | None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a filing (or a re-processing) and from where: the audit entry's."""
+
+    username: str
+    remote: str = ""
+
+
+def file_copies(
+    arrival: Arrival,
+    copies: Sequence[CopyToFile],
+    deps: FilingDeps,
+    *,
+    actor: Actor | None = None,
+) -> Outcome:
+    """File `copies` of one message: blobs, rows (one transaction, audited as `actor`'s
+    "document.create" when an actor asked), then the index; see the module docstring."""
+    outcome = guard_db(lambda: _write(arrival, copies, deps, actor))
+    if outcome.status == "archived" and deps.index is not None and outcome.documents:
+        outcome = _index(outcome, deps.index, deps.db)
+    return outcome
+
+
+def _write(
+    arrival: Arrival, copies: Sequence[CopyToFile], deps: FilingDeps, actor: Actor | None
+) -> Outcome:
+    digest = arrival.digest
+    if arrival.raw is not None:
+        deps.blobs.put(arrival.raw)
+    hashes = [_put_blobs(c, deps.blobs) for c in copies]
+    try:
+        with deps.db.session() as s:
+            msg = message_row(s, digest) if digest is not None else None
+            if msg is not None and msg.status == "done":
+                return Outcome("duplicate", msg.id)
+            msg = fill_message(s, msg, arrival, digest)
+            msg.status = "done"
+            msg.reason = " ".join(arrival.problems) or None
+            routed = arrival.branch_addresses is not None
+            branch_id = _branch_id(s, arrival.branch_addresses or ())
+            docs: list[Document] = []
+            for copy, (pdf_sha, p7s_sha) in zip(copies, hashes, strict=True):
+                docs.append(
+                    _document(s, msg, copy, pdf_sha, p7s_sha, branch_id, routed, arrival, deps)
+                )
+            s.flush()
+            if actor is not None:
+                source = {"source": arrival.envelope.source}
+                for doc in docs:
+                    who, remote = actor.username, actor.remote
+                    audit.record(s, who, "document.create", "document", doc.id, remote, source)
+            ids = tuple(d.id for d in docs)
+            msg_id = msg.id
+    except IntegrityError:
+        if digest is None:
+            raise
+        # Another worker committed the same bytes between our check and our commit.
+        row = existing(deps.db, digest)
+        return Outcome("duplicate", row[0] if row else None)
+    log.info(
+        "message #%s archived: %d document(s) [%s]",
+        msg_id,
+        len(ids),
+        ",".join(c.verification.indication if c.verification else UNSIGNED for c in copies),
+    )
+    return Outcome("archived", msg_id, ids)
+
+
+def _put_blobs(copy: CopyToFile, blobs: Blobs) -> tuple[str | None, str | None]:
+    """Every file of the copy is kept; the row names the PDF and the best signature (the
+    others are listed with their hashes in the report's `signature_files`)."""
+    pdf_sha = blobs.put(copy.pdf) if copy.pdf is not None else None
+    sig_shas = [blobs.put(sig) for sig in copy.signatures]
+    return pdf_sha, (sig_shas[0] if sig_shas else None)
+
+
+def _document(
+    s: Session,
+    msg: Message,
+    copy: CopyToFile,
+    pdf_sha: str | None,
+    p7s_sha: str | None,
+    branch_id: int | None,
+    routed: bool,
+    arrival: Arrival,
+    deps: FilingDeps,
+) -> Document:
+    v = copy.verification
+    flags = list(copy.flags)
+    warnings: list[str] = []
+    if routed:
+        if branch_id is None and NO_BRANCH not in flags:
+            flags.append(NO_BRANCH)
+        if deps.match_warnings is not None:
+            try:
+                with s.begin_nested():
+                    warnings = list(
+                        deps.match_warnings(
+                            s,
+                            branch_id,
+                            copy.document_type,
+                            copy.fields.get("made_for"),
+                            arrival.envelope.received_at,
+                        )
+                    )
+            except (OperationalError, DatabaseError):
+                raise
+            except Exception as exc:
+                log.warning("QR matching failed: %s", type(exc).__name__)
+                flags.append(QR_MATCH_FAILED)
+        if "BRANCH_UNKNOWN" in warnings and NO_BRANCH in flags:
+            flags.remove(NO_BRANCH)  # said once, by the QR registry's warning
+    doc = Document(
+        message=msg,
+        branch_id=branch_id,
+        received_at=arrival.envelope.received_at,
+        filename=copy.filename[:500],
+        document_type=copy.document_type,
+        pdf_sha256=pdf_sha,
+        p7s_sha256=p7s_sha,
+        text=storable(copy.text),
+        fields=storable(dict(copy.fields)),
+        report=v.report if v else None,
+        indication=v.indication if v else UNSIGNED,
+        sub_indication=v.sub_indication if v else None,
+        signer=v.signer[:500] if v and v.signer else None,
+        flags=flags,
+        warnings=warnings,
+    )
+    s.add(doc)
+    return doc
+
+
+def _index(outcome: Outcome, index: Indexer, db: Database) -> Outcome:
+    """The index is derived data: a failure here is logged and repaired by `reindex`."""
+    try:
+        index(db, outcome.documents)
+    except Exception as exc:
+        log.warning("indexing message #%s failed: %s", outcome.message_row, type(exc).__name__)
+        return outcome
+    return Outcome(outcome.status, outcome.message_row, outcome.documents, outcome.reason, True)
+
+
+def storable(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL; a PDF's text layer (or a hostile one) can."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {str(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
+
+
+# --- message rows (shared with the pipeline's quarantine) ---------------------------------
+
+
+def existing(db: Database, digest: str) -> tuple[int, str] | None:
+    """The row of the message with these raw bytes, if any: (id, status)."""
+    with db.session() as s:
+        row = s.execute(
+            select(Message.id, Message.status).where(Message.raw_sha256 == digest)
+        ).first()
+    return (row[0], row[1]) if row else None
+
+
+def message_row(s: Session, digest: str) -> Message | None:
+    return s.execute(select(Message).where(Message.raw_sha256 == digest)).scalar_one_or_none()
+
+
+def fill_message(s: Session, msg: Message | None, arrival: Arrival, digest: str | None) -> Message:
+    """A new row, or the quarantined one of the same bytes taken up again (released)."""
+    if msg is None:
+        msg = Message(raw_sha256=digest)
+        s.add(msg)
+    else:
+        for doc in list(msg.documents):
+            s.delete(doc)
+    envelope = arrival.envelope
+    msg.message_id = arrival.message_id
+    msg.envelope_from = envelope.mail_from[:320]
+    msg.envelope_to = list(envelope.rcpt_tos)
+    msg.subject = arrival.subject
+    msg.received_at = envelope.received_at
+    msg.size = arrival.size
+    msg.attempts = max(arrival.attempts, msg.attempts or 0)
+    msg.source = envelope.source[:40]
+    return msg
+
+
+def _branch_id(s: Session, addresses: Sequence[str]) -> int | None:
+    """The branch whose receiving address got the message: envelope first, then headers."""
+    for address in addresses:
+        branch = branch_for_address(s, address)
+        if branch is not None:
+            return branch.id
+    return None
+
+
+def guard_db(fn: Callable[[], T]) -> T:
+    """Turn an unreachable database or a full disk into TransientError (retry later)."""
+    try:
+        return fn()
+    except DatabaseError as exc:
+        raise TransientError(str(exc), reason=DatabaseError.reason) from exc
+    except (OperationalError, DBAPIError) as exc:
+        if isinstance(exc, IntegrityError):
+            raise
+        raise TransientError(type(exc).__name__, reason="DATABASE_UNAVAILABLE") from exc
+    except BlobError as exc:
+        raise TransientError(str(exc), reason=exc.reason) from exc
+    except OSError as exc:
+        raise TransientError(os.strerror(exc.errno or 0), reason="STORAGE_UNAVAILABLE") from exc
