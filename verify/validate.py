@@ -214,9 +214,9 @@ def _run(
     st.cert = cert
     key = steps.signer_key_parameters(cert)
     dke = f.take(key)
-    if key.halt or not _all_go(
-        f, steps.cryptographic_verification(sd, signer, cert, dke, st.content)
-    ):
+    if key.halt:
+        return
+    if not _all_go(f, steps.cryptographic_verification(sd, signer, cert, dke, st.content)):
         return
 
     for stamp in steps.time_stamps(signer, st.content, dke, store, [*local, *store.intermediates]):
