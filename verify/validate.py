@@ -5,35 +5,27 @@ certificate, cryptographic checks (hash, signature), time-stamps, then the certi
 its validity at the validation time (or at a proof of existence), its constraints and its
 revocation status. Cryptographic failures are decided before trust, so a forged signature is
 TOTAL_FAILED even when its signer is unknown; otherwise the first failure in that order decides.
+
+Each step is a pure function in `verify.steps`; this module runs them in order (`_run`), turns
+their findings into a verdict (`_Findings`) and builds the one `Report` per signer.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TypeVar
 
-from . import algorithms, identity
+from . import algorithms, identity, steps
 from .certs import Certificate
-from .cms import (
-    MAX_CMS_SIZE,
-    SignedData,
-    SignerData,
-    check_message_digest,
-    check_signature,
-    check_signing_certificate,
-    parse_signed_data,
-)
-from .errors import FormatError, UnsupportedAlgorithm, VerifyError
-from .path import build_path, check_constraints, check_validity
+from .cms import MAX_CMS_SIZE, SignedData, SignerData, parse_signed_data
+from .errors import VerifyError
 from .policy import RevocationPolicy, SignerPolicy
 from .report import (
     ChainEntry,
     Check,
-    CheckStatus,
     ContentSummary,
     Indication,
     Message,
@@ -41,11 +33,12 @@ from .report import (
     SubIndication,
     TimestampSummary,
 )
-from .revocation import RevocationSources, certificate_status
+from .steps import Outcome, Step, TimeMode
 from .trust import TrustStore
-from .tsp import token_certificates, verify_timestamp
 
-TimeMode = Literal["now", "signing-time"] | datetime
+__all__ = ["TimeMode", "ValidationContext", "validate"]
+
+T = TypeVar("T")
 
 
 def _utcnow() -> datetime:
@@ -132,21 +125,21 @@ class _Findings:
         self.failed: tuple[Indication, SubIndication] | None = None
         self.indeterminate: tuple[Indication, SubIndication] | None = None
 
-    def ok(self, name: str, detail: str) -> None:
-        self.checks.append(Check(name, CheckStatus.PASSED, detail))
+    def add(self, outcome: Outcome) -> None:
+        if outcome.check is not None:
+            self.checks.append(Check(outcome.check, outcome.status, outcome.detail))
+        if outcome.indication is not None and outcome.sub_indication is not None:
+            self._fail(outcome.indication, outcome.sub_indication, outcome.detail)
+        elif outcome.code is not None:
+            self.warnings.append(Message(outcome.code, outcome.detail))
 
-    def skip(self, name: str, detail: str) -> None:
-        self.checks.append(Check(name, CheckStatus.SKIPPED, detail))
+    def take(self, step: Step[T]) -> T:
+        """Record a step's findings and hand back its value."""
+        for outcome in step.outcomes:
+            self.add(outcome)
+        return step.value
 
-    def warn(self, name: str, code: str, detail: str) -> None:
-        self.checks.append(Check(name, CheckStatus.WARNING, detail))
-        self.warnings.append(Message(code, detail))
-
-    def note(self, code: str, detail: str) -> None:
-        self.warnings.append(Message(code, detail))
-
-    def fail(self, name: str, indication: Indication, sub: SubIndication, detail: str) -> None:
-        self.checks.append(Check(name, CheckStatus.FAILED, detail))
+    def _fail(self, indication: Indication, sub: SubIndication, detail: str) -> None:
         self.errors.append(Message(str(sub), detail))
         if indication == Indication.TOTAL_FAILED:
             if self.failed is None:
@@ -175,23 +168,26 @@ def _validate_one(
     try:
         _run(sd, signer, content, ctx, extra, f, state)
     except VerifyError as exc:
-        f.fail("validation", Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, exc.detail)
+        f.add(Outcome.total_failed("validation", SubIndication.FORMAT_FAILURE, exc.detail))
     except Exception as exc:  # a defect must not escape as a traceback; report it instead
-        f.fail(
-            "validation",
-            Indication.INDETERMINATE,
-            SubIndication.GENERIC,
-            f"internal error while validating: {type(exc).__name__}",
+        f.add(
+            Outcome.indeterminate(
+                "validation",
+                SubIndication.GENERIC,
+                f"internal error while validating: {type(exc).__name__}",
+            )
         )
     return _build_report(sd, signer, f, state, ctx)
 
 
 @dataclass
 class _State:
+    """What the report shows besides the findings, filled in as the steps get that far (a
+    step that raises leaves what came before it in the report)."""
+
     cert: Certificate | None = None
     content: bytes | None = None
     chain: tuple[Certificate, ...] = ()
-    anchor_in_chain: bool = False
     timestamps: list[TimestampSummary] = field(default_factory=list)
     validation_time: datetime | None = None
     policy_accepted: bool = False
@@ -206,415 +202,51 @@ def _run(
     f: _Findings,
     st: _State,
 ) -> None:
+    """The steps in report order. Cryptographic checks come before trust, so a forged
+    signature is TOTAL_FAILED even when its signer is unknown; a halting step ends it."""
     store = ctx.trust
-
-    # -- content ------------------------------------------------------------------------
-    if sd.content is not None:
-        st.content = sd.content
-        if supplied is not None and not hmac.compare_digest(supplied, sd.content):
-            f.fail(
-                "content",
-                Indication.TOTAL_FAILED,
-                SubIndication.HASH_FAILURE,
-                "the supplied content differs from the content inside the signature",
-            )
-        else:
-            f.ok("content", f"attached content, {len(sd.content)} bytes")
-    elif supplied is not None:
-        st.content = supplied
-        f.ok("content", f"detached content supplied, {len(supplied)} bytes")
-    else:
-        f.fail(
-            "content",
-            Indication.INDETERMINATE,
-            SubIndication.SIGNED_DATA_NOT_FOUND,
-            "detached signature and no content was supplied",
-        )
-
-    # -- signing certificate ----------------------------------------------------------------
-    embedded_values: list[Certificate] = []
-    for group in signer.certificate_values:
-        for der in group:
-            try:
-                embedded_values.append(Certificate.from_der(der))
-            except VerifyError:
-                continue
-    local = [*sd.certificates, *embedded_values, *extra]
-    pool = [*local, *store.intermediates, *store.anchors]
-    cert = _choose_signer_certificate(signer, [c for c in pool if signer.matches(c)])
-    if cert is None:
-        cert = _bound_certificate(signer, local)
-        if cert is not None:
-            f.warn(
-                "signer_identifier",
-                "SIGNER_IDENTIFIER_MISMATCH",
-                "the SignerInfo's identifier matches no certificate; the embedded certificate "
-                "that the signingCertificate attribute binds by hash was used",
-            )
-    if cert is None:
-        f.fail(
-            "signing_certificate",
-            Indication.INDETERMINATE,
-            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-            "no certificate matches the signer identifier",
-        )
+    st.content = f.take(steps.signed_data_object(sd, supplied))
+    local = steps.local_certificates(sd, signer, extra)
+    identified = steps.identify_signing_certificate(signer, local, store)
+    cert = f.take(identified)
+    if identified.halt or cert is None:
         return
     st.cert = cert
-    f.ok("signing_certificate", f"signer identified by {signer.sid_kind.replace('_', ' ')}")
-    try:
-        dke = algorithms.key_dke(cert.spki)
-    except UnsupportedAlgorithm as exc:
-        f.fail(
-            "signature",
-            Indication.INDETERMINATE,
-            SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
-            exc.detail,
-        )
+    key = steps.signer_key_parameters(cert)
+    dke = f.take(key)
+    if key.halt:
+        return
+    if not _all_go(f, steps.cryptographic_verification(sd, signer, cert, dke, st.content)):
         return
 
-    # -- signed attributes and the signature ------------------------------------------------
-    crypto_done = _check_crypto(sd, signer, cert, dke, st.content, f)
-    if not crypto_done:
-        return
-
-    # -- time-stamps -----------------------------------------------------------------------
-    poe = _check_timestamps(signer, st, dke, ctx, [*local, *store.intermediates], f)
-
-    # -- validation time ---------------------------------------------------------------------
-    when = _validation_time(ctx, signer, poe, f)
+    for stamp in steps.time_stamps(signer, st.content, dke, store, [*local, *store.intermediates]):
+        summary = f.take(stamp)
+        if summary is not None:
+            st.timestamps.append(summary)
+    poe = steps.proof_of_existence(st.timestamps)
+    when = f.take(steps.validation_time(ctx.at, ctx.at_is_receipt, ctx.clock, signer, poe))
     st.validation_time = when
     if poe is not None and poe > when:
         poe = None  # a proof from after the validation time proves nothing for it
 
-    # -- certification path -----------------------------------------------------------------
-    path = build_path(cert, store, local, when=when)
-    if not path.found:
-        f.fail(
-            "certificate_chain",
-            Indication.INDETERMINATE,
-            SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-            path.detail,
-        )
+    path = steps.certification_path(cert, store, local, when)
+    st.chain = f.take(path)
+    if path.halt:
         return
-    st.chain = path.chain
-    f.ok("certificate_chain", path.detail)
-
-    validity = check_validity(path.chain, when, poe)
-    if validity.ok:
-        if validity.poe_used:
-            f.warn("certificate_validity", "POE_USED", validity.detail)
-        else:
-            f.ok("certificate_validity", validity.detail)
-    else:
-        f.fail(
-            "certificate_validity",
-            validity.indication or Indication.INDETERMINATE,
-            validity.sub_indication or SubIndication.GENERIC,
-            validity.detail,
-        )
-
-    constraints = check_constraints(path.chain, store)
-    if constraints.ok:
-        f.ok("certificate_constraints", constraints.detail)
-    else:
-        f.fail(
-            "certificate_constraints",
-            constraints.indication or Indication.INDETERMINATE,
-            constraints.sub_indication or SubIndication.GENERIC,
-            constraints.detail,
-        )
-
-    _check_revocation(sd, signer, path.chain, store, ctx, local, poe or when, f)
-
-    # -- signer policy ------------------------------------------------------------------------
-    accepted, why = ctx.signer_policy.evaluate(cert)
-    if accepted:
-        f.ok("signer_policy", why)
-    else:
-        f.warn("signer_policy", "POLICY_REJECTED", why)
-    st.policy_accepted = accepted
+    f.take(steps.certificate_validity(st.chain, when, poe))
+    f.take(steps.certificate_constraints(st.chain, store))
+    sources = steps.revocation_sources(sd, signer, store, ctx.crls, local)
+    _all_go(f, steps.revocation_checks(st.chain, store, sources, ctx.revocation, poe or when))
+    st.policy_accepted = f.take(steps.signer_acceptance(ctx.signer_policy, cert))
 
 
-def _bound_certificate(signer: SignerData, local: list[Certificate]) -> Certificate | None:
-    """The embedded certificate a signingCertificate(V2) hash names, for a SignerInfo whose
-    identifier matches none (seen with producers that write the issuer name re-encoded)."""
-    if not signer.cert_refs:
-        return None
-    for cand in local:
-        try:
-            binding = check_signing_certificate(signer, cand, algorithms.key_dke(cand.spki))
-        except VerifyError:
-            continue
-        if binding is not None and binding.ok:
-            return cand
-    return None
-
-
-def _choose_signer_certificate(
-    signer: SignerData, candidates: list[Certificate]
-) -> Certificate | None:
-    """The certificate the signer identifier names; when several do (a forged copy with the
-    same issuer and serial), the one the signingCertificate attribute binds wins."""
-    if len(candidates) <= 1 or not signer.cert_refs:
-        return candidates[0] if candidates else None
-    for cand in candidates:
-        try:
-            binding = check_signing_certificate(signer, cand, algorithms.key_dke(cand.spki))
-        except VerifyError:
-            continue
-        if binding is not None and binding.ok:
-            return cand
-    return candidates[0]
-
-
-def _check_crypto(
-    sd: SignedData,
-    signer: SignerData,
-    cert: Certificate,
-    dke: bytes | None,
-    content: bytes | None,
-    f: _Findings,
-) -> bool:
-    """Hash and signature checks; False when the signature could not be checked at all."""
-    if signer.has_signed_attrs:
-        if signer.duplicate_attrs:
-            f.fail(
-                "signed_attributes",
-                Indication.TOTAL_FAILED,
-                SubIndication.FORMAT_FAILURE,
-                f"signed attribute(s) repeated: {', '.join(signer.duplicate_attrs)}",
-            )
-        if signer.content_type is None:
-            f.fail(
-                "content_type",
-                Indication.TOTAL_FAILED,
-                SubIndication.FORMAT_FAILURE,
-                "signed attributes lack contentType",
-            )
-        elif signer.content_type != sd.econtent_type:
-            f.fail(
-                "content_type",
-                Indication.TOTAL_FAILED,
-                SubIndication.FORMAT_FAILURE,
-                f"signed contentType {signer.content_type} differs from {sd.econtent_type}",
-            )
-        else:
-            f.ok("content_type", "signed contentType matches the encapsulated content")
-        if content is None:
-            f.skip("message_digest", "no content to hash")
-        else:
-            try:
-                md = check_message_digest(signer, content, dke)
-            except UnsupportedAlgorithm as exc:
-                f.fail(
-                    "message_digest",
-                    Indication.INDETERMINATE,
-                    SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
-                    exc.detail,
-                )
-            else:
-                if md.ok:
-                    f.ok("message_digest", md.detail)
-                else:
-                    f.fail(
-                        "message_digest",
-                        Indication.TOTAL_FAILED,
-                        SubIndication.HASH_FAILURE,
-                        md.detail,
-                    )
-        try:
-            binding = check_signing_certificate(signer, cert, dke)
-        except UnsupportedAlgorithm as exc:
-            binding = None
-            f.warn("signing_certificate_attribute", "UNSUPPORTED_ALGORITHM", exc.detail)
-        if binding is None:
-            if not any(c.name == "signing_certificate_attribute" for c in f.checks):
-                f.warn(
-                    "signing_certificate_attribute",
-                    "NO_SIGNING_CERTIFICATE_ATTRIBUTE",
-                    "no signingCertificate(V2) attribute binds the signer certificate (not CAdES)",
-                )
-        elif binding.ok:
-            f.ok("signing_certificate_attribute", binding.detail)
-        else:
-            f.fail(
-                "signing_certificate_attribute",
-                Indication.INDETERMINATE,
-                SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-                binding.detail,
-            )
-    else:
-        f.ok("signed_attributes", "no signed attributes: the signature covers the content itself")
-        if sd.econtent_type != "1.2.840.113549.1.7.1":
-            f.fail(
-                "signed_attributes",
-                Indication.TOTAL_FAILED,
-                SubIndication.FORMAT_FAILURE,
-                "content other than id-data requires signed attributes",
-            )
-        if content is None:
-            f.skip("signature", "no content: the signature covers the content itself")
+def _all_go(f: _Findings, sequence: Iterator[Step[None]]) -> bool:
+    """Record the findings of a step sequence; False when one of them halts validation."""
+    for step in sequence:
+        f.take(step)
+        if step.halt:
             return False
-
-    try:
-        sig = check_signature(signer, cert, content or b"")
-    except UnsupportedAlgorithm as exc:
-        f.fail(
-            "signature",
-            Indication.INDETERMINATE,
-            SubIndication.CRYPTO_CONSTRAINTS_FAILURE,
-            exc.detail,
-        )
-        return False
-    except FormatError as exc:
-        # One signature, one encoding: a value in the wrong form for its place is malformed.
-        f.fail("signature", Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE, exc.detail)
-        return True
-    except VerifyError as exc:
-        f.fail("signature", Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE, exc.detail)
-        return True
-    if sig.ok:
-        f.ok("signature", sig.detail)
-    else:
-        f.fail("signature", Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE, sig.detail)
     return True
-
-
-def _check_timestamps(
-    signer: SignerData,
-    st: _State,
-    dke: bytes | None,
-    ctx: ValidationContext,
-    extra: list[Certificate],
-    f: _Findings,
-) -> datetime | None:
-    """Verify time-stamp tokens; the earliest valid signature time-stamp is the POE.
-
-    A token's TSA certificate may be in any other token of the same signature, so every
-    token's certificates join the material each token is checked with."""
-    poe: datetime | None = None
-    tokens = (*signer.content_timestamps, *signer.signature_timestamps)
-    extra = [*extra, *(c for t in tokens for c in token_certificates(t))]
-    for token in signer.content_timestamps:
-        if st.content is None:
-            f.skip("content_timestamp", "no content to compare the time-stamp imprint with")
-            continue
-        res = verify_timestamp(token, st.content, ctx.trust, kind="content", extra=extra, dke=dke)
-        st.timestamps.append(TimestampSummary(res.kind, res.time, res.tsa, res.valid, res.detail))
-        if res.valid:
-            f.ok("content_timestamp", f"{res.detail} at {res.time}")
-        else:
-            f.warn("content_timestamp", "TIMESTAMP_INVALID", res.detail)
-    for token in signer.signature_timestamps:
-        res = verify_timestamp(
-            token, signer.signature, ctx.trust, kind="signature", extra=extra, dke=dke
-        )
-        st.timestamps.append(TimestampSummary(res.kind, res.time, res.tsa, res.valid, res.detail))
-        if res.valid and res.time is not None:
-            f.ok("signature_timestamp", f"{res.detail} at {res.time.isoformat()}")
-            poe = res.time if poe is None else min(poe, res.time)
-            claimed = signer.signing_time
-            if claimed is not None and (claimed - res.time).total_seconds() > 300:
-                f.note(
-                    "SIGNING_TIME_AFTER_TIMESTAMP", "claimed signing time is after the time-stamp"
-                )
-        else:
-            f.warn("signature_timestamp", "TIMESTAMP_INVALID", res.detail)
-    return poe
-
-
-def _validation_time(
-    ctx: ValidationContext, signer: SignerData, poe: datetime | None, f: _Findings
-) -> datetime:
-    if isinstance(ctx.at, datetime):
-        when = ctx.at if ctx.at.tzinfo else ctx.at.replace(tzinfo=UTC)
-        if ctx.at_is_receipt:
-            f.note(
-                "REVERIFIED_AT_RECEIPT",
-                f"verified again as of {when.isoformat()}, when the archive received the copy: "
-                "the archive's own receipt time is its proof of existence",
-            )
-        else:
-            f.note("VALIDATION_TIME_GIVEN", f"validated at the given time {when.isoformat()}")
-        return when
-    if ctx.at == "signing-time":
-        claimed = signer.signing_time
-        if claimed is not None:
-            f.note(
-                "SIGNING_TIME_USED",
-                f"validated at the signing time the signature claims ({claimed.isoformat()}), "
-                "not at the current time; the claim itself is not proven",
-            )
-            return claimed
-        fallback = poe or ctx.clock()
-        f.note("NO_SIGNING_TIME", "no signingTime attribute; validated at the current time")
-        return fallback
-    return ctx.clock()
-
-
-def _check_revocation(
-    sd: SignedData,
-    signer: SignerData,
-    chain: tuple[Certificate, ...],
-    store: TrustStore,
-    ctx: ValidationContext,
-    local: list[Certificate],
-    when: datetime,
-    f: _Findings,
-) -> None:
-    crls = [*sd.crls, *store.crls, *ctx.crls]
-    basic: list[bytes] = []
-    for group in signer.revocation_values:
-        for kind, der in group:
-            (crls if kind == "crl" else basic).append(der)
-    sources = RevocationSources(
-        crls=tuple(crls),
-        ocsp_basic=tuple(basic),
-        ocsp_responses=sd.ocsp_responses,
-        certificates=tuple(local),
-    )
-    checked = 0
-    for index, cert in enumerate(chain):
-        if store.is_anchor(cert):
-            continue
-        issuer = chain[index + 1]
-        strict = ctx.revocation == "require" or (ctx.revocation == "hard" and index == 0)
-        name = "revocation" if index == 0 else f"revocation[{index}]"
-        status = certificate_status(cert, issuer, sources, when)
-        checked += 1
-        if status.status == "revoked":
-            f.fail(
-                name,
-                Indication.TOTAL_FAILED,
-                SubIndication.REVOKED,
-                f"{cert.subject}: {status.detail}",
-            )
-            continue
-        if status.status == "good":
-            if status.fresh_at(when):
-                f.ok(name, f"{cert.subject}: {status.detail}")
-            elif strict:
-                f.fail(
-                    name,
-                    Indication.INDETERMINATE,
-                    SubIndication.REVOCATION_OUT_OF_BOUNDS_NO_POE,
-                    f"{cert.subject}: {status.detail}, but issued {status.this_update} and not "
-                    f"current at {when.isoformat()}",
-                )
-            else:
-                f.warn(
-                    name,
-                    "REVOCATION_STALE",
-                    f"{cert.subject}: {status.detail}, but not current at {when.isoformat()}",
-                )
-            continue
-        detail = f"{cert.subject}: {status.detail}"
-        if strict:
-            f.fail(name, Indication.INDETERMINATE, SubIndication.TRY_LATER, detail)
-        else:
-            f.warn(name, "NO_REVOCATION_DATA", detail)
-    if checked == 0:
-        f.skip("revocation", "the signer certificate is itself a trust anchor")
 
 
 def _signature_label(signer: SignerData) -> str:
