@@ -179,7 +179,14 @@ def dstu_params(spki: keys.PublicKeyInfo) -> DstuParams:
     params = spki["algorithm"]["parameters"]
     if params is None or isinstance(params, core.Void):
         raise FormatError("DSTU 4145 key without parameters")
-    return dstu4145_asn1.parse_params(params.dump())
+    try:
+        encoded = params.dump()
+    except (ValueError, TypeError) as exc:
+        # asn1crypto parses the parameters lazily and raises plain ValueError on damaged bytes:
+        # that is a malformed key (a format failure), not an internal error.
+        why = type(exc).__name__
+        raise FormatError(f"DSTU 4145 key parameters cannot be read: {why}") from None
+    return dstu4145_asn1.parse_params(encoded)
 
 
 def key_dke(spki: keys.PublicKeyInfo) -> bytes | None:

@@ -323,9 +323,17 @@ def test_golden_file_covers_every_outcome() -> None:
         "INDETERMINATE/OUT_OF_BOUNDS_NO_POE",
         "INDETERMINATE/SIGNED_DATA_NOT_FOUND",
         "INDETERMINATE/TRY_LATER",
-        "INDETERMINATE/GENERIC",
         "raises",
     } <= verdicts
+
+
+def test_damaged_dstu_key_parameters_are_a_format_failure(cases: dict[str, Case]) -> None:
+    """One bit flipped inside the signer's DSTU curve parameters made asn1crypto raise a plain
+    ValueError, reported as an internal error (INDETERMINATE/GENERIC) until the parameters'
+    parse said FORMAT_FAILURE; the sweep found it, and no input of the sweep reaches GENERIC now."""
+    outline = summary(*case(cases, "dstu/bes-att/flip4860"))["outline"]
+    assert outline.startswith("TOTAL_FAILED/FORMAT_FAILURE ")
+    assert "GENERIC" not in outline
 
 
 def _regenerate(labels: list[str]) -> None:
