@@ -11,7 +11,6 @@ import datetime as dt
 import email
 import email.policy
 import logging
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from archive.db import Database
 from archive.keyring import ENV_KEYRING, Keyring, load_keyring, save_keyring
 from archive.models import Document, Message
 from diia_inbox.runtime import Runtime
+from ingest.spool import Spool
 from search import subjects
 from web import previews
 
@@ -102,7 +102,9 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
             lambda ids: previews.forget(rt.config.preview_dir, ids),
         ),
     )
-    removed = _purge_old_quarantine(rt, now - dt.timedelta(days=days))
+    removed = Spool(rt.config.spool_dir).purge_quarantine(
+        (now - dt.timedelta(days=days)).timestamp()
+    )
     with rt.db.session() as s:
         from archive import audit
 
@@ -121,36 +123,6 @@ def purge(rt: Runtime, now: dt.datetime, *, dry_run: bool) -> PurgeReport:
             },
         )
     return PurgeReport(plan, result, removed, unreadable)
-
-
-def _quarantine_items(rt: Runtime) -> list[Path]:
-    folder = rt.config.spool_dir / "quarantine"
-    return sorted(folder.iterdir()) if folder.is_dir() else []
-
-
-def _remove_item(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def _purge_old_quarantine(rt: Runtime, cutoff: dt.datetime) -> int:
-    removed = 0
-    for item in _quarantine_items(rt):
-        mtime = dt.datetime.fromtimestamp(item.stat().st_mtime, dt.UTC)
-        if mtime < cutoff:
-            _remove_item(item)
-            removed += 1
-    return removed
-
-
-def _raw_message_of(item: Path) -> bytes:
-    path = item / "message" if item.is_dir() else item
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""
 
 
 def _message_text(raw: bytes) -> str:
@@ -222,7 +194,8 @@ class ErasureParts:
     db: Database
     blobs: Blobs
     hmac_key: bytes
-    quarantine_dir: Path
+    #: Quarantined mail lives in the spool; erasure removes the person's through it.
+    spool: Spool
     #: Removes index entries so that their bytes leave the index files (delete + merge).
     forget: Callable[[list[int]], None]
     #: Where the web keeps page images of the copies (web/previews.py): erased with them.
@@ -236,7 +209,7 @@ def erasure_parts(rt: Runtime) -> ErasureParts:
         rt.db,
         rt.blobs,
         ring.hmac_key,
-        rt.config.spool_dir / "quarantine",
+        Spool(rt.config.spool_dir),
         lambda ids: _forget_in_index(rt, ids),
         rt.config.preview_dir,
     )
@@ -290,10 +263,8 @@ def erase(
         ),
     )
     removed = 0
-    folder = parts.quarantine_dir
-    for item in sorted(folder.iterdir()) if folder.is_dir() else []:
-        if raw_matches(_message_text(_raw_message_of(item))):
-            _remove_item(item)
+    for item_id, raw in parts.spool.quarantined_messages():
+        if raw_matches(_message_text(raw)) and parts.spool.remove_quarantined(item_id):
             removed += 1
     log.info("erasure done: %d documents", result.documents)
     return ErasureReport(selection, tuple(result.document_ids), held, removed)

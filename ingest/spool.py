@@ -26,6 +26,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -358,6 +359,50 @@ class Spool:
         """Give a quarantined item a fresh start (an operator fixed the cause)."""
         path = self.root / "quarantine" / item_id
         self._move_back(path, item_id, 0, "RELEASED", 0.0)
+
+    def quarantined_messages(self) -> Iterator[tuple[str, bytes]]:
+        """Each quarantined item's id and raw bytes (an erasure looks for a person's mail).
+
+        An item whose message cannot be read yields empty bytes: the caller decides, and an
+        item removed meanwhile by another process is simply not there.
+        """
+        for name in sorted(self._entries("quarantine")):
+            path = self.root / "quarantine" / name
+            try:
+                raw = (path / MESSAGE if path.is_dir() else path).read_bytes()
+            except OSError:
+                raw = b""
+            yield name, raw
+
+    def remove_quarantined(self, item_id: str) -> bool:
+        """Delete one quarantined item for good (erasure, retention); False if it was gone."""
+        if not item_id or "/" in item_id or item_id.startswith("."):
+            raise ValueError(f"not a spool item id: {item_id!r}")
+        path = self.root / "quarantine" / item_id
+        try:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def purge_quarantine(self, older_than: float) -> int:
+        """Delete quarantined items last changed before `older_than` (epoch seconds).
+
+        Quarantined mail is personal data kept only for an operator to look at; retention
+        removes it after its period like archived copies.
+        """
+        removed = 0
+        for name in sorted(self._entries("quarantine")):
+            try:
+                changed = (self.root / "quarantine" / name).stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if changed < older_than and self.remove_quarantined(name):
+                removed += 1
+        return removed
 
     # -- internals -----------------------------------------------------------------------
 

@@ -95,6 +95,32 @@ def test_quarantine_directly(spool: Spool) -> None:
     assert (q.reason, q.attempts) == ("NO_PARCELS", 1)
 
 
+def test_quarantined_mail_is_read_removed_and_purged_through_the_spool(spool: Spool) -> None:
+    """Erasure and retention reach quarantined mail through the Spool, not its folder layout."""
+    for raw in (b"Subject: old\r\n\r\nold", b"Subject: new\r\n\r\nnew", b"Subject: x\r\n\r\nx"):
+        spool.put(raw, ENV)
+        item = spool.claim()
+        assert item is not None
+        spool.quarantine(item, "NO_PARCELS")
+    items = dict(spool.quarantined_messages())
+    assert sorted(items.values()) == sorted(
+        [b"Subject: old\r\n\r\nold", b"Subject: new\r\n\r\nnew", b"Subject: x\r\n\r\nx"]
+    )
+    by_raw = {raw: item_id for item_id, raw in items.items()}
+    assert spool.remove_quarantined(by_raw[b"Subject: x\r\n\r\nx"])
+    assert not spool.remove_quarantined(by_raw[b"Subject: x\r\n\r\nx"])  # already gone
+    old = spool.root / "quarantine" / by_raw[b"Subject: old\r\n\r\nold"]
+    os.utime(old, (time.time() - 86400 * 40, time.time() - 86400 * 40))
+    assert spool.purge_quarantine(time.time() - 86400 * 30) == 1
+    assert [raw for _, raw in spool.quarantined_messages()] == [b"Subject: new\r\n\r\nnew"]
+    for bad in ("", "../new", ".hidden"):
+        try:
+            spool.remove_quarantined(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was taken as an item id")
+
+
 def test_recover_returns_dead_workers_items_and_cleans_tmp(spool: Spool) -> None:
     spool = Spool(spool.root, max_attempts=2)
     owner = dead_owner()
