@@ -322,8 +322,8 @@ class _Conversation:
         self._close_with(R_SESSION_TOO_LONG, "session_time_limit")
 
     def _close_with(self, line: bytes, reason: str) -> None:
-        self._metrics.count_rejected(reason)
-        self._channel.close(line)
+        if self._channel.close(line):
+            self._metrics.count_rejected(reason)
 
     def shutdown(self) -> None:
         """Close now if idle; a session receiving DATA is closed after its reply."""

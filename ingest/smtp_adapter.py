@@ -80,8 +80,9 @@ class Channel(Protocol):
     async def end_transaction(self, status: str) -> None:
         """The final reply to DATA (LMTP: once per recipient); the next MAIL may follow."""
 
-    def close(self, line: bytes = b"") -> None:
-        """Send `line` if the connection is still writable, then close it."""
+    def close(self, line: bytes = b"") -> bool:
+        """Send `line` if the connection is still writable, then close it; False if it was
+        already gone."""
 
 
 class Conversation(Protocol):
@@ -237,14 +238,15 @@ class _Session(SMTP):
         """SMTP: one reply for the whole transaction."""
         await self.push(status)
 
-    def close(self, line: bytes = b"") -> None:
+    def close(self, line: bytes = b"") -> bool:
         transport = self.transport
         if transport is None:
-            return
+            return False
         if line and isinstance(transport, asyncio.WriteTransport) and not transport.is_closing():
             with contextlib.suppress(Exception):
                 transport.write(line)
         transport.close()
+        return True
 
     # -- connection life -----------------------------------------------------------------
 
