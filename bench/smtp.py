@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/smtp.py [--messages 1000] [--connections 8] [--size 300000]
                                    [--big-size 25000000] [--target receiver|serve] [--stock]
+                                   [--phases] [--no-fsync]
 
 1. Throughput: messages/s accepted durably (each answered 250 only after fsync and rename)
    for `--size` byte messages over `--connections` connections, beside Postfix's `smtp-sink`
@@ -11,6 +12,11 @@
    `--big-size` bytes arrive at once, and its RSS before they did.
 3. End-to-end documents/s through the worker pipeline: measured by bench/pipeline.py (ECDSA and
    DSTU copies through parse, verify, extract, archive and index).
+
+`--phases` prints, for each throughput run, the median time the client waited for each reply
+(MAIL, RCPT, DATA's 354, and the final 250 after the message, which includes the spool commit).
+`--no-fsync` adds a run of the same receiver with `os.fsync` made a no-op in its process: NOT
+durable, only to show how much of the gap to `smtp-sink` is the disk's synchronous writes.
 
 `--stock` adds aiosmtpd's stock DATA handling (whole message in memory) feeding the same
 spool, the baseline that the streamed DATA replaced. `--target receiver` (default) runs only
@@ -30,6 +36,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -78,33 +85,52 @@ async def _expect(reader: asyncio.StreamReader, code: bytes) -> bytes:
     return line
 
 
-async def client(port: int, payload: bytes, count: int, counter: list[int]) -> None:
+PHASES = ("MAIL", "RCPT", "DATA 354", "message 250")
+
+
+async def client(
+    port: int,
+    payload: bytes,
+    count: int,
+    counter: list[int],
+    phases: dict[str, list[float]] | None = None,
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     await _expect(reader, b"220")
     writer.write(b"EHLO bench.example.net\r\n")
     await _expect(reader, b"250")
+    steps = (
+        (b"MAIL FROM:<bench@example.net>\r\n", b"250"),
+        (f"RCPT TO:<{RCPT}>\r\n".encode(), b"250"),
+        (b"DATA\r\n", b"354"),
+        (payload, b"250"),
+    )
     for _ in range(count):
-        writer.write(b"MAIL FROM:<bench@example.net>\r\n")
-        await _expect(reader, b"250")
-        writer.write(f"RCPT TO:<{RCPT}>\r\n".encode())
-        await _expect(reader, b"250")
-        writer.write(b"DATA\r\n")
-        await _expect(reader, b"354")
-        writer.write(payload)
-        await writer.drain()
-        await _expect(reader, b"250")
+        for name, (line, code) in zip(PHASES, steps, strict=True):
+            start = time.perf_counter()
+            writer.write(line)
+            await writer.drain()
+            await _expect(reader, code)
+            if phases is not None:
+                phases.setdefault(name, []).append(time.perf_counter() - start)
         counter[0] += 1
     writer.write(b"QUIT\r\n")
     await writer.drain()
     writer.close()
 
 
-async def load(port: int, payload: bytes, total: int, connections: int) -> float:
+async def load(
+    port: int,
+    payload: bytes,
+    total: int,
+    connections: int,
+    phases: dict[str, list[float]] | None = None,
+) -> float:
     """Send `total` messages over `connections` connections; returns the seconds it took."""
     counter = [0]
     per = [total // connections + (1 if i < total % connections else 0) for i in range(connections)]
     start = time.perf_counter()
-    await asyncio.gather(*(client(port, payload, n, counter) for n in per if n))
+    await asyncio.gather(*(client(port, payload, n, counter, phases) for n in per if n))
     elapsed = time.perf_counter() - start
     assert counter[0] == total
     return elapsed
@@ -129,7 +155,7 @@ def wait_greeting(port: int, proc: subprocess.Popen[bytes], seconds: float = 60)
 
 
 def start_receiver(
-    target: str, data: Path, port: int, stock: bool = False
+    target: str, data: Path, port: int, stock: bool = False, fsync: bool = True
 ) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIIA_INBOX_")}
     if target == "serve" and not stock:
@@ -141,7 +167,8 @@ def start_receiver(
         cmd = [sys.executable, "-m", "diia_inbox.cli", "serve", "--data", str(data),
                "--smtp", f"127.0.0.1:{port}", "--web", f"127.0.0.1:{free_port()}"]  # fmt: skip
     else:
-        cmd = [sys.executable, __file__, "--_receiver", str(data), str(port), str(int(stock))]
+        mode = "stock" if stock else "streamed" if fsync else "no-fsync"
+        cmd = [sys.executable, __file__, "--_receiver", str(data), str(port), mode]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -189,12 +216,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_receiver(data: Path, port: int, stock: bool) -> None:
+def run_receiver(data: Path, port: int, mode: str) -> None:
     """`--_receiver`: just the SMTP component over a spool in `data`, until SIGTERM.
 
-    With `stock`: aiosmtpd's own DATA handling (the whole message in memory) feeding the same
-    durable spool, the baseline that the streamed DATA replaced.
+    `mode` "stock": aiosmtpd's own DATA handling (the whole message in memory) feeding the same
+    durable spool, the baseline that the streamed DATA replaced. "no-fsync": os.fsync does
+    nothing in this process (not durable; it measures the disk's share only).
     """
+    stock = mode == "stock"
+    if mode == "no-fsync":
+        os.fsync = lambda fd: None
     from ingest.metrics import IngestMetrics
     from ingest.settings import IngestSettings
     from ingest.smtp import SmtpComponent
@@ -203,9 +234,8 @@ def run_receiver(data: Path, port: int, stock: bool) -> None:
     async def main() -> None:
         spool = Spool(data / "spool")
         settings = IngestSettings(hostname="bench.test", max_message_bytes=50 * 1024 * 1024)
-        addresses = frozenset({RCPT})
         component = SmtpComponent(
-            spool, lambda: addresses, settings, "127.0.0.1", port, IngestMetrics(spool.depth)
+            spool, _Addresses(), settings, "127.0.0.1", port, IngestMetrics(spool.depth)
         )
         server: asyncio.AbstractServer | None = None
         if stock:
@@ -223,6 +253,16 @@ def run_receiver(data: Path, port: int, stock: bool) -> None:
             await component.stop()
 
     asyncio.run(main())
+
+
+class _Addresses:
+    """The recipient set as `serve`'s `AddressCache` gives it once read: from memory (`peek`)."""
+
+    def __call__(self) -> frozenset[str]:
+        return frozenset({RCPT})
+
+    def peek(self) -> frozenset[str]:
+        return frozenset({RCPT})
 
 
 def _stock_smtp(spool: Any, limit: int) -> asyncio.Protocol:
@@ -246,14 +286,17 @@ def _stock_smtp(spool: Any, limit: int) -> asyncio.Protocol:
 # -- the benchmark ------------------------------------------------------------------------
 
 
-def throughput(args: argparse.Namespace, payload: bytes, label: str, *, stock: bool) -> float:
+def throughput(
+    args: argparse.Namespace, payload: bytes, label: str, *, stock: bool, fsync: bool = True
+) -> float:
+    phases: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="diia-bench-", dir=os.environ.get("TMPDIR")) as tmp:
         port = free_port()
-        proc = start_receiver(args.target, Path(tmp) / "data", port, stock)
+        proc = start_receiver(args.target, Path(tmp) / "data", port, stock, fsync)
         try:
             asyncio.run(load(port, payload, min(50, args.messages), args.connections))  # warm-up
             cpu = cpu_seconds(proc.pid)
-            seconds = asyncio.run(load(port, payload, args.messages, args.connections))
+            seconds = asyncio.run(load(port, payload, args.messages, args.connections, phases))
             cpu = cpu_seconds(proc.pid) - cpu
         finally:
             stop(proc)
@@ -263,7 +306,13 @@ def throughput(args: argparse.Namespace, payload: bytes, label: str, *, stock: b
         f"({rate * len(payload) / 1e6:.1f} MB/s; server CPU {cpu / seconds:.0%} of a core, "
         f"{cpu / args.messages * 1000:.2f} ms per message)"
     )
+    if args.phases:
+        print(f"{'':22s}median wait for the reply, ms: {_medians(phases)}")
     return rate
+
+
+def _medians(phases: dict[str, list[float]]) -> str:
+    return ", ".join(f"{k} {statistics.median(v) * 1000:.1f}" for k, v in phases.items())
 
 
 def sink_throughput(args: argparse.Namespace, payload: bytes) -> float | None:
@@ -274,11 +323,14 @@ def sink_throughput(args: argparse.Namespace, payload: bytes) -> float | None:
         return None
     try:
         asyncio.run(load(port, payload, min(50, args.messages), args.connections))
-        seconds = asyncio.run(load(port, payload, args.messages, args.connections))
+        phases: dict[str, list[float]] = {}
+        seconds = asyncio.run(load(port, payload, args.messages, args.connections, phases))
     finally:
         stop(sink)
     rate = args.messages / seconds
     print(f"{'postfix smtp-sink:':22s}{rate:7.1f} messages/s (discards, no disk)")
+    if args.phases:
+        print(f"{'':22s}median wait for the reply, ms: {_medians(phases)}")
     return rate
 
 
@@ -308,10 +360,16 @@ def main() -> None:
     ap.add_argument(
         "--stock", action="store_true", help="also measure aiosmtpd's stock DATA (the baseline)"
     )
+    ap.add_argument("--phases", action="store_true", help="median wait for each reply")
+    ap.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="also run the receiver with fsync disabled (not durable: the disk's share)",
+    )
     ap.add_argument("--_receiver", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._receiver:
-        run_receiver(Path(args._receiver[0]), int(args._receiver[1]), args._receiver[2] == "1")
+        run_receiver(Path(args._receiver[0]), int(args._receiver[1]), args._receiver[2])
         return
 
     payload = make_message(args.size, "throughput")
@@ -323,9 +381,13 @@ def main() -> None:
     ours = throughput(args, payload, "diia-inbox receiver", stock=False)
     if args.stock:
         throughput(args, payload, "aiosmtpd stock DATA", stock=True)
+    if args.no_fsync:
+        unsafe = throughput(args, payload, "receiver, no fsync", stock=False, fsync=False)
     theirs = sink_throughput(args, payload)
     if theirs:
         print(f"ratio receiver / smtp-sink: {ours / theirs:.2f}")
+        if args.no_fsync:
+            print(f"ratio receiver without fsync / smtp-sink: {unsafe / theirs:.2f}")
 
     big = make_message(args.big_size, "memory")
     memory(args, big, "diia-inbox receiver", stock=False)

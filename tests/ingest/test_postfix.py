@@ -133,6 +133,15 @@ def _log(folder: Path) -> str:
     return log.read_text(errors="replace") if log.exists() else "(no maillog)"
 
 
+def _wait_for_log(folder: Path, text: str) -> bool:
+    deadline = time.monotonic() + 60  # a safety net for a hung test, not a measurement
+    while text not in _log(folder):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def _wait_for_items(r: RunningReceiver, n: int, folder: Path) -> list[Path]:
     deadline = time.monotonic() + 60  # a safety net for a hung test, not a measurement
     while time.monotonic() < deadline:
@@ -167,4 +176,5 @@ def test_postfix_relays_to_receiver(
     assert b"Received: from " in stored
     assert envelope.source == protocol and envelope.helo == "relay.test"
     assert set(envelope.rcpt_tos) == {BRANCH_ADDRESS, other}
-    assert "status=sent" in _log(postfix_dir)
+    # Postfix logs the delivery after our 250, which follows the commit we just saw: wait.
+    assert _wait_for_log(postfix_dir, "status=sent"), _log(postfix_dir)

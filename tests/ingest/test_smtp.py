@@ -313,6 +313,32 @@ def test_starttls_delivery_and_required_tls(
     assert r.metrics.rejected["tls_required"] == 1
 
 
+def test_required_tls_refuses_all_but_noop_ehlo_starttls_quit(
+    receiver: Callable[..., RunningReceiver],
+    tls_files: tuple[Path, Path],
+) -> None:
+    """RFC 3207 section 4 (aiosmtpd's `require_starttls`), with our enhanced status code."""
+    cert, key = tls_files
+    r = receiver(tls_cert=str(cert), tls_key=str(key), require_tls=True)
+    with raw_session(r.port) as (s, f):
+        assert f.readline().startswith(b"220")
+        s.sendall(b"EHLO c.example.net\r\n")
+        while not (line := f.readline()).startswith(b"250 "):
+            assert line.startswith(b"250-")
+        for command, reply in [
+            (b"NOOP", b"250 "),
+            (b"HELO c.example.net", b"530 5.7.0 "),
+            (b"RSET", b"530 5.7.0 "),
+            (f"RCPT TO:<{BRANCH_ADDRESS}>".encode(), b"530 5.7.0 "),
+            (b"DATA", b"530 5.7.0 "),
+            (b"QUIT", b"221 "),
+        ]:
+            s.sendall(command + b"\r\n")
+            assert f.readline().startswith(reply), command
+    assert r.metrics.rejected["tls_required"] == 4
+    assert not spool_items(r.spool)
+
+
 @pytest.mark.skipif(shutil.which("swaks") is None, reason="swaks not installed")
 def test_swaks_tls(receiver: Callable[..., RunningReceiver], tls_files: tuple[Path, Path]) -> None:
     cert, key = tls_files

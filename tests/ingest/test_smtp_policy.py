@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -91,3 +92,59 @@ async def test_required_tls_without_certificate_refuses_to_start(tmp_path: Any) 
     with pytest.raises(TlsConfigError) as err:
         await component.start()
     assert err.value.reason == "TLS_CONFIG_INVALID"
+
+
+def test_address_cache_peek_never_reads(sqlite_runtime: Any) -> None:
+    rt = sqlite_runtime
+    with rt.db.session() as s:
+        add_branch(s, "Готель Дніпро", "Дніпро", "hotel-dnipro@inbox.example.org")
+    cache = AddressCache(rt.db, ttl=60.0, clock=FakeClock())
+    assert cache.peek() is None  # nothing read yet: only the blocking call can answer
+    known = cache()
+    cache._db = None  # type: ignore[assignment]  # any read now would fail
+    assert cache.peek() == known == {"hotel-dnipro@inbox.example.org"}
+
+
+class MemorySource:
+    """A `CachedPolicySource` whose blocking call must not be used while it has a set."""
+
+    def __init__(self, known: frozenset[str] | None) -> None:
+        self.known, self.calls = known, 0
+
+    def __call__(self) -> frozenset[str]:
+        self.calls += 1
+        return frozenset({"hotel-dnipro@inbox.example.org"})
+
+    def peek(self) -> frozenset[str] | None:
+        return self.known
+
+
+@pytest.mark.parametrize("known", [frozenset({"hotel-dnipro@inbox.example.org"}), None])
+async def test_rcpt_answers_from_memory_and_falls_back_to_the_blocking_read(
+    tmp_path: Any, known: frozenset[str] | None
+) -> None:
+    from ingest.smtp import SmtpComponent
+
+    source = MemorySource(known)
+    component = SmtpComponent(
+        Spool(tmp_path / "spool"),
+        source,
+        IngestSettings(hostname="mx.test", greeting_pause=0.0),
+        "127.0.0.1",
+        0,
+        IngestMetrics(),
+    )
+    await component.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", component.port)
+        assert (await reader.readline()).startswith(b"220")
+        writer.write(
+            b"HELO c.example.net\r\nMAIL FROM:<taras.test@example.net>\r\n"
+            b"RCPT TO:<hotel-dnipro@inbox.example.org>\r\nRCPT TO:<nobody@example.org>\r\nQUIT\r\n"
+        )
+        replies = [(await reader.readline())[:9] for _ in range(5)]
+        writer.close()
+    finally:
+        await component.stop()
+    assert replies == [b"250 mx.te", b"250 2.1.0", b"250 2.1.5", b"550 5.1.1", b"221 Bye\r\n"]
+    assert source.calls == (0 if known else 2)
