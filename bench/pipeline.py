@@ -163,13 +163,18 @@ def prefill(data: Path, size: int) -> None:
         print(f"prefill: {size} archive rows in {rows_done - started:.0f} s", flush=True)
         index = WhooshBackend(rt.config.index_dir / "whoosh", rt.config.search, repair=False)
         try:
-            index.rebuild(_archived(generate(size)))
+            index.rebuild(_archived(generate(size)), lambda n: _progress("indexed", n, rows_done))
         finally:
             index.close()
         print(f"prefill: index of {size} in {time.perf_counter() - rows_done:.0f} s", flush=True)
     finally:
         rt.close()
     (data / _DONE_MARK).write_text(str(size))
+
+
+def _progress(what: str, done: int, since: float) -> None:
+    if done % 10_000 == 0:
+        print(f"prefill: {what} {done} in {time.perf_counter() - since:.0f} s", flush=True)
 
 
 def _insert(rt: Runtime, batch: list[IndexDoc]) -> None:

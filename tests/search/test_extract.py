@@ -7,14 +7,9 @@ from multiprocessing.connection import Connection
 
 import pytest
 
-from search.extract import (
-    ExtractLimits,
-    _limit_self,
-    extract_text,
-    pdftotext_available,
-    run_pdftotext,
-)
+from search.extract import ExtractLimits, extract_text, pdftotext_available, run_pdftotext
 from search.pdftext import looks_garbled, read_pdf, text_quality
+from search.sandbox import limit_self
 from search.settings import SearchSettings
 from tests.search import pdfs
 from tests.support.pdf import diia_copy_lines, make_diia_copy_pdf
@@ -40,7 +35,7 @@ def test_decompression_bomb_is_flagged() -> None:
 
 
 def _allocate_after_limit(conn: Connection) -> None:
-    _limit_self(128 << 20, 5.0)
+    limit_self(128 << 20, 5.0)
     try:
         block = bytearray(1 << 30)
         conn.send(("allocated", len(block)))
