@@ -53,7 +53,7 @@ def photo_copies(count: int, first_serial: int = 0, photo: bytes | None = None) 
     once), each made unique by an incremental update (a new document-information dictionary
     naming its serial), which is how an editor saves a PDF and what every reader handles."""
     photo = photo if photo is not None else photo_jpeg()
-    bases = [render(copy, "inline", photo=photo) for copy in copies_of(SHEVCHENKO)]
+    bases = [render(copy, "inline", photo=photo) for copy in copies_of(SHEVCHENKO)[:count]]
     return [_with_serial(bases[i % len(bases)], first_serial + i) for i in range(count)]
 
 
