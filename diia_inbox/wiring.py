@@ -45,6 +45,7 @@ from qrtools.settings import QrSettings
 from search.extract import ExtractLimits, extract_text
 from search.fields import recognise
 from search.index import ArchiveSource, SearchBackend, open_backend
+from search.sandbox import Sandbox
 from search.settings import SearchSettings
 from verify.errors import VerifyError
 from verify.policy import IdentityRule, RevocationPolicy, SignerPolicy
@@ -194,11 +195,13 @@ def make_verifier(make_context: Callable[[], ValidationContext]) -> Verifier:
 
 
 def make_extractor(search_settings: SearchSettings) -> Extractor:
-    """Text extraction by the search package, with its page and decompression limits."""
+    """Text extraction by the search package, with its page and decompression limits; one
+    sandbox for the extractor's life, so its warm server starts once, not once per copy."""
     limits = ExtractLimits.from_settings(search_settings)
+    sandbox = Sandbox()
 
     def run(pdf: bytes) -> TextResult:
-        result = extract_text(pdf, limits)
+        result = extract_text(pdf, limits, sandbox)
         flags = tuple(str(f) for f in result.flags)
         if not result.text and TEXT_NOT_EXTRACTED not in flags:
             flags += (TEXT_NOT_EXTRACTED,)

@@ -74,9 +74,13 @@ def pdf_xref_consistent(data: bytes) -> bool | None:
     return bool(_XREF_TARGET.match(data, offset)) if offset < len(data) else False
 
 
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_NOT_BASE64 = bytes(b for b in range(256) if b not in _BASE64_ALPHABET)
+
+
 def b64decode_lenient(raw: bytes) -> bytes:
     """Base64 as mail clients write it: any line length, stray characters, missing padding."""
-    cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", raw)
+    cleaned = raw.translate(None, _NOT_BASE64)  # what the regex [^A-Za-z0-9+/] removes, in C
     if len(cleaned) % 4 == 1:  # a lone trailing sextet carries no whole byte
         cleaned = cleaned[:-1]
     return base64.b64decode(cleaned + b"=" * (-len(cleaned) % 4))

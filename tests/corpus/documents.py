@@ -18,6 +18,7 @@ Every person here is invented; the RNOKPP check digits are valid, the numbers ex
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -222,12 +223,16 @@ def _pdf(title: tuple[str, str]) -> object:
     return pdf
 
 
-def render(copy: Copy, layout: str) -> bytes:
-    """The copy as a PDF in one of LAYOUTS."""
+def render(copy: Copy, layout: str, *, photo: bytes | None = None) -> bytes:
+    """The copy as a PDF in one of LAYOUTS; with `photo` (JPEG or PNG bytes) the holder's
+    picture is placed top right, embedded as it is, the way real copies carry one (and what
+    makes them hundreds of kilobytes: benchmarks use it for realistic sizes)."""
     from fpdf import FPDF
 
     pdf = _pdf(TITLES[copy.doc_type])
     assert isinstance(pdf, FPDF)
+    if photo is not None:
+        pdf.image(io.BytesIO(photo), x=150, y=36, w=40)
     rows = copy.rows(upper=layout == "upper")
     y = 42.0
     small, big = 8, 11

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 
 import pytest
 
-from search.extract import (
-    ExtractLimits,
-    _limit_self,
-    extract_text,
-    pdftotext_available,
-    run_pdftotext,
-)
+from search.extract import ExtractLimits, extract_text, pdftotext_available, run_pdftotext
 from search.pdftext import looks_garbled, read_pdf, text_quality
+from search.sandbox import Sandbox, limit_self
 from search.settings import SearchSettings
 from tests.search import pdfs
-from tests.support.pdf import diia_copy_lines, make_diia_copy_pdf
+from tests.support.pdf import diia_copy_lines, make_diia_copy_pdf, make_pdf
 
 LIMITS = ExtractLimits(max_pages=50, max_decompressed_bytes=64 << 20, seconds=10.0)
 
@@ -40,7 +36,7 @@ def test_decompression_bomb_is_flagged() -> None:
 
 
 def _allocate_after_limit(conn: Connection) -> None:
-    _limit_self(128 << 20, 5.0)
+    limit_self(128 << 20, 5.0)
     try:
         block = bytearray(1 << 30)
         conn.send(("allocated", len(block)))
@@ -150,3 +146,33 @@ def test_limits_come_from_settings() -> None:
     s = SearchSettings(max_pages=3, max_decompressed_bytes=10, extract_seconds=1.5)
     limits = ExtractLimits.from_settings(s)
     assert (limits.max_pages, limits.max_decompressed_bytes, limits.seconds) == (3, 10, 1.5)
+
+
+def test_one_sandbox_reads_a_good_copy_after_hostile_ones() -> None:
+    """The pipeline keeps one sandbox: a child killed for time or stopped by the byte budget
+    leaves its server serving, and the next copy comes out whole."""
+    sandbox = Sandbox()
+    try:
+        slow = extract_text(
+            pdfs.slow_pdf(), ExtractLimits(max_decompressed_bytes=1 << 30, seconds=1.0), sandbox
+        )
+        assert slow.reason == "TIMEOUT"
+        bomb = extract_text(pdfs.bomb_pdf(4 << 30), LIMITS, sandbox)
+        assert bomb.reason == "DECOMPRESSION_LIMIT"
+        good = extract_text(make_diia_copy_pdf(), LIMITS, sandbox)
+        assert good.text == "\n".join(diia_copy_lines())
+        assert good.flags == ()
+    finally:
+        sandbox.close()
+
+
+def test_worker_threads_share_one_sandbox() -> None:
+    """The worker's loops extract at once through the same sandbox; each gets its own text."""
+    sandbox = Sandbox()
+    lines = [[*diia_copy_lines()[:-1], f"Копія {i}"] for i in range(4)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(lambda ls: extract_text(make_pdf(ls), LIMITS, sandbox).text, lines))
+    finally:
+        sandbox.close()
+    assert got == ["\n".join(ls) for ls in lines]
