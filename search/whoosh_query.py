@@ -76,28 +76,29 @@ class WhooshQuery:
             total = len(newest)
             page = [(d, 0.0, self._copies(view, d)) for _at, d in ranked[offset : offset + limit]]
         elif not plan.terms:
-            total, page = self._run(view, wq.Every(), allowed, None, offset, limit, True)
+            total, page, _docs = self._run(view, wq.Every(), allowed, None, offset, limit, True)
         elif not tier.separate:
             # By date the tiers mix (newest first, whichever matched); a query with nothing
             # to forgive has one tier.
             q = self._compile(searcher, plan, tier.forgiving)
-            total, page = self._run(view, q, allowed, None, offset, limit, by_date)
+            total, page, _docs = self._run(view, q, allowed, None, offset, limit, by_date)
         else:
             exact_q = self._compile(searcher, plan, False)
-            exact_total, exact_page = self._run(view, exact_q, allowed, None, offset, limit, False)
-            more_offset, rest = forgiving_window(offset, limit, exact_total, len(exact_page))
-            exact_docs = set(searcher.docs_for_query(exact_q)) if exact_total else None
-            more_total, more_page = self._run(
-                view,
-                self._compile(searcher, plan, True),
-                allowed,
-                exact_docs,
-                more_offset,
-                max(rest, 1),
-                False,
+            exact_total, exact_page, exact_docs = self._run(
+                view, exact_q, allowed, None, offset, limit, False
             )
+            more_offset, rest = forgiving_window(offset, limit, exact_total, len(exact_page))
+            more_q = self._compile(searcher, plan, True)
+            if rest:
+                more_total, more_page, _docs_more = self._run(
+                    view, more_q, allowed, exact_docs, more_offset, rest, False
+                )
+            else:
+                # The page is all exact matches: the forgiving tier only adds to the total,
+                # so it is counted, not ranked.
+                more_total, more_page = self._count(view, more_q, allowed, exact_docs), []
             total = exact_total + more_total
-            page = exact_page + more_page[:rest]
+            page = exact_page + more_page
         hits = [self._hit(searcher.stored_fields(d), score, plan, sent) for d, score, sent in page]
         return SearchResult(total=total, hits=hits)
 
@@ -110,11 +111,11 @@ class WhooshQuery:
         offset: int,
         limit: int,
         by_date: bool,
-    ) -> tuple[int, list[tuple[int, float, int]]]:
+    ) -> tuple[int, list[tuple[int, float, int]], set[int]]:
         """One page of `q` with identical copies shown once (the best-ranked, or the latest
-        by date, stands for the others): the number of distinct copies, and (docnum, score,
-        copies sent) per hit. Collapsed here, not by Whoosh's `collapse`, whose counts go
-        wrong when a better copy replaces a kept one."""
+        by date, stands for the others): the number of distinct copies, (docnum, score, copies
+        sent) per hit, and every document matched. Collapsed here, not by Whoosh's
+        `collapse`, whose counts go wrong when a better copy replaces a kept one."""
         copies = view.column("copy_key")
         want = offset + limit
         fetch = max(1, want)
@@ -139,10 +140,25 @@ class WhooshQuery:
             if len(ranked) >= want or results.scored_length() < fetch:
                 break
             fetch *= 2
-        matched = results.docs() if len(results) > results.scored_length() else None
-        total = len({copies[d] for d in matched}) if matched is not None else len(seen)
+        if results.scored_length() < fetch:
+            # Everything that matched was scored (the collector stops early only at `fetch`).
+            matched = {results.docnum(i) for i in range(results.scored_length())}
+            total = len(seen)
+        else:
+            # One pass over the matches (Whoosh's len(results) and docs() make one each).
+            matched = set(results.docs())
+            total = _distinct(copies, matched)
         page = [(d, score, self._copies(view, d)) for d, score in ranked[offset:want]]
-        return total, page
+        return total, page, matched
+
+    def _count(
+        self, view: OpenSearcher, q: wq.Query, allowed: set[int] | None, exclude: set[int]
+    ) -> int:
+        """Distinct copies matching `q` that the filters allow, leaving out `exclude`."""
+        matched = set(view.searcher.docs_for_query(q)) - exclude
+        if allowed is not None:
+            matched &= allowed
+        return _distinct(view.column("copy_key"), matched)
 
     def _copies(self, view: OpenSearcher, docnum: int) -> int:
         """How many archived copies have this one's bytes. (Whoosh's own collapsed_counts
@@ -308,6 +324,11 @@ class WhooshQuery:
         return wanted
 
 
+def _distinct(copies: Any, docs: set[int]) -> int:
+    """How many distinct copies (copy keys) `docs` are."""
+    return len({copies[d] for d in docs})
+
+
 def _positions(reader: Any, alts: tuple[str, ...], docs: list[int]) -> dict[int, set[int]]:
     """Positions of any of `alts` in the (sorted, segment-local) documents `docs`."""
     out: dict[int, set[int]] = {}
@@ -329,9 +350,36 @@ def _docs(searcher: Searcher, field: str, values: Iterable[str]) -> set[int]:
     """Documents having any of `values` in `field`: posting lists read one by one and
     joined as sets (Whoosh's matcher tree is far slower for tens of terms)."""
     out: set[int] = set()
+    leaves = searcher.leaf_searchers()
     for value in values:
-        out.update(searcher.docs_for_query(wq.Term(field, value)))
+        for sub, offset in leaves:
+            reader = sub.reader()
+            if (field, value) not in reader:
+                continue
+            ids = _posting_ids(reader.postings(field, value))
+            deleted = reader.deleted_docs_set if reader.has_deletions() else None
+            if deleted:
+                ids = [d for d in ids if d not in deleted]
+            out.update([d + offset for d in ids] if offset else ids)
     return out
+
+
+def _posting_ids(matcher: Any) -> Iterable[int]:
+    """Every document of a posting list, a block at a time where the codec allows.
+
+    Whoosh's own all_ids() steps through the list one posting at a time (three method calls
+    each), most of the time of a filter over thousands of documents. Its leaf matcher keeps a
+    block's decoded ids in `_ids`; any other matcher is read the ordinary way. Deleted
+    documents are the caller's to drop (the reader's posting lists still hold them)."""
+    leaf = getattr(matcher, "child", matcher)  # under the FilterMatcher of deletions
+    if not all(hasattr(leaf, a) for a in ("_read_ids", "_next_block", "_atend", "_i")):
+        return list(matcher.all_ids())
+    ids: list[int] = []
+    while leaf.is_active():
+        leaf._read_ids()
+        ids.extend(leaf._ids[leaf._i :])
+        leaf._next_block()
+    return ids
 
 
 def _branch_docs(searcher: Searcher, plan: Plan) -> set[int]:
