@@ -34,8 +34,11 @@ from search.settings import SearchSettings
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+KINDS = ("surname", "number", "type+date", "phrase", "surname+type+date")
+
+
 def query_mix(n: int, docs: int, seed: int = 7) -> list[tuple[str, str, dict[str, Any]]]:
-    """(category, our query, FTS5 equivalent) drawn from documents that exist in the corpus."""
+    """(kind, our query, FTS5 equivalent) drawn from documents that exist in the corpus."""
     rng = random.Random(seed)
     sample_ids = {rng.randrange(1, docs + 1) for _ in range(n)}
     by_id = {d.id: d for d in generate(docs) if d.id in sample_ids}
@@ -45,21 +48,30 @@ def query_mix(n: int, docs: int, seed: int = 7) -> list[tuple[str, str, dict[str
 
     for i, d in enumerate(picks):
         surname, given = (d.person_name or "x y").split()[:2]
-        kind = ("surname", "number", "filter", "phrase")[i % 4]
+        kind = KINDS[i % len(KINDS)]
+        day = d.received_at.date()
+        lo, hi = day - dt.timedelta(days=15), day + dt.timedelta(days=15)
         if kind == "surname":
-            q = transliterate(surname).upper() if i % 8 == 0 else surname.lower()
+            q = transliterate(surname).upper() if i % 10 == 0 else surname.lower()
             out.append((kind, q, {"match": f'"{surname.lower()}"'}))
         elif kind == "number":
             out.append((kind, d.numbers[0], {"match": '"' + d.numbers[0] + '"'}))
-        elif kind == "filter":
+        elif kind == "type+date":
             code = rng.choice(TYPES)[0]
-            day = d.received_at.date()
-            lo, hi = day - dt.timedelta(days=15), day + dt.timedelta(days=15)
             out.append(
                 (kind, f"type:{code} received:{lo}..{hi}", {"type": code, "lo": lo, "hi": hi})
             )
-        else:
+        elif kind == "phrase":
             out.append((kind, f'"{surname} {given}"', {"match": f'"{surname} {given}"'}))
+        else:
+            code = d.document_type or TYPES[0][0]
+            out.append(
+                (
+                    kind,
+                    f"{surname.lower()} type:{code} received:{lo}..{hi}",
+                    {"match": f'"{surname.lower()}"', "type": code, "lo": lo, "hi": hi},
+                )
+            )
     return out
 
 
@@ -145,18 +157,34 @@ class Fts5:
         batch.clear()
 
     def query(self, spec: dict[str, Any]) -> int:
+        """The top 20 and the count of all matches, as our backends give."""
+        if "match" in spec and "type" in spec:
+            where = (
+                "fts MATCH ? AND docs.document_type = ? AND docs.received_at >= ?"
+                " AND docs.received_at < ?"
+            )
+            args = (spec["match"], spec["type"], spec["lo"].isoformat(), spec["hi"].isoformat())
+            joined = "fts JOIN docs ON docs.id = fts.rowid"
+            rows = self.db.execute(
+                f"SELECT fts.rowid FROM {joined} WHERE {where} ORDER BY rank LIMIT 20", args
+            ).fetchall()
+            self.db.execute(f"SELECT count(*) FROM {joined} WHERE {where}", args).fetchone()
+            return len(rows)
         if "match" in spec:
             rows = self.db.execute(
                 "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rank LIMIT 20",
                 (spec["match"],),
             ).fetchall()
-            self.db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (spec["match"],))
+            self.db.execute(
+                "SELECT count(*) FROM fts WHERE fts MATCH ?", (spec["match"],)
+            ).fetchone()
             return len(rows)
+        only = (spec["type"], spec["lo"].isoformat(), spec["hi"].isoformat())
+        where = "document_type = ? AND received_at >= ? AND received_at < ?"
         rows = self.db.execute(
-            "SELECT id FROM docs WHERE document_type = ? AND received_at >= ? AND received_at < ?"
-            " ORDER BY received_at DESC LIMIT 20",
-            (spec["type"], spec["lo"].isoformat(), spec["hi"].isoformat()),
+            f"SELECT id FROM docs WHERE {where} ORDER BY received_at DESC LIMIT 20", only
         ).fetchall()
+        self.db.execute(f"SELECT count(*) FROM docs WHERE {where}", only).fetchone()
         return len(rows)
 
     def close(self) -> None:
@@ -174,32 +202,40 @@ def _build(name: str, target: str, docs: int, batch: int, out: Any) -> None:
     else:
         backend = Fts5(workdir / "fts5.db", fresh=True)
     before = _max_rss_mb()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     n = backend.rebuild(generate(docs), _progress_printer(docs))
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     backend.close()
-    out.send({"docs": n, "seconds": elapsed, "rss_before": before, "rss_peak": _max_rss_mb()})
+    out.send(
+        {
+            "docs": n,
+            "seconds": elapsed,
+            "cpu_seconds": cpu,
+            "rss_before": before,
+            "rss_peak": _max_rss_mb(),
+        }
+    )
 
 
-def bench_backend(
-    name: str,
-    target: str,
-    docs: int,
-    batch: int,
-    mix: list[tuple[str, str, dict[str, Any]]],
-    skip_build: bool = False,
-) -> dict[str, Any]:
-    if skip_build:
-        built = {"docs": docs, "seconds": float("nan"), "rss_before": 0.0, "rss_peak": 0.0}
-    else:
-        ctx = multiprocessing.get_context("fork")
-        parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_build, args=(name, target, docs, batch, child))
-        proc.start()
-        child.close()
-        built = parent.recv()
-        proc.join()
+def _rss_mb() -> tuple[float, float]:
+    """This process's resident memory now and at its peak (VmRSS, VmHWM), in MB."""
+    now = peak = 0.0
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                now = int(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    return now, peak
+
+
+def _query(
+    name: str, target: str, batch: int, mix: list[tuple[str, str, dict[str, Any]]], out: Any
+) -> None:
+    """Child process (spawned, so nothing of the parent's is resident): open the index, run
+    the mix, report timings and this process's memory with the index open and searched."""
     settings = SearchSettings(commit_batch=batch)
+    backend: Any
     if name == "whoosh":
         backend = _whoosh(Path(target), settings)
         run = lambda q, spec: backend.search(q, limit=20).total  # noqa: E731
@@ -212,15 +248,53 @@ def bench_backend(
     for _kind, q, spec in mix[:20]:  # warm caches and the morphology dictionary
         run(q, spec)
     timings: dict[str, list[float]] = {}
-    cpu: list[float] = []
+    cpu: dict[str, list[float]] = {}
     empty = 0
     for kind, q, spec in mix:
         t, c = time.perf_counter(), time.process_time()
         found = run(q, spec)
         timings.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
-        cpu.append((time.process_time() - c) * 1000)
+        cpu.setdefault(kind, []).append((time.process_time() - c) * 1000)
         empty += found == 0
+    rss, hwm = _rss_mb()
     backend.close()
+    out.send({"timings": timings, "cpu": cpu, "empty": empty, "rss": rss, "hwm": hwm})
+
+
+def bench_backend(
+    name: str,
+    target: str,
+    docs: int,
+    batch: int,
+    mix: list[tuple[str, str, dict[str, Any]]],
+    skip_build: bool = False,
+) -> dict[str, Any]:
+    if skip_build:
+        nan = float("nan")
+        built = {
+            "docs": docs,
+            "seconds": nan,
+            "cpu_seconds": nan,
+            "rss_before": nan,
+            "rss_peak": nan,
+        }
+    else:
+        forked = multiprocessing.get_context("fork")
+        parent, child = forked.Pipe(duplex=False)
+        proc = forked.Process(target=_build, args=(name, target, docs, batch, child))
+        proc.start()
+        child.close()
+        built = parent.recv()
+        proc.join()
+    spawned = multiprocessing.get_context("spawn")
+    parent, child = spawned.Pipe(duplex=False)
+    querying = spawned.Process(target=_query, args=(name, target, batch, mix, child))
+    querying.start()
+    child.close()
+    ran = parent.recv()
+    querying.join()
+    timings: dict[str, list[float]] = ran["timings"]
+    cpu: dict[str, list[float]] = ran["cpu"]
     every = [v for vs in timings.values() for v in vs]
     return {
         "name": name,
@@ -228,9 +302,12 @@ def bench_backend(
         "all": _percentiles(every),
         # CPU time of this process: on a shared machine, closer to what an idle one would show
         # (PostgreSQL's own work is not in it).
-        "cpu": _percentiles(cpu),
+        "cpu": _percentiles([v for vs in cpu.values() for v in vs]),
         "by_kind": {k: _percentiles(v) for k, v in timings.items()},
-        "empty": empty,
+        "cpu_by_kind": {k: _percentiles(v) for k, v in cpu.items()},
+        "empty": ran["empty"],
+        "rss": ran["rss"],
+        "hwm": ran["hwm"],
     }
 
 
@@ -254,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     mix = query_mix(args.queries, args.docs)
     print(
         f"corpus: {args.docs} documents; query mix: {len(mix)} queries "
-        f"(surname, number, type filter + 30-day range, phrase); branches {len(BRANCHES)}"
+        f"({', '.join(KINDS)}; the date ranges are 30 days); branches {len(BRANCHES)}"
     )
     results = []
     with contextlib.ExitStack() as stack:
@@ -285,27 +362,48 @@ def main(argv: list[str] | None = None) -> int:
                 )
     print()
     print(
-        f"{'backend':<10} {'docs/s':>8} {'reindex s':>10} {'peak MB':>8} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'no hit':>6}"
+        f"{'backend':<10} {'docs/s':>8} {'reindex s':>10} {'CPU s':>7} {'peak MB':>8} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'no hit':>6} {'open MB':>8}"
     )
     for r in results:
         p50, p95, p99 = r["all"]
         print(
             f"{r['name']:<10} {r['docs'] / r['seconds']:>8.0f} {r['seconds']:>10.1f}"
+            f" {r['cpu_seconds']:>7.1f}"
             f" {r['rss_peak']:>8.0f} {p50:>7.2f} {p95:>7.2f} {p99:>7.2f} {r['empty']:>6}"
+            f" {r['rss']:>8.0f}"
         )
+    print(
+        "  peak MB: max RSS of the reindexing process; open MB: RSS of a fresh process that"
+        " opened the index and ran the mix"
+    )
     print()
     print("CPU time of the querying process, p50/p95/p99 ms (excludes the PostgreSQL server):")
     for r in results:
         a, b, c = r["cpu"]
         print(f"  {r['name']:<9} {a:.2f}/{b:.2f}/{c:.2f}")
     print()
-    print("per query kind, p50/p95/p99 ms:")
-    for r in results:
-        kinds = "  ".join(
-            f"{k} {a:.1f}/{b:.1f}/{c:.1f}" for k, (a, b, c) in sorted(r["by_kind"].items())
-        )
-        print(f"  {r['name']:<9} {kinds}")
+    ref = next((r for r in results if r["name"] == "fts5"), None)
+    print(
+        "per query kind, p50/p95/p99 ms, wall | CPU"
+        + (" (wall p95 / FTS5's; CPU p95 / FTS5's)" if ref else "")
+        + ":"
+    )
+    for kind in KINDS:
+        print(f"  {kind}")
+        for r in results:
+            if kind not in r["by_kind"]:
+                continue
+            a, b, c = r["by_kind"][kind]
+            x, y, z = r["cpu_by_kind"][kind]
+            ratio = ""
+            if ref is not None and r is not ref and kind in ref["by_kind"]:
+                wall = b / max(ref["by_kind"][kind][1], 1e-9)
+                own = y / max(ref["cpu_by_kind"][kind][1], 1e-9)
+                ratio = f"  ({wall:.1f}x; {own:.1f}x)"
+            print(
+                f"    {r['name']:<9} {a:7.2f} {b:7.2f} {c:7.2f} | {x:7.2f} {y:7.2f} {z:7.2f}{ratio}"
+            )
     return 0
 
 

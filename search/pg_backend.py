@@ -25,6 +25,7 @@ from search.index import ArchiveSource, Hit, IndexDoc, SearchResult, check_sort
 from search.plan import FUZZY_PREFIX, Plan, TermPlan, plan_query, sender_keys
 from search.query import parse_query
 from search.settings import SearchSettings
+from search.tiers import tiers
 
 log = logging.getLogger(__name__)
 
@@ -313,20 +314,19 @@ class PostgresBackend:
         plan = plan_query(
             parse_query(query, self.tz), self.analyzer, fuzzy_names=self.settings.fuzzy_names
         )
-        # Exact matches first, then (ranked below every one of them) what only the forgiving
-        # tier finds: words as prefixes, names with a typo or two.
-        return self._search(plan, limit, offset, sort, fuzzy=plan.forgiving)
+        return self._search(plan, limit, offset, sort)
 
-    def _search(
-        self, plan: Plan, limit: int, offset: int, sort: str, *, fuzzy: bool
-    ) -> SearchResult:
+    def _search(self, plan: Plan, limit: int, offset: int, sort: str) -> SearchResult:
         limit = max(0, min(limit, 1000))
         offset = max(0, offset)
-        where, params, rank_q = self._where(plan, fuzzy)
+        # Exact matches first, then (ranked below every one of them) what only the forgiving
+        # tier finds; by date the tiers mix (search.tiers). One statement orders by "exact".
+        tier = tiers(plan, sort)
+        where, params, rank_q = self._where(plan, tier.forgiving)
         by_date = sort == "date" or not plan.terms
         rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
         exact = "TRUE"
-        if fuzzy and not by_date:
+        if tier.separate:
             exact, _p, _r = self._where(plan, False)
         order = (
             "received_at DESC, id DESC"

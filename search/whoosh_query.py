@@ -1,0 +1,463 @@
+"""A query plan run over a Whoosh searcher: filters as sets, phrases by positions, words scored.
+
+Only the scoring of plain words goes through Whoosh's query tree. Filters are sets of documents
+(the most selective from a posting list, the others checked in columns), and phrases are
+candidates by intersecting sets and then positions of just those: Whoosh's own matchers step
+through posting lists one document at a time and were ten times slower on this data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import heapq
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.query.terms import MultiTerm
+from whoosh.searching import Searcher
+
+from search.analysis import Analyzer, make_snippet
+from search.index import Hit, SearchResult
+from search.plan import FUZZY_PREFIX, Plan, TermPlan
+from search.tiers import forgiving_window, tiers, within_typos
+from search.whoosh_store import OpenSearcher, naive_utc
+
+
+class WhooshQuery:
+    """Runs plans over the searcher it is handed (it keeps none of its own)."""
+
+    def __init__(self, analyzer: Analyzer, tz: zoneinfo.ZoneInfo) -> None:
+        self.analyzer = analyzer
+        self.tz = tz
+
+    def search(
+        self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
+    ) -> SearchResult:
+        limit = max(0, min(limit, 1000))
+        offset = max(0, offset)
+        searcher = view.searcher
+        if searcher.doc_count_all() == 0:
+            # An empty index has no columns to read (Whoosh raises NotImplementedError).
+            return SearchResult(total=0, hits=[])
+        tier = tiers(plan, sort)
+        allowed = self._allowed(view, plan)
+        phrases = [t for t in plan.terms if t.kind == "phrase"]
+        if phrases:
+            # Phrases are matched with sets and positions (see _phrase_docs); what is left
+            # for Whoosh's scorer are the plain words, if any.
+            for term in phrases:
+                if allowed is not None and not allowed:
+                    break
+                matched = self._phrase_docs(searcher, term, allowed)
+                allowed = matched if allowed is None else allowed & matched
+            plan = dataclasses.replace(
+                plan, terms=tuple(t for t in plan.terms if t.kind != "phrase")
+            )
+        by_date = sort == "date" or not plan.terms
+        if allowed is not None and not allowed:
+            # Nothing passes the filters. (Whoosh would read an empty filter set as "no
+            # filter", so this must not reach it.)
+            return SearchResult(total=0, hits=[])
+        if not plan.terms and allowed is not None:
+            # Filters alone: the allowed set is the answer; order it by the date column
+            # instead of running a collector over it.
+            column = view.column("received_at")
+            copies = view.column("copy_key")
+            newest: dict[Any, tuple[Any, int]] = {}
+            for d in allowed:
+                key = copies[d]
+                mark = (column[d], d)
+                if key not in newest or mark > newest[key]:
+                    newest[key] = mark
+            ranked = heapq.nlargest(offset + limit, newest.values())
+            total = len(newest)
+            page = [(d, 0.0, self._copies(view, d)) for _at, d in ranked[offset : offset + limit]]
+        elif not plan.terms:
+            total, page, _docs = self._run(view, wq.Every(), allowed, None, offset, limit, True)
+        elif not tier.separate:
+            # By date the tiers mix (newest first, whichever matched); a query with nothing
+            # to forgive has one tier.
+            q = self._compile(searcher, plan, tier.forgiving)
+            total, page, _docs = self._run(view, q, allowed, None, offset, limit, by_date)
+        else:
+            exact_q = self._compile(searcher, plan, False)
+            exact_total, exact_page, exact_docs = self._run(
+                view, exact_q, allowed, None, offset, limit, False
+            )
+            more_offset, rest = forgiving_window(offset, limit, exact_total, len(exact_page))
+            more_q = self._compile(searcher, plan, True)
+            if rest:
+                more_total, more_page, _docs_more = self._run(
+                    view, more_q, allowed, exact_docs, more_offset, rest, False
+                )
+            else:
+                # The page is all exact matches: the forgiving tier only adds to the total,
+                # so it is counted, not ranked.
+                more_total, more_page = self._count(view, more_q, allowed, exact_docs), []
+            total = exact_total + more_total
+            page = exact_page + more_page
+        hits = [self._hit(searcher.stored_fields(d), score, plan, sent) for d, score, sent in page]
+        return SearchResult(total=total, hits=hits)
+
+    def _run(
+        self,
+        view: OpenSearcher,
+        q: wq.Query,
+        allowed: set[int] | None,
+        exclude: set[int] | None,
+        offset: int,
+        limit: int,
+        by_date: bool,
+    ) -> tuple[int, list[tuple[int, float, int]], set[int]]:
+        """One page of `q` with identical copies shown once (the best-ranked, or the latest
+        by date, stands for the others): the number of distinct copies, (docnum, score, copies
+        sent) per hit, and every document matched. Collapsed here, not by Whoosh's
+        `collapse`, whose counts go wrong when a better copy replaces a kept one."""
+        copies = view.column("copy_key")
+        want = offset + limit
+        fetch = max(1, want)
+        while True:
+            kwargs: dict[str, Any] = {"limit": fetch}
+            if allowed is not None:
+                kwargs["filter"] = allowed  # narrows without touching relevance
+            if exclude:
+                kwargs["mask"] = exclude
+            if by_date:
+                kwargs["sortedby"] = "received_at"
+                kwargs["reverse"] = True
+            results = view.searcher.search(q, **kwargs)
+            seen: set[Any] = set()
+            ranked: list[tuple[int, float]] = []
+            for i in range(results.scored_length()):
+                d = results.docnum(i)
+                if copies[d] in seen:
+                    continue
+                seen.add(copies[d])
+                ranked.append((d, 0.0 if by_date else float(results.score(i) or 0.0)))
+            if len(ranked) >= want or results.scored_length() < fetch:
+                break
+            fetch *= 2
+        if results.scored_length() < fetch:
+            # Everything that matched was scored (the collector stops early only at `fetch`).
+            matched = {results.docnum(i) for i in range(results.scored_length())}
+            total = len(seen)
+        else:
+            # One pass over the matches (Whoosh's len(results) and docs() make one each).
+            matched = set(results.docs())
+            total = _distinct(copies, matched)
+        page = [(d, score, self._copies(view, d)) for d, score in ranked[offset:want]]
+        return total, page, matched
+
+    def _count(
+        self, view: OpenSearcher, q: wq.Query, allowed: set[int] | None, exclude: set[int]
+    ) -> int:
+        """Distinct copies matching `q` that the filters allow, leaving out `exclude`."""
+        matched = set(view.searcher.docs_for_query(q)) - exclude
+        if allowed is not None:
+            matched &= allowed
+        return _distinct(view.column("copy_key"), matched)
+
+    def _copies(self, view: OpenSearcher, docnum: int) -> int:
+        """How many archived copies have this one's bytes. (Whoosh's own collapsed_counts
+        misses the copies a better-ranked one replaced, so they are counted here.)"""
+        key = view.column("copy_key")[docnum]
+        key = key.decode() if isinstance(key, bytes) else str(key)
+        if key.startswith("id:"):
+            return 1
+        return max(1, sum(1 for _ in view.searcher.docs_for_query(wq.Term("copy_key", key))))
+
+    def _hit(self, stored: dict[str, Any], score: float, plan: Plan, sent: int = 1) -> Hit:
+        return Hit(
+            id=int(stored["id"]),
+            document_type=stored.get("document_type") or None,
+            person_name=stored.get("person_name") or None,
+            branch=stored.get("branch") or None,
+            received_at=stored["received_at"].replace(tzinfo=dt.UTC),
+            indication=stored.get("indication") or "UNSIGNED",
+            score=score,
+            snippet=make_snippet(
+                self.analyzer,
+                stored.get("text", ""),
+                plan.highlight,
+                prefixes=plan.highlight_prefixes,
+            ),
+            sent=sent,
+        )
+
+    # -- words ---------------------------------------------------------------------------
+
+    def _compile(self, searcher: Searcher, plan: Plan, fuzzy: bool) -> wq.Query:
+        return wq.And([self._term(searcher, t, fuzzy) for t in plan.terms])
+
+    def _term(self, searcher: Searcher, term: TermPlan, fuzzy: bool) -> wq.Query:
+        """Words are looked up in the body text (which holds the names too) and, when they
+        carry digits, among the numbers; one field keeps scoring cheap."""
+        if term.kind == "prefix":
+            key = term.positions[0][0]
+            return wq.Or([wq.Prefix("content", key), wq.Prefix("numbers", key)])
+        if term.kind == "phrase":
+            if all(len(alts) == 1 for alts in term.positions):
+                return wq.Phrase("content", [alts[0] for alts in term.positions])
+            return wq.Sequence(
+                [
+                    wq.Term("content", alts[0])
+                    if len(alts) == 1
+                    else wq.Or([wq.Term("content", k) for k in alts])
+                    for alts in term.positions
+                ]
+            )
+        keys = term.positions[0]
+        subs: list[wq.Query] = [wq.Term("content", k) for k in keys]
+        if any(ch.isdigit() for k in keys for ch in k):
+            subs += [wq.Term("numbers", k) for k in keys]
+        if fuzzy and term.implicit_prefix:
+            subs.append(wq.Prefix("content", term.implicit_prefix, boost=0.5))
+        if fuzzy and term.fuzzy:
+            # Each key's near names, found once in the whole lexicon (Whoosh's FuzzyTerm
+            # builds a Levenshtein automaton per key and per segment, most of a surname
+            # query's time); scored like FuzzyTerm, one constant per key.
+            for key in term.fuzzy:
+                near = _near_names(searcher, key, term.typos)
+                if near:
+                    subs.append(_Listed("names", near, boost=0.5))
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    # -- phrases -------------------------------------------------------------------------
+
+    def _phrase_docs(self, searcher: Searcher, term: TermPlan, within: set[int] | None) -> set[int]:
+        """Documents with the phrase: candidates by intersecting sets of documents, then the
+        positions of just those candidates. Whoosh's own phrase matcher steps through both
+        posting lists one document at a time, ten times slower for common names."""
+        candidates = within
+        for alts in sorted(
+            term.positions, key=lambda a: sum(searcher.doc_frequency("content", k) for k in a)
+        ):
+            docs = _docs(searcher, "content", alts)
+            candidates = docs if candidates is None else candidates & docs
+            if not candidates:
+                return set()
+        assert candidates is not None
+        found: set[int] = set()
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            end = offset + reader.doc_count_all()
+            local = sorted(d - offset for d in candidates if offset <= d < end)
+            if not local:
+                continue
+            where = [_positions(reader, alts, local) for alts in term.positions]
+            for d in local:
+                starts = where[0].get(d, set())
+                for i, positions in enumerate(where[1:], start=1):
+                    here = positions.get(d, set())
+                    starts = {p for p in starts if p + i in here}
+                    if not starts:
+                        break
+                if starts:
+                    found.add(d + offset)
+        return found
+
+    # -- filters -------------------------------------------------------------------------
+
+    def _allowed(self, view: OpenSearcher, plan: Plan) -> set[int] | None:
+        """The documents every filter allows (None: no filter).
+
+        The most selective filter (by document frequencies, which cost nothing) gives the
+        candidates; the others are checked against columns or, for word filters, sets.
+        """
+        searcher = view.searcher
+        specs: list[tuple[str, list[str]]] = []
+        if plan.types:
+            specs.append(("document_type", list(plan.types)))
+        if plan.statuses:
+            specs.append(("indication", list(plan.statuses)))
+        if plan.branch_ids and not plan.branch_words:
+            specs.append(("branch_id", [str(b) for b in plan.branch_ids]))
+        if plan.received_from is not None or plan.received_until is not None:
+            days = self._days(searcher, plan.received_from, plan.received_until)
+            if days is None:
+                return _allowed_by_sets(searcher, plan)
+            specs.append(("received_day", days))
+        extra: list[set[int]] = []
+        if plan.branch_words:
+            extra.append(_branch_docs(searcher, plan))
+        if plan.senders:
+            extra.append(_docs(searcher, "sender_keys", plan.senders))
+        if not specs and not extra:
+            return None
+        extra.sort(key=len)
+        if extra and (not specs or len(extra[0]) <= _estimate(searcher, specs)[0][0]):
+            candidates = extra.pop(0)
+        else:
+            ranked = _estimate(searcher, specs)
+            _size, field, values = ranked[0]
+            candidates = _docs(searcher, field, values)
+            specs = [(f, v) for _s, f, v in ranked[1:]]
+        for field, values in specs:
+            column = view.column(field)
+            wanted = {v.encode() if isinstance(column[0], bytes) else v for v in values}
+            candidates = {d for d in candidates if column[d] in wanted}
+        for other in extra:
+            candidates &= other
+        return candidates
+
+    def _days(
+        self, searcher: Searcher, lo: dt.datetime | None, hi: dt.datetime | None
+    ) -> list[str] | None:
+        """The indexed local days within [lo, hi), or None when the bounds are not midnights."""
+        days = [None if t is None else t.astimezone(self.tz) for t in (lo, hi)]
+        if not all(d is None or d.time() == dt.time() for d in days):
+            return None
+        first = days[0].date().isoformat() if days[0] else ""
+        last = (days[1].date() - dt.timedelta(days=1)).isoformat() if days[1] else None
+        wanted: list[str] = []
+        for term in searcher.reader().terms_from("received_day", first):
+            field, value = term
+            if field != "received_day":
+                break
+            day = value.decode() if isinstance(value, bytes) else str(value)
+            if last is not None and day > last:
+                break
+            wanted.append(day)
+        return wanted
+
+
+def _distinct(copies: Any, docs: set[int]) -> int:
+    """How many distinct copies (copy keys) `docs` are."""
+    return len({copies[d] for d in docs})
+
+
+def _positions(reader: Any, alts: tuple[str, ...], docs: list[int]) -> dict[int, set[int]]:
+    """Positions of any of `alts` in the (sorted, segment-local) documents `docs`."""
+    out: dict[int, set[int]] = {}
+    for key in alts:
+        if ("content", key) not in reader:
+            continue
+        m = reader.postings("content", key)
+        for d in docs:
+            if not m.is_active():
+                break
+            if m.id() < d:
+                m.skip_to(d)
+            if m.is_active() and m.id() == d:
+                out.setdefault(d, set()).update(m.value_as("positions"))
+    return out
+
+
+def _docs(searcher: Searcher, field: str, values: Iterable[str]) -> set[int]:
+    """Documents having any of `values` in `field`: posting lists read one by one and
+    joined as sets (Whoosh's matcher tree is far slower for tens of terms)."""
+    out: set[int] = set()
+    leaves = searcher.leaf_searchers()
+    for value in values:
+        for sub, offset in leaves:
+            reader = sub.reader()
+            if (field, value) not in reader:
+                continue
+            ids = _posting_ids(reader.postings(field, value))
+            deleted = reader.deleted_docs_set if reader.has_deletions() else None
+            if deleted:
+                ids = [d for d in ids if d not in deleted]
+            out.update([d + offset for d in ids] if offset else ids)
+    return out
+
+
+def _posting_ids(matcher: Any) -> Iterable[int]:
+    """Every document of a posting list, a block at a time where the codec allows.
+
+    Whoosh's own all_ids() steps through the list one posting at a time (three method calls
+    each), most of the time of a filter over thousands of documents. Its leaf matcher keeps a
+    block's decoded ids in `_ids`; any other matcher is read the ordinary way. Deleted
+    documents are the caller's to drop (the reader's posting lists still hold them)."""
+    leaf = getattr(matcher, "child", matcher)  # under the FilterMatcher of deletions
+    if not all(hasattr(leaf, a) for a in ("_read_ids", "_next_block", "_atend", "_i")):
+        return list(matcher.all_ids())
+    ids: list[int] = []
+    while leaf.is_active():
+        leaf._read_ids()
+        ids.extend(leaf._ids[leaf._i :])
+        leaf._next_block()
+    return ids
+
+
+def _branch_docs(searcher: Searcher, plan: Plan) -> set[int]:
+    """Documents of the named branches: by id, or by every word of a branch's name."""
+    branch = _docs(searcher, "branch_id", (str(b) for b in plan.branch_ids))
+    for words in plan.branch_words:
+        per_word = [_docs(searcher, "branch_keys", alts) for alts in words]
+        branch |= set.intersection(*per_word)
+    return branch
+
+
+def _estimate(
+    searcher: Searcher, specs: list[tuple[str, list[str]]]
+) -> list[tuple[int, str, list[str]]]:
+    sized = [
+        (sum(searcher.doc_frequency(field, v) for v in values), field, values)
+        for field, values in specs
+    ]
+    return sorted(sized, key=lambda x: x[0])
+
+
+def _allowed_by_sets(searcher: Searcher, plan: Plan) -> set[int]:
+    """Fallback for a time range that is not whole days (not made by the query parser)."""
+    sets: list[set[int]] = []
+    if plan.types:
+        sets.append(_docs(searcher, "document_type", plan.types))
+    if plan.statuses:
+        sets.append(_docs(searcher, "indication", plan.statuses))
+    if plan.branch_ids or plan.branch_words:
+        sets.append(_branch_docs(searcher, plan))
+    if plan.senders:
+        sets.append(_docs(searcher, "sender_keys", plan.senders))
+    lo, hi = plan.received_from, plan.received_until
+    q = wq.DateRange(
+        "received_at",
+        naive_utc(lo) if lo else None,
+        naive_utc(hi) if hi else None,
+        endexcl=True,
+    )
+    sets.append(set(searcher.docs_for_query(q)))
+    sets.sort(key=len)
+    return set.intersection(*sets)
+
+
+class _Listed(MultiTerm):  # type: ignore[misc]
+    """Words of one field chosen beforehand, matched and scored like Whoosh's FuzzyTerm (an
+    Or of the words with one constant score) without expanding anything per segment."""
+
+    def __init__(self, fieldname: str, words: tuple[str, ...], boost: float = 1.0) -> None:
+        self.fieldname = fieldname
+        self.words = words
+        self.text = words[0] if words else ""
+        self.boost = boost
+        self.constantscore = True
+
+    def _btexts(self, ixreader: Any) -> tuple[str, ...]:
+        return self.words
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Listed) and (self.fieldname, self.words, self.boost) == (
+            other.fieldname,
+            other.words,
+            other.boost,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.fieldname, self.words, self.boost))
+
+    def __repr__(self) -> str:
+        return f"_Listed({self.fieldname!r}, {self.words!r}, boost={self.boost})"
+
+
+def _near_names(searcher: Searcher, key: str, typos: int) -> tuple[str, ...]:
+    """The names' keys within `typos` edits of `key` that share its first letters
+    (search.tiers.within_typos), walked once over the lexicon of every segment."""
+    found: list[str] = []
+    for word in searcher.reader().expand_prefix("names", key[:FUZZY_PREFIX]):
+        text = word.decode() if isinstance(word, bytes) else str(word)
+        if within_typos(text, key, typos):
+            found.append(text)
+    return tuple(found)
