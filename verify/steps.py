@@ -311,25 +311,31 @@ def signing_certificate_binding(
 ) -> Step[None]:
     """The signingCertificate(V2) attribute binds the signer certificate (CAdES); its
     absence is only a warning, since plain CMS has none."""
-    name = "signing_certificate_attribute"
     try:
         binding = check_signing_certificate(signer, cert, dke)
     except UnsupportedAlgorithm as exc:
-        return _one(None, Outcome.warning(name, "UNSUPPORTED_ALGORITHM", exc.detail))
+        return _one(
+            None,
+            Outcome.warning("signing_certificate_attribute", "UNSUPPORTED_ALGORITHM", exc.detail),
+        )
     if binding is None:
         return _one(
             None,
             Outcome.warning(
-                name,
+                "signing_certificate_attribute",
                 "NO_SIGNING_CERTIFICATE_ATTRIBUTE",
                 "no signingCertificate(V2) attribute binds the signer certificate (not CAdES)",
             ),
         )
     if binding.ok:
-        return _one(None, Outcome.passed(name, binding.detail))
+        return _one(None, Outcome.passed("signing_certificate_attribute", binding.detail))
     return _one(
         None,
-        Outcome.indeterminate(name, SubIndication.NO_SIGNING_CERTIFICATE_FOUND, binding.detail),
+        Outcome.indeterminate(
+            "signing_certificate_attribute",
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            binding.detail,
+        ),
     )
 
 

@@ -13,23 +13,46 @@ from web.i18n import CATALOGUE, translator
 from web.i18n_doc import size_text
 from web.report_view import check_line, plain, problem
 
-VALIDATE = Path(__file__).resolve().parents[2] / "verify" / "validate.py"
+VERIFY = Path(__file__).resolve().parents[2] / "verify"
+#: Where the verifier writes its check lines: the driver and the ETSI steps it runs.
+SOURCES = (VERIFY / "validate.py", VERIFY / "steps.py")
+#: The calls that make a check line, by name (`_Findings` in validate, `Outcome` in steps).
+STATUS = {
+    "ok": "passed",
+    "passed": "passed",
+    "skip": "skipped",
+    "skipped": "skipped",
+    "warn": "warning",
+    "warning": "warning",
+    "fail": "failed",
+    "failed": "failed",
+    "indeterminate": "failed",
+    "total_failed": "failed",
+    "_path_check": "failed",  # steps.py: a failed path check (validity, constraints)
+}
+
+
+def _called(node: ast.Call) -> str:
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def reported_checks() -> set[tuple[str, str]]:
-    """(check id, status) for every literal `f.ok/skip/warn/fail("id", ...)` in the verifier."""
-    status = {"ok": "passed", "skip": "skipped", "warn": "warning", "fail": "failed"}
+    """(check id, status) for every literal check line the verifier writes, e.g.
+    `Outcome.passed("id", ...)` or `f.fail("id", ...)`."""
     found = set()
-    for node in ast.walk(ast.parse(VALIDATE.read_text())):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in status
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            found.add((node.args[0].value, status[node.func.attr]))
+    for source in SOURCES:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and _called(node) in STATUS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add((node.args[0].value, STATUS[_called(node)]))
     return found
 
 
