@@ -17,8 +17,8 @@ from typing import Any
 
 from archive.models import utcnow
 from ingest.envelope import Envelope
-from ingest.filing import Actor, Arrival, CopyToFile, Outcome, Verification, file_copies
-from ingest.pipeline import PipelineDeps
+from ingest.filing import Actor, Arrival, CopyToFile, Outcome, file_copies
+from ingest.pipeline import PipelineDeps, verification_of
 from verify.report import Report
 
 SOURCE = "manual"
@@ -63,25 +63,10 @@ def file_checked(deps: PipelineDeps, checked: CheckedCopy, actor: Actor) -> Outc
         filename=filename,
         pdf=pdf,
         signatures=(checked.p7s,),
-        verification=_verification(checked.report),
+        verification=verification_of(checked.report),
         text=text,
-        fields={k: v for k, v in fields.items() if k != "document_type"},
-        document_type=fields.get("document_type"),
+        fields=fields,
+        document_type=fields.get("document_type") or None,
         flags=flags,
     )
     return file_copies(arrival, [copy], deps, actor=actor)
-
-
-def _verification(report: Report) -> Verification:
-    """The report as the archive stores it; the signer's name as the check has always put
-    it (common name, else subject; the pipeline prefers the full name, run_validation)."""
-    signer = None
-    if report.signer is not None:
-        signer = report.signer.common_name or report.signer.subject
-    return Verification(
-        str(report.indication),
-        str(report.sub_indication) if report.sub_indication else None,
-        signer,
-        report.to_dict(),
-        report.signed_content,
-    )

@@ -64,6 +64,7 @@ from ingest.parcels import (
     parse_parcels,
 )
 from verify.errors import FormatError
+from verify.report import Report
 from verify.validate import ValidationContext, validate
 
 log = logging.getLogger("diia_inbox.ingest.pipeline")
@@ -332,6 +333,13 @@ def run_validation(p7s: bytes, content: bytes | None, ctx: ValidationContext) ->
             None,
             (VERIFIER_ERROR,),
         )
+    return verification_of(report)
+
+
+def verification_of(report: Report) -> Verification:
+    """A report as the archive stores it, one way for every path that files a copy (received
+    mail, re-verification, the manual check): the signer is named by full name, else common
+    name, else subject."""
     signer = None
     if report.signer is not None:
         signer = report.signer.full_name or report.signer.common_name or report.signer.subject
