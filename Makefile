@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ./data
 STAMP := $(VENV)/.installed
+# The suite in two worker processes (pytest-xdist), whole files per worker so that a module's
+# fixtures and order stay as written; `make test PYTEST_WORKERS=` runs it in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 # Debian tools the tests drive for real (MTA, SMTP client, IMAP server, QR decoder, PDF
 # rasteriser, browser, SVG rasteriser, fonts for posters; systemd-analyze checks the unit).
 APT_PACKAGES := swaks postfix zbar-tools poppler-utils chromium chromium-driver dovecot-imapd \
@@ -60,7 +63,7 @@ run: $(STAMP)
 	$(BIN)/diia-inbox serve --data $(DATA)
 
 test: $(STAMP) apt-deps node-deps postgres
-	$(BIN)/python -m pytest -q --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(PYTEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
