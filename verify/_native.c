@@ -57,21 +57,6 @@ static inline uint32_t gost_f(const gost_tables *gt, uint32_t x) {
            gt->t[3][x >> 24];
 }
 
-static uint64_t gost_encrypt(const gost_tables *gt, uint64_t block, const uint32_t k[8]) {
-    uint32_t n1 = (uint32_t)block, n2 = (uint32_t)(block >> 32);
-    for (int rep = 0; rep < 3; rep++) {
-        for (int i = 0; i < 8; i += 2) {
-            n2 ^= gost_f(gt, n1 + k[i]);
-            n1 ^= gost_f(gt, n2 + k[i + 1]);
-        }
-    }
-    for (int i = 7; i > 0; i -= 2) {
-        n2 ^= gost_f(gt, n1 + k[i]);
-        n1 ^= gost_f(gt, n2 + k[i - 1]);
-    }
-    return (uint64_t)n2 | ((uint64_t)n1 << 32);
-}
-
 static inline uint64_t load64(const uint8_t *p) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
@@ -121,6 +106,26 @@ static void gost_a(uint64_t y[4]) {
     y[3] = y1 ^ y[0];
 }
 
+/* The four encryptions of one step are independent; running them in lockstep lets the CPU
+ * overlap their table lookups, where one encryption alone waits on each round's result. */
+static void gost_encrypt4(const gost_tables *gt, uint64_t blk[4], const uint32_t k[4][8]) {
+    uint32_t a[4], b[4];
+    for (int e = 0; e < 4; e++) {
+        a[e] = (uint32_t)blk[e];
+        b[e] = (uint32_t)(blk[e] >> 32);
+    }
+    for (int r = 0; r < 32; r++) {
+        /* key schedule: k0..k7 three times, then k7..k0 */
+        const int i = r < 24 ? (r & 7) : (7 - (r & 7));
+        if (r & 1) {
+            for (int e = 0; e < 4; e++) a[e] ^= gost_f(gt, b[e] + k[e][i]);
+        } else {
+            for (int e = 0; e < 4; e++) b[e] ^= gost_f(gt, a[e] + k[e][i]);
+        }
+    }
+    for (int e = 0; e < 4; e++) blk[e] = (uint64_t)b[e] | ((uint64_t)a[e] << 32);
+}
+
 static void gost_step(const gost_tables *gt, uint8_t h[32], const uint8_t m[32]) {
     uint64_t u[4], v[4], w[4][4], c3[4];
     for (int i = 0; i < 4; i++) {
@@ -139,16 +144,19 @@ static void gost_step(const gost_tables *gt, uint8_t h[32], const uint8_t m[32])
         for (int i = 0; i < 4; i++) w[k][i] = u[i] ^ v[i];
     }
     uint8_t s[32];
+    uint32_t keys[4][8];
+    uint64_t blk[4];
     for (int k = 0; k < 4; k++) {
         uint8_t wb[32];
-        uint32_t key[8];
         for (int i = 0; i < 4; i++) store64(wb + 8 * i, w[k][i]);
         /* P: key byte i + 4j is byte 8i + j of w. */
         for (int j = 0; j < 8; j++)
-            key[j] = (uint32_t)wb[j] | ((uint32_t)wb[8 + j] << 8) | ((uint32_t)wb[16 + j] << 16) |
-                     ((uint32_t)wb[24 + j] << 24);
-        store64(s + 8 * k, gost_encrypt(gt, load64(h + 8 * k), key));
+            keys[k][j] = (uint32_t)wb[j] | ((uint32_t)wb[8 + j] << 8) |
+                         ((uint32_t)wb[16 + j] << 16) | ((uint32_t)wb[24 + j] << 24);
+        blk[k] = load64(h + 8 * k);
     }
+    gost_encrypt4(gt, blk, (const uint32_t(*)[8])keys);
+    for (int k = 0; k < 4; k++) store64(s + 8 * k, blk[k]);
     /* psi^61(h ^ psi(m ^ psi^12(s))) */
     uint16_t x[16], hw[16], mw[16];
     words16_from(x, s);
@@ -317,7 +325,12 @@ static inline __attribute__((always_inline)) void kupyna_round_n(uint64_t *s, co
         for (int i = 0; i < 8; i++) {
             const int shift = (i == 7 && cols == 16) ? 11 : i;
             const int src = (j - shift + 2 * cols) % cols;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* byte i of word src read straight from memory: one load instead of shift and mask */
+            acc ^= KUPYNA_T[i][((const uint8_t *)s)[8 * src + i]];
+#else
             acc ^= KUPYNA_T[i][(s[src] >> (8 * i)) & 255];
+#endif
         }
         out[j] = acc;
     }
@@ -339,13 +352,27 @@ static void kupyna_txor(uint64_t *s, int cols) {
     }
 }
 
-static void kupyna_tplus(uint64_t *s, int cols) {
-    int rounds = cols == 8 ? 10 : 14;
+/* T_xor(p) and T_plus(q) of one compression side by side: they are independent, and issuing
+ * both rounds' lookups in one basic block lets them overlap (about 1.5 times faster than one
+ * permutation after the other). T_xor alone (kupyna_txor) is the final transformation. */
+static inline __attribute__((always_inline)) void kupyna_both_n(uint64_t *p, uint64_t *q,
+                                                                 const int cols) {
+    const int rounds = cols == 8 ? 10 : 14;
     for (int v = 0; v < rounds; v++) {
-        for (int j = 0; j < cols; j++)
-            s[j] += 0x00F0F0F0F0F0F0F3ULL ^ ((uint64_t)((((cols - 1 - j) << 4) ^ v) & 0xFF) << 56);
-        kupyna_round(s, cols);
+        for (int j = 0; j < cols; j++) {
+            p[j] ^= (uint64_t)((j << 4) ^ v);
+            q[j] += 0x00F0F0F0F0F0F0F3ULL ^ ((uint64_t)((((cols - 1 - j) << 4) ^ v) & 0xFF) << 56);
+        }
+        kupyna_round_n(p, cols);
+        kupyna_round_n(q, cols);
     }
+}
+
+static void kupyna_both(uint64_t *p, uint64_t *q, int cols) {
+    if (cols == 8)
+        kupyna_both_n(p, q, 8);
+    else
+        kupyna_both_n(p, q, 16);
 }
 
 static int kupyna_state(PyObject *hobj, uint64_t *h, int *cols) {
@@ -396,8 +423,7 @@ static PyObject *py_kupyna_compress(PyObject *self, PyObject *args) {
             q[j] = load64(data + off + 8 * j);
             p[j] = h[j] ^ q[j];
         }
-        kupyna_txor(p, cols);
-        kupyna_tplus(q, cols);
+        kupyna_both(p, q, cols);
         for (int j = 0; j < cols; j++) h[j] ^= p[j] ^ q[j];
     }
     Py_END_ALLOW_THREADS
