@@ -143,7 +143,13 @@ def build_components(
     from diia_inbox.imap_service import MailboxSupervisor
     from diia_inbox.metrics import ArchiveCollector, TimedSearch, service_registry
     from diia_inbox.trust_jobs import TrustJobs
-    from diia_inbox.wiring import context_factory, deps_from_config, index_into, web_services
+    from diia_inbox.wiring import (
+        context_factory,
+        deps_from_config,
+        index_into,
+        make_prepare_pool,
+        web_services,
+    )
     from ingest.metrics import IngestMetrics
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
@@ -174,12 +180,17 @@ def build_components(
     pipeline = dataclasses.replace(
         deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context), index=index
     )
+    concurrency = cfg.ingest.workers or os.cpu_count() or 1
+    prepare_pool = None
+    if cfg.ingest.prepare_in_processes:
+        prepare_pool = make_prepare_pool(cfg, make_context, size=concurrency)
+        pipeline = dataclasses.replace(pipeline, preparer=prepare_pool)
     worker = Worker(
         spool,
         pipeline,
         metrics=ingest_metrics,
         idle_seconds=cfg.ingest.worker_idle_seconds,
-        concurrency=cfg.ingest.workers or os.cpu_count() or 1,
+        concurrency=concurrency,
     )
     receivers = build_receivers(cfg.ingest, spool, AddressCache(rt.db), ingest_metrics, smtp_addr)
     for receiver in receivers:
@@ -221,6 +232,7 @@ def build_components(
         web_component,
         DailyJobs(rt),
         trust_jobs,
+        *([prepare_pool] if prepare_pool is not None else []),
         worker,
         mailboxes,
         *receivers,

@@ -9,6 +9,7 @@ and never read the configuration.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -32,14 +33,17 @@ from ingest.pipeline import (
     Indexer,
     PipelineDeps,
     PipelineError,
+    Steps,
     TextResult,
     Verification,
     Verifier,
     run_validation,
 )
+from ingest.prepare_pool import PoolSpec, PreparePool
 from ingest.requeue import Reprocess
 from ingest.settings import IngestSettings
 from ingest.spool import Spool
+from ingest.worker import WARM_UP_PDF
 from qrtools.matching import match_warnings
 from qrtools.settings import QrSettings
 from search.extract import ExtractLimits, extract_text
@@ -189,6 +193,46 @@ def make_verifier(make_context: Callable[[], ValidationContext]) -> Verifier:
         return run_validation(p7s, content, make_context())
 
     return run
+
+
+def steps_from_spec(spec: PoolSpec) -> Steps:
+    """A prepare child's steps (ingest/prepare_pool.py): the verifier, extractor and recogniser
+    the in-thread pipeline uses, on the trust material and settings the parent sent. The
+    extractor is run once on a one-page PDF, so its sandbox is up before the first copy."""
+    store = spec.trust()
+    revocation = REVOCATION[spec.revocation]
+    policy = signer_policy(spec.accepted_signers)
+
+    def context() -> ValidationContext:
+        return ValidationContext(trust=store, revocation=revocation, signer_policy=policy)
+
+    extract = make_extractor(spec.search)
+    with contextlib.suppress(Exception):  # a failed warm-up only means the first copy pays
+        extract(WARM_UP_PDF)
+    return Steps(make_verifier(context), extract, recognise, spec.limits)
+
+
+def make_prepare_pool(
+    config: Config, make_context: Callable[[], ValidationContext], *, size: int = 1
+) -> PreparePool:
+    """The worker's prepare processes (`size`: one per worker loop), fed the trust store
+    `make_context` holds (a new store, after a trust change, gives new children)."""
+    last: list[tuple[TrustStore, PoolSpec]] = []
+
+    def current() -> PoolSpec:
+        store = make_context().trust
+        if not last or last[0][0] is not store:
+            spec = PoolSpec.of(
+                config.verify.revocation,
+                tuple(config.verify.accepted_signers),
+                config.search,
+                config.ingest,
+                store,
+            )
+            last[:] = [(store, spec)]
+        return last[0][1]
+
+    return PreparePool(current, steps_from_spec, size=size)
 
 
 # --- extraction, indexing, the pipeline ----------------------------------------------------

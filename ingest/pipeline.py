@@ -96,6 +96,43 @@ Recogniser = Callable[[str, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class Steps:
+    """The CPU-bound steps of a message (`prepare`): no database, no files, so they can run in
+    another process (`ingest.prepare_pool`) as well as in the worker's thread."""
+
+    verify: Verifier
+    extract: Extractor
+    recognise: Recogniser
+    limits: ParseLimits = field(default_factory=ParseLimits)
+
+
+@dataclass
+class Draft:
+    parcel: Parcel
+    pdf: bytes | None
+    verification: Verification | None  # the best of `checked`
+    text: str
+    fields: dict[str, Any]
+    flags: list[str]
+    #: Every signature file of the document with its own verdict; the best one first.
+    checked: list[tuple[SignatureFile, Verification]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What `prepare` made of a message: its parse and one draft per document, or the reason
+    the message is quarantined (`parsed` is None when the MIME could not be read at all)."""
+
+    parsed: ParsedMessage | None
+    drafts: tuple[Draft, ...] = ()
+    quarantine: str | None = None
+
+
+#: Where `prepare` runs: `None` in the caller's thread, else e.g. a `PreparePool`.
+Preparer = Callable[[bytes], Prepared]
+
+
+@dataclass(frozen=True)
 class PipelineDeps:
     """What `process` needs, passed explicitly (`diia_inbox/wiring.py` builds the service's)."""
 
@@ -107,18 +144,12 @@ class PipelineDeps:
     match_warnings: Matcher | None = None
     index: Indexer | None = None
     limits: ParseLimits = field(default_factory=ParseLimits)
+    #: Runs `prepare(raw, self.steps)` elsewhere (other processes); None: in this thread.
+    preparer: Preparer | None = None
 
-
-@dataclass
-class _Draft:
-    parcel: Parcel
-    pdf: bytes | None
-    verification: Verification | None  # the best of `checked`
-    text: str
-    fields: dict[str, Any]
-    flags: list[str]
-    #: Every signature file of the document with its own verdict; the best one first.
-    checked: list[tuple[SignatureFile, Verification]] = field(default_factory=list)
+    @property
+    def steps(self) -> Steps:
+        return Steps(self.verify, self.extract, self.recognise, self.limits)
 
 
 #: Best first: one genuine signature is enough for the copy; the others are listed beside it.
@@ -135,18 +166,31 @@ def process(raw: bytes, envelope: Envelope, deps: PipelineDeps, *, attempts: int
     if known is not None and known[1] == "done":
         log.info("message %s already archived as #%s", digest[:12], known[0])
         return Outcome("duplicate", known[0])
+    if deps.preparer is not None:
+        prepared = deps.preparer(raw)
+    else:
+        prepared = prepare(raw, deps.steps)
+    if prepared.quarantine is not None or prepared.parsed is None:
+        reason = prepared.quarantine or NO_DOCUMENTS
+        return _quarantine(raw, digest, envelope, deps, reason, prepared.parsed, attempts)
+    return _archive(raw, envelope, prepared.parsed, list(prepared.drafts), deps, attempts)
+
+
+def prepare(raw: bytes, steps: Steps) -> Prepared:
+    """The CPU-bound part of `process`: parse the message, then verify, extract and recognise
+    each document. A pure function of the bytes and the steps, so it gives the same result in
+    the worker's thread and in a pool process."""
     try:
-        parsed = parse_parcels(raw, deps.limits)
+        parsed = parse_parcels(raw, steps.limits)
     except ParseError as exc:
-        return _quarantine(raw, digest, envelope, deps, exc.reason, None, attempts)
+        return Prepared(None, (), exc.reason)
     if not parsed.parcels:
         reason = next((p for p in _QUARANTINE_ORDER if p in parsed.problems), NO_DOCUMENTS)
-        return _quarantine(raw, digest, envelope, deps, reason, parsed, attempts)
-    drafts = [_prepare(parcel, deps) for parcel in parsed.parcels]
-    return _archive(raw, envelope, parsed, drafts, deps, attempts)
+        return Prepared(parsed, (), reason)
+    return Prepared(parsed, tuple(_prepare(parcel, steps) for parcel in parsed.parcels))
 
 
-def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
+def _prepare(parcel: Parcel, steps: Steps) -> Draft:
     """Verify, extract and recognise one parcel; every failure here is a flag, never a raise."""
     flags = list(parcel.problems)
     pdf = parcel.pdf
@@ -155,7 +199,7 @@ def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
         signatures = [SignatureFile(parcel.p7s, parcel.p7s_name or "")]
     checked: list[tuple[SignatureFile, Verification]] = []
     for sig in signatures:
-        result = deps.verify(sig.data, pdf)
+        result = steps.verify(sig.data, pdf)
         if pdf is None and result.content is not None:
             pdf = result.content  # an attached signature carried the PDF: check the rest on it
             flags.append(PDF_FROM_SIGNATURE)
@@ -171,18 +215,18 @@ def _prepare(parcel: Parcel, deps: PipelineDeps) -> _Draft:
     text = ""
     if pdf is not None:
         try:
-            extracted = deps.extract(pdf)
+            extracted = steps.extract(pdf)
         except Exception as exc:  # a hostile PDF must cost a flag, not the message
             log.warning("text extraction failed: %s", type(exc).__name__)
             extracted = TextResult("", (TEXT_NOT_EXTRACTED,))
         text = storable(extracted.text)
         flags += [f for f in extracted.flags if f not in flags]
     try:
-        fields = deps.recognise(text, parcel.filename) if text or parcel.filename else {}
+        fields = steps.recognise(text, parcel.filename) if text or parcel.filename else {}
     except Exception as exc:
         log.warning("field recognition failed: %s", type(exc).__name__)
         fields = {}
-    return _Draft(parcel, pdf, verification, text, storable(fields), flags, checked)
+    return Draft(parcel, pdf, verification, text, storable(fields), flags, checked)
 
 
 def best_first(
@@ -221,7 +265,7 @@ def _archive(
     raw: bytes,
     envelope: Envelope,
     parsed: ParsedMessage,
-    drafts: list[_Draft],
+    drafts: list[Draft],
     deps: PipelineDeps,
     attempts: int,
 ) -> Outcome:
@@ -248,7 +292,7 @@ def _arrival(
     )
 
 
-def _copy(draft: _Draft) -> CopyToFile:
+def _copy(draft: Draft) -> CopyToFile:
     return CopyToFile(
         filename=draft.parcel.filename,
         pdf=draft.pdf,

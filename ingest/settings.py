@@ -94,6 +94,11 @@ class IngestSettings:
     #: because a spool claim is an atomic rename and the archive's unique raw hash catches the
     #: rest.
     workers: int = 0
+    #: Each worker loop prepares its messages (MIME parse, verification, text extraction,
+    #: recognition: Python code that holds the GIL) in a child process of its own, so the loops
+    #: use every core (ingest/prepare_pool.py); false: in the loops' threads, one core for the
+    #: Python parts. The archive writes stay in the worker's process either way.
+    prepare_in_processes: bool = True
     #: MIME nesting levels (multipart, message/rfc822) searched for documents.
     mime_max_depth: int = 10
     mime_max_parts: int = 500
