@@ -51,7 +51,7 @@ from bench.copies import photo_copies
 from bench.corpus import BRANCHES, generate
 from diia_inbox.config import Config, load_config
 from diia_inbox.runtime import Runtime
-from diia_inbox.wiring import deps_from_config, index_into
+from diia_inbox.wiring import context_factory, deps_from_config, index_into, make_prepare_pool
 from ingest.envelope import Envelope
 from ingest.pipeline import process
 from ingest.spool import Spool
@@ -123,7 +123,10 @@ def _rows(batch: list[IndexDoc]) -> tuple[list[dict[str, Any]], list[dict[str, A
 
 
 def _config(data: Path) -> Config:
-    return load_config(data_dir=data, env={})
+    """The defaults, plus DIIA_INBOX_* settings from the environment (e.g.
+    DIIA_INBOX_INGEST_PREPARE_IN_PROCESSES=false to compare with the loops' threads)."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("DIIA_INBOX_")}
+    return load_config(data_dir=data, env=env)
 
 
 def prefill(data: Path, size: int) -> None:
@@ -259,9 +262,16 @@ def run_flavour(
                 max_docs=cfg.search.commit_batch,
                 max_delay=cfg.search.group_commit_seconds,
             )
+        make_context = context_factory(cfg.verify, cfg.trust_dir, db=rt.db)
         deps = dataclasses.replace(
-            deps_from_config(cfg, rt.db, rt.blobs), index=index_into(writer or backend)
+            deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context),
+            index=index_into(writer or backend),
         )
+        pool = None
+        if cfg.ingest.prepare_in_processes:  # as serve wires it: one child per worker loop
+            pool = make_prepare_pool(cfg, make_context, size=workers)
+            pool.prestart()
+            deps = dataclasses.replace(deps, preparer=pool)
         # Warm-up outside the clock: the extraction fork server, the trust store, the index.
         deps.extract(WARM_UP_PDF)
         warm = process(all_copies.mails[0], Envelope.now("a@b.example", [BRANCH]), deps)
@@ -278,7 +288,8 @@ def run_flavour(
             print(
                 f"  {flavour} batch {b + 1}: {messages} documents in {seconds:5.1f} s = "
                 f"{messages / seconds:5.1f} documents/s; CPU of this process "
-                f"{cpu / messages * 1000:.0f} ms per document (extraction children not counted)",
+                f"{cpu / messages * 1000:.0f} ms per document (prepare and extraction "
+                "children not counted)",
                 flush=True,
             )
         with rt.db.session() as s:
@@ -290,6 +301,8 @@ def run_flavour(
             ).scalar_one()
         expected = messages * batches + 1
         assert passed == expected, f"{passed} of {expected} new copies TOTAL_PASSED"
+        if pool is not None:
+            pool.close()
         if writer is not None:
             writer.close()
         else:
