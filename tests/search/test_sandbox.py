@@ -12,6 +12,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,7 @@ def _vm_peak(pid: int) -> int:
 
 
 @pytest.fixture
-def sandbox() -> Any:
+def sandbox() -> Iterator[Sandbox]:
     box = Sandbox()
     yield box
     box.close()
@@ -146,7 +147,7 @@ def test_the_cpu_budget_is_each_documents_own(sandbox: Sandbox) -> None:
     limits = ExtractLimits(max_decompressed_bytes=1 << 30, seconds=0.9)
     budget = cpu_limit(0.0, limits.seconds) + 1  # the most one document may ever get
     pdf = pdfs.slow_pdf(8_000)
-    total, answers = 0.0, []
+    total, answers = 0.0, list[dict[str, Any]]()
     while total <= budget and len(answers) < 200:
         answer = sandbox.read(_job(pdf, limits))
         answers.append(answer)
