@@ -111,6 +111,35 @@ def test_good_documents_share_one_reader(sandbox: Sandbox) -> None:
     assert sandbox.readers_started == 1
 
 
+def test_a_reader_keeps_nothing_that_changes_the_next_answer(sandbox: Sandbox) -> None:
+    """Hostile and odd copies read one after another, twice, by one reader give exactly what
+    each gives read alone by a new reader: warnings, repairs and errors of one document do not
+    leak into another's flags or text."""
+    docs = [
+        pdfs.broken_xref_pdf(),
+        make_diia_copy_pdf(),
+        pdfs.garbled_pdf(),
+        pdfs.encrypted_pdf(""),
+        pdfs.encrypted_pdf("secret"),
+        b"%PDF-1.7\n" + bytes(5000),
+        pdfs.many_pages_pdf(60),
+        pdfs.bomb_pdf(1 << 30),
+    ]
+    alone = []
+    for pdf in docs:
+        fresh = Sandbox()
+        try:
+            alone.append(extract_text(pdf, LIMITS, fresh))
+        finally:
+            fresh.close()
+    shared = [extract_text(pdf, LIMITS, sandbox) for pdf in docs + docs]
+    assert shared == alone + alone
+    assert sandbox.readers_started == 1
+    assert {"repaired", "encrypted", "too_many_pages", "bomb"} <= {
+        f for r in alone for f in r.flags
+    }
+
+
 # --- memory -------------------------------------------------------------------------------
 
 
