@@ -22,7 +22,10 @@ necessary is now done per job:
   OOM killer) gives that document's failure answer; the next document gets a new reader;
 - a reader holds nothing between documents that could change another's result: `read_pdf`
   builds a new `PdfReader` per document and restores the logging and warnings state it changes,
-  and pypdf keeps no per-document caches at module level;
+  and pypdf keeps no per-document caches at module level. (pypdf catches broad exceptions in
+  places, around a damaged font for one, so a MemoryError it swallows is not seen here: that
+  document's answer is what pypdf made of it, as in a fresh process, and the reader reads on,
+  trusting CPython to stay consistent after a failed allocation, which it is built to do);
 - a reader retires after `MAX_JOBS` documents or when its address space grew by more than
   `_MAX_GROWTH_BYTES` since its start, so memory fragmentation cannot accumulate.
 
