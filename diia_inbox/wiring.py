@@ -240,7 +240,7 @@ def make_prepare_pool(
 
 def make_extractor(search_settings: SearchSettings) -> Extractor:
     """Text extraction by the search package, with its page and decompression limits; one
-    sandbox for the extractor's life, so its warm server starts once, not once per copy."""
+    sandbox for the extractor's life, so its reader process starts once, not once per copy."""
     limits = ExtractLimits.from_settings(search_settings)
     sandbox = Sandbox()
 

@@ -115,8 +115,9 @@ class Worker:
 
     def _warm_up(self) -> None:
         """Run the text extractor once on a one-page PDF before any mail: its first use starts
-        the sandbox's fork server (seconds), which should not delay the first real copy on
-        the front desk's live arrivals page. The result is thrown away."""
+        the sandbox's reader (seconds, with multiprocessing's fork server), which should not
+        delay the first real copy on the front desk's live arrivals page. The result is thrown
+        away."""
         try:
             self.deps.extract(WARM_UP_PDF)
         except Exception as exc:  # a failed warm-up only means the first copy pays for it

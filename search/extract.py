@@ -1,11 +1,11 @@
 """Text extraction that a hostile PDF cannot turn against the worker.
 
-pypdf runs in a child process forked from a warm server (`search.sandbox`), under an
-address-space and a CPU-time rlimit, killed when `seconds` of wall time are up. Whatever happens
-in the child (a decompression bomb, ten thousand pages, a damaged cross-reference table, an
-endless content stream) the caller gets an `Extraction` with flags and a reason, never an
-exception. When the text comes out as garbage and `pdftotext` is installed, it gets a try with
-the time that is left.
+pypdf runs in a reader process (`search.sandbox`), under an address-space and a CPU-time rlimit
+armed for each document, killed when `seconds` of wall time are up. Whatever happens in the
+reader (a decompression bomb, ten thousand pages, a damaged cross-reference table, an endless
+content stream) the caller gets an `Extraction` with flags and a reason, never an exception.
+When the text comes out as garbage and `pdftotext` is installed, it gets a try with the time
+that is left.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def extract_text(pdf: bytes, limits: ExtractLimits, sandbox: Sandbox | None = No
     """Text of a PDF within `limits`; never raises for bad input, never runs past the limit.
 
     `sandbox`: the long-lived one of the caller (the pipeline's extractor keeps one, so its
-    server is started once); without it one is started for this PDF and stopped after."""
+    reader is started once); without it one is started for this PDF and stopped after."""
     deadline = time.monotonic() + limits.seconds
     if b"%PDF-" not in pdf[:1024]:
         return Extraction("", 0, ("broken",), "NOT_A_PDF")

@@ -1,9 +1,11 @@
 """Reading text out of PDF bytes with pypdf under budgets, and judging whether it is text at all.
 
-Pure functions, no processes: `extract.py` runs `read_pdf` inside a child that the operating
-system limits (address space, CPU), and adds the wall-time limit and the fallback extractor.
-Everything here still stops on its own budget (pages, decompressed bytes) so the limits of the
-child are the second line of defence, not the first.
+Pure functions, no processes: `extract.py` runs `read_pdf` inside a reader process that the
+operating system limits (address space, CPU; `sandbox.py`), and adds the wall-time limit and the
+fallback extractor. Everything here still stops on its own budget (pages, decompressed bytes) so
+the limits of the reader are the second line of defence, not the first. A reader reads many
+documents, so `read_pdf` keeps nothing between calls: a new `PdfReader` each time, and the
+logging and warnings state it changes restored on the way out.
 """
 
 from __future__ import annotations

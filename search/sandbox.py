@@ -1,52 +1,73 @@
-"""Reading a PDF in a throw-away child that the operating system limits, started in a millisecond.
+"""Reading PDFs in a reused reader process that the operating system limits, job by job.
 
-Every PDF is read by `search.pdftext.read_pdf` in a child process of its own, under an
-address-space and a CPU-time rlimit, killed when its wall time is up. What this module adds is
-how the child is made: a *server* process, started once, imports pypdf and reads one small PDF
-(so that pypdf's lazily imported parts and caches are in memory), then serves requests by
-`os.fork()`: each child is a copy of that warm server, limits itself, reads one PDF, writes
-its answer as JSON to a pipe and exits. The server never parses a PDF itself; it only forks,
-waits and reports.
+Every PDF is read by `search.pdftext.read_pdf` in a *reader*: a process of its own under an
+address-space and a CPU-time rlimit, killed when its wall time is up. A reader is started once
+(from multiprocessing's fork server, which has our modules and pypdf imported), reads one small
+PDF to load what pypdf imports and builds on first use, and then reads PDFs one after another:
+one job in, one answer out, over a pipe.
 
-Why not a `multiprocessing.Process` per PDF (what this replaces): multiprocessing prepares every
-child like a new interpreter (it re-runs the parent's main module, unpickles the process object,
-and pypdf pays its first-use costs again in every child), which cost 60 to 250 ms per copy
-against 30 ms for the reading itself. Reusing one reader process for several PDFs was not an
-option: one hostile PDF could leave memory or state behind for the next, and RLIMIT_CPU counts
-a process's whole life, not one document.
+Why reuse and not a fresh process per PDF (what this replaces: a warm server forking a child per
+PDF): the fork, its page faults and the exit cost about 6 ms of a 10 ms extraction, more than
+`read_pdf` itself spends on a real copy. Reuse is safe here because what made a fresh process
+necessary is now done per job:
 
-Several threads (the worker's loops) may extract at once: a `Sandbox` keeps one idle server per
-concurrent caller and starts another when all are busy. Servers are daemon processes and leave
+- the limits are re-armed before every document: the soft RLIMIT_AS gives the document room for
+  `memory_bytes` more than the reader holds at that moment (the hard limit, set at start, stops
+  at what a reader may grow to), and the soft RLIMIT_CPU is moved to the reader's CPU time so
+  far plus the document's own budget, so RLIMIT_CPU counting a process's whole life does not
+  make one document pay for the ones before it; the wall limit is the parent's, per job;
+- a reader that failed is discarded, never reused: one that ran out of memory answers
+  bomb/MEMORY_LIMIT and exits (a MemoryError can strike anywhere, so its state is not trusted);
+  one past its wall time is killed by the parent; one that died mid-job (SIGXCPU, a crash, the
+  OOM killer) gives that document's failure answer; the next document gets a new reader;
+- a reader holds nothing between documents that could change another's result: `read_pdf`
+  builds a new `PdfReader` per document and restores the logging and warnings state it changes,
+  and pypdf keeps no per-document caches at module level. (pypdf catches broad exceptions in
+  places, around a damaged font for one, so a MemoryError it swallows is not seen here: that
+  document's answer is what pypdf made of it, as in a fresh process, and the reader reads on,
+  trusting CPython to stay consistent after a failed allocation, which it is built to do);
+- a reader retires after `MAX_JOBS` documents or when its address space grew by more than
+  `_MAX_GROWTH_BYTES` since its start, so memory fragmentation cannot accumulate.
+
+Several threads (the worker's loops) may extract at once: a `Sandbox` keeps one idle reader per
+concurrent caller and starts another when all are busy. Readers are daemon processes and leave
 when their parent's end of the pipe closes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import math
 import multiprocessing
 import os
 import resource
-import select
 import signal
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from search.pdftext import read_pdf
 
-_SERVER_MODULE = "search.sandbox"
-#: Our packages: what the parent has imported of them is preloaded into the server's parent.
+_READER_MODULE = "search.sandbox"
+#: Our packages: what the parent has imported of them is preloaded into the readers' parent.
 _OWN_PACKAGES = frozenset({"archive", "diia_inbox", "ingest", "qrtools", "search", "verify", "web"})
-#: What the parent waits beyond the child's own wall limit before it gives up on the server.
-_SERVER_GRACE_SECONDS = 5.0
-_READ_CHUNK = 1 << 16
+#: Documents one reader reads before it is replaced.
+MAX_JOBS = 200
+#: Growth of a reader's address space since its start after which it is replaced.
+_MAX_GROWTH_BYTES = 64 << 20
+#: How long a new reader may take to say it is ready: the first one also starts
+#: multiprocessing's fork server, which imports our modules (seconds on a loaded machine).
+_START_SECONDS = 120.0
+#: What the parent waits beyond a document's wall limit (the pipe round trip), and for a reader
+#: that closed its pipe to finish exiting.
+_WALL_GRACE_SECONDS = 0.25
+_EXIT_SECONDS = 5.0
+_READY = "ready"
 
-#: One page of Helvetica text with a ToUnicode map in a Flate stream: reading it once in the
-#: server loads what pypdf imports and builds on first use, so children do not each pay it.
+#: One page of Helvetica text with a ToUnicode map in a Flate stream: reading it once in a new
+#: reader loads what pypdf imports and builds on first use, so documents do not pay it.
 _WARM_UP_PDF = (
     b"%PDF-1.4\n"
     b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -61,7 +82,7 @@ _WARM_UP_PDF = (
 
 @dataclass(frozen=True)
 class ReadJob:
-    """One PDF and the limits its child runs under."""
+    """One PDF and the limits it is read under."""
 
     pdf: bytes
     max_pages: int
@@ -72,7 +93,7 @@ class ReadJob:
 
 
 def failed(flag: str, reason: str) -> dict[str, Any]:
-    """The answer for a child that gave none (killed, out of memory, out of CPU time)."""
+    """The answer for a reader that gave none (killed, out of memory, out of CPU time)."""
     return {"text": "", "pages": 0, "flags": [flag], "reason": reason}
 
 
@@ -84,8 +105,14 @@ def _vm_bytes() -> int:
         return 0
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def limit_self(memory_bytes: int, seconds: float) -> None:
-    """rlimits for a child: room for `memory_bytes` more, CPU a little past the wall limit."""
+    """rlimits for a one-shot child (the fallback extractor): room for `memory_bytes` more, CPU
+    a little past the wall limit."""
     with contextlib.suppress(ValueError, OSError):
         cap = _vm_bytes() + memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -96,10 +123,29 @@ def limit_self(memory_bytes: int, seconds: float) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-# --- in the child ---------------------------------------------------------------------------
+def cpu_limit(used: float, seconds: float) -> int:
+    """The soft RLIMIT_CPU for a document: the reader's CPU so far and the document's own
+    budget, the one-shot child's `int(seconds) + 2`."""
+    return math.ceil(used) + int(seconds) + 2
 
 
-def _read(job: ReadJob) -> bytes:
+# --- in the reader --------------------------------------------------------------------------
+
+
+def _arm(job: ReadJob, as_hard: int) -> None:
+    """The limits of one document, from where the reader stands now."""
+    with contextlib.suppress(ValueError, OSError):
+        soft = min(_vm_bytes() + job.memory_bytes, as_hard)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, as_hard))
+    with contextlib.suppress(ValueError, OSError):
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        soft = cpu_limit(_cpu_seconds(), job.seconds)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _read(job: ReadJob) -> dict[str, Any]:
     try:
         r = read_pdf(
             job.pdf,
@@ -107,101 +153,68 @@ def _read(job: ReadJob) -> bytes:
             max_decompressed_bytes=job.max_decompressed_bytes,
             max_chars=job.max_chars,
         )
-        answer = {"text": r.text, "pages": r.pages, "flags": r.flags, "reason": r.reason}
-        return json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        return {"text": r.text, "pages": r.pages, "flags": r.flags, "reason": r.reason}
     except MemoryError:
-        return json.dumps(failed("bomb", "MEMORY_LIMIT")).encode("ascii")
+        return failed("bomb", "MEMORY_LIMIT")
 
 
-def _child(job: ReadJob, out: int) -> None:
-    """Runs in the forked child and never returns: limit, read, answer, exit."""
-    code = 0
-    try:
-        limit_self(job.memory_bytes, job.seconds)
-        data = _read(job)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(out, view) :]
-    except BaseException:  # nothing may unwind into the server's copy of the stack
-        code = 1
-    finally:
-        os._exit(code)
-
-
-# --- in the server --------------------------------------------------------------------------
-
-
-def _collect(fd: int, pid: int, seconds: float) -> dict[str, Any]:
-    """The child's answer, or what its end says about it; kills it when its time is up."""
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + seconds
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP)
-    timed_out = False
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not poller.poll(left * 1000):
-            timed_out = True
-            break
-        chunk = os.read(fd, _READ_CHUNK)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    if timed_out:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    _, status, usage = os.wait4(pid, 0)
-    if timed_out:
-        return failed("timeout", "TIMEOUT")
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
-        with contextlib.suppress(ValueError):
-            answer = json.loads(b"".join(chunks).decode("utf-8", "surrogatepass"))
-            if isinstance(answer, dict):
-                # The child's CPU time, for benchmarks (the parent cannot see a grandchild's).
-                answer["cpu_seconds"] = usage.ru_utime + usage.ru_stime
-                return answer
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
-        return failed("timeout", "TIMEOUT")
-    return failed("bomb", "MEMORY_LIMIT")  # died without answering: out of memory
-
-
-def _fork_one(job: ReadJob) -> dict[str, Any]:
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _child(job, write_end)
-    os.close(write_end)
-    try:
-        return _collect(read_end, pid, job.seconds)
-    finally:
-        os.close(read_end)
-
-
-def _serve(conn: Connection) -> None:
-    """The server's loop: one job in, one forked child, one answer out, until the pipe closes."""
+def _start_reading(memory_bytes: int) -> tuple[int, int]:
+    """A new reader's set-up: warm pypdf, fix the hard address-space limit; (start VM, cap)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     read_pdf(_WARM_UP_PDF, max_pages=1, max_decompressed_bytes=1 << 20, max_chars=1000)
-    while True:
+    base = _vm_bytes()
+    cap = base + _MAX_GROWTH_BYTES + memory_bytes
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    return base, cap
+
+
+def _serve(conn: Connection, memory_bytes: int) -> None:
+    """The reader's loop: one job in, one answer and whether it reads on out, until it retires,
+    fails or the pipe closes. Anything unexpected ends the process (the parent then answers for
+    the document from how it ended)."""
+    base, cap = _start_reading(memory_bytes)
+    conn.send(_READY)
+    for done in range(1, MAX_JOBS + 1):
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(_fork_one(job))
+        except MemoryError:  # a job too big to take in: that job's failure, and the pipe is spent
+            conn.send((failed("bomb", "MEMORY_LIMIT"), False))
+            return
+        start = _cpu_seconds()
+        _arm(job, cap)
+        answer = _read(job)
+        answer["cpu_seconds"] = _cpu_seconds() - start  # for benchmarks
+        keep = (
+            answer["reason"] != "MEMORY_LIMIT"
+            and done < MAX_JOBS
+            and _vm_bytes() <= base + _MAX_GROWTH_BYTES
+        )
+        try:
+            conn.send((answer, keep))
+        except MemoryError:
+            conn.send((failed("bomb", "MEMORY_LIMIT"), False))
+            return
+        if not keep:
+            return
 
 
 # --- in the parent --------------------------------------------------------------------------
 
 
 def _preload() -> list[str]:
-    """Modules the multiprocessing fork server imports once, so servers start quickly.
+    """Modules the multiprocessing fork server imports once, so readers start quickly.
 
     multiprocessing makes a new process re-run the parent's main script or module, and its
     "__main__" preload does not take effect for scripts in CPython 3.11: what makes the re-run
     cheap is that its imports are already there, so every module of ours the parent imported
     is preloaded (with them, the third-party packages they use)."""
     ours = sorted(m for m in list(sys.modules) if m.partition(".")[0] in _OWN_PACKAGES)
-    return [_SERVER_MODULE, "pypdf", *ours]
+    return [_READER_MODULE, "pypdf", *ours]
 
 
 def _context() -> Any:
@@ -213,61 +226,144 @@ def _context() -> Any:
         return multiprocessing.get_context("spawn")
 
 
-class _Server:
-    def __init__(self) -> None:
-        ctx = _context()
-        self.conn, theirs = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(theirs,), daemon=True)
-        self.proc.start()
-        theirs.close()
+class _Gone(Exception):
+    """The reader was not there to take the job (it ended while idle)."""
 
-    def ask(self, job: ReadJob) -> dict[str, Any] | None:
-        """The server's answer, or None when the server itself failed (it is then stopped)."""
+
+class _Reader:
+    def __init__(self, memory_bytes: int) -> None:
+        """A started reader, ready for its first job; OSError when none could be started."""
+        ctx = _context()
+        self.memory_bytes = memory_bytes
+        self.stopped = False
+        self.conn, theirs = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(theirs, memory_bytes), daemon=True)
+        try:
+            self.proc.start()
+        finally:
+            theirs.close()
+        try:
+            ready = self.conn.poll(_START_SECONDS) and self.conn.recv() == _READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            self.stop()
+            raise OSError("the PDF reader did not start")
+
+    def idle_and_there(self) -> bool:
+        """False for a reader that ended while idle: its end of the pipe closed (an idle reader
+        never writes)."""
+        try:
+            return not self.conn.poll(0)
+        except (OSError, ValueError):
+            return False
+
+    def ask(self, job: ReadJob) -> tuple[dict[str, Any], bool]:
+        """The answer for `job`, and whether this reader may take another.
+
+        Raises `_Gone` when the job could not be handed over."""
         try:
             self.conn.send(job)
-            if self.conn.poll(job.seconds + _SERVER_GRACE_SECONDS):
-                return dict(self.conn.recv())
-        except (EOFError, OSError, ValueError):
-            pass
+        except (OSError, ValueError) as exc:
+            raise _Gone from exc
+        try:
+            if self.conn.poll(job.seconds + _WALL_GRACE_SECONDS):
+                answer, keep = self.conn.recv()
+                return dict(answer), bool(keep)
+        except (EOFError, OSError):
+            return self.ended(), False
+        self.stop()  # past its wall time
+        return failed("timeout", "TIMEOUT"), False
+
+    def ended(self) -> dict[str, Any]:
+        """The answer for a document whose reader ended without giving one, from how it ended."""
+        self.proc.join(_EXIT_SECONDS)
+        code = self.proc.exitcode
         self.stop()
-        return None
+        if code == -signal.SIGXCPU:
+            return failed("timeout", "TIMEOUT")
+        return failed("bomb", "MEMORY_LIMIT")  # killed or died without answering: out of memory
 
     def stop(self) -> None:
+        """Ends the reader (killed if it has not left by itself); once is enough."""
+        if self.stopped:
+            return
+        self.stopped = True
         with contextlib.suppress(OSError):
             self.conn.close()
         if self.proc.is_alive():
             self.proc.kill()
-        self.proc.join(5.0)
+        self.proc.join(_EXIT_SECONDS)
         with contextlib.suppress(ValueError):
             self.proc.close()
 
 
 class Sandbox:
-    """Servers that fork a limited child per PDF; safe to share between threads."""
+    """Reader processes that read PDFs under per-document limits; safe to share between threads.
+
+    `readers_started` counts the readers this sandbox has started (a failed reader is replaced
+    by a new one)."""
 
     def __init__(self) -> None:
-        self._idle: list[_Server] = []
+        self._idle: list[_Reader] = []
         self._lock = threading.Lock()
+        self._closed = False
+        self.readers_started = 0
 
     def read(self, job: ReadJob) -> dict[str, Any]:
-        """`read_pdf`'s result as a dict, or a failure (timeout, bomb) for a child that died.
+        """`read_pdf`'s result as a dict (with `cpu_seconds`, the reader's CPU for it), or a
+        failure (timeout, bomb) when the reader did not answer for the document.
 
-        Raises OSError when no server process can be started or a server fails twice (host
-        limits, not the PDF's doing)."""
-        for _attempt in range(2):
+        Raises OSError only when no reader process can be started (host limits, not the PDF's
+        doing)."""
+        reader = self._take(job.memory_bytes)
+        if reader is not None:
+            try:
+                return self._done(reader, *reader.ask(job))
+            except _Gone:  # it ended while idle; not this document's doing
+                reader.stop()
+        reader = self._start(job.memory_bytes)
+        try:
+            answer, keep = reader.ask(job)
+        except _Gone:  # a reader that was ready a moment ago ended as it took this document
+            answer, keep = reader.ended(), False
+        return self._done(reader, answer, keep)
+
+    def _take(self, memory_bytes: int) -> _Reader | None:
+        """An idle reader armed for `memory_bytes`; idle ones with another budget, or that ended
+        while idle, are stopped."""
+        while True:
             with self._lock:
-                server = self._idle.pop() if self._idle else None
-            if server is None:
-                server = _Server()
-            answer = server.ask(job)
-            if answer is not None:
-                with self._lock:
-                    self._idle.append(server)
-                return answer
-        raise OSError("the extraction server stopped twice")
+                reader = self._idle.pop() if self._idle else None
+            if reader is None:
+                return None
+            if reader.memory_bytes == memory_bytes and reader.idle_and_there():
+                return reader
+            reader.stop()
+
+    def _start(self, memory_bytes: int) -> _Reader:
+        reader = _Reader(memory_bytes)
+        with self._lock:
+            self.readers_started += 1
+        return reader
+
+    def _done(self, reader: _Reader, answer: dict[str, Any], keep: bool) -> dict[str, Any]:
+        with self._lock:
+            pooled = keep and not self._closed
+            if pooled:
+                self._idle.append(reader)
+        if not pooled:
+            reader.stop()
+        return answer
+
+    def idle_pids(self) -> list[int]:
+        """Process ids of the idle readers (tests and diagnostics look at their limits)."""
+        with self._lock:
+            return [r.proc.pid for r in self._idle if r.proc.pid is not None]
 
     def close(self) -> None:
         with self._lock:
-            servers, self._idle = self._idle, []
-        for server in servers:
-            server.stop()
+            readers, self._idle = self._idle, []
+            self._closed = True
+        for reader in readers:
+            reader.stop()

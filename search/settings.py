@@ -15,7 +15,7 @@ class SearchSettings:
     max_pages: int = 200
     max_decompressed_bytes: int = 200 * 1024 * 1024
     extract_seconds: float = 20.0
-    #: Address space the extraction child may add to what it starts with.
+    #: Address space a document may add to what its reader process holds when it begins.
     extract_memory_bytes: int = 768 * 1024 * 1024
     #: "auto" uses pdftotext when installed and pypdf's text looks garbled; "none" never does.
     fallback_extractor: str = "auto"

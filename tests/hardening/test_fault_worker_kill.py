@@ -48,7 +48,7 @@ from tests.hardening.material import (
 from tests.ingest.conftest import make_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = 6  # per message: each costs a signature check and an extraction child
+DOCUMENTS = 6  # per message: each costs a signature check and an extraction
 #: Enough that the worker always has a next message to claim when a kill lands, however fast
 #: the native verifier makes one message (two were done before the second kill on a quick run).
 MESSAGES = 4

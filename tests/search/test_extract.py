@@ -149,8 +149,8 @@ def test_limits_come_from_settings() -> None:
 
 
 def test_one_sandbox_reads_a_good_copy_after_hostile_ones() -> None:
-    """The pipeline keeps one sandbox: a child killed for time or stopped by the byte budget
-    leaves its server serving, and the next copy comes out whole."""
+    """The pipeline keeps one sandbox: after a reader killed for time and a bomb stopped by the
+    byte budget, the next copy comes out whole."""
     sandbox = Sandbox()
     try:
         slow = extract_text(
