@@ -73,6 +73,18 @@ def _cli_env() -> dict[str, str]:
     return env
 
 
+def verify_args(folder: Path) -> list[str]:
+    """`diia-inbox verify` of s.p7s over c.bin trusting root.der, all in `folder`."""
+    return [
+        "verify",
+        str(folder / "s.p7s"),
+        "--content",
+        str(folder / "c.bin"),
+        "--trust",
+        str(folder / "root.der"),
+    ]
+
+
 def verb_seconds(args: list[str], runs: int) -> float:
     """Median wall time of `diia-inbox <args>` as a new process; one untimed run first."""
     cmd = [str(Path(sys.executable).with_name("diia-inbox")), *args]
@@ -183,17 +195,7 @@ def main() -> None:
             ),
             max(3, args.runs // 3),
         )
-        ours_verb = verb_seconds(
-            [
-                "verify",
-                str(dp / "s.p7s"),
-                "--content",
-                str(dp / "c.bin"),
-                "--trust",
-                str(dp / "root.der"),
-            ],
-            max(3, args.runs // 3),
-        )
+        ours_verb = verb_seconds(verify_args(dp), max(3, args.runs // 3))
     print("ECDSA P-256 CMS, 300 KB detached content")
     print(f"  ours validate() in process : {ours * 1000:8.1f} ms")
     print(f"  ours CLI (new process)     : {ours_proc * 1000:8.1f} ms (python -m verify.cli)")
@@ -260,14 +262,7 @@ def main() -> None:
         (dp / "c.bin").write_bytes(content)
         (dp / "s.p7s").write_bytes(dp7s)
         (dp / "root.der").write_bytes(dpki.anchor)
-        verb = [
-            "verify",
-            str(dp / "s.p7s"),
-            "--content",
-            str(dp / "c.bin"),
-            "--trust",
-            str(dp / "root.der"),
-        ]
+        verb = verify_args(dp)
         wall = verb_seconds(verb, max(5, args.runs // 3))
         imports = verb_import_seconds(verb)
     print("\n`diia-inbox verify` of the 300 KB DSTU copy (new process, bytecode cached)")
