@@ -8,6 +8,7 @@ through posting lists one document at a time and were ten times slower on this d
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import heapq
@@ -23,6 +24,7 @@ from search.analysis import Analyzer, make_snippet
 from search.index import Hit, SearchResult
 from search.plan import FUZZY_PREFIX, Plan, TermPlan
 from search.tiers import forgiving_window, tiers, within_typos
+from search.whoosh_segments import posting_ids
 from search.whoosh_store import OpenSearcher, naive_utc
 
 
@@ -64,9 +66,9 @@ class WhooshQuery:
         if not plan.terms and allowed is not None:
             # Filters alone: the allowed set is the answer; order it by the date column
             # instead of running a collector over it.
-            column = view.column("received_at")
-            copies = view.column("copy_key")
-            newest: dict[Any, tuple[Any, int]] = {}
+            column = view.received()
+            copies = view.copies()
+            newest: dict[int, tuple[int, int]] = {}
             for d in allowed:
                 key = copies[d]
                 mark = (column[d], d)
@@ -116,7 +118,7 @@ class WhooshQuery:
         by date, stands for the others): the number of distinct copies, (docnum, score, copies
         sent) per hit, and every document matched. Collapsed here, not by Whoosh's
         `collapse`, whose counts go wrong when a better copy replaces a kept one."""
-        copies = view.column("copy_key")
+        copies = view.copies()
         want = offset + limit
         fetch = max(1, want)
         while True:
@@ -129,7 +131,7 @@ class WhooshQuery:
                 kwargs["sortedby"] = "received_at"
                 kwargs["reverse"] = True
             results = view.searcher.search(q, **kwargs)
-            seen: set[Any] = set()
+            seen: set[int] = set()
             ranked: list[tuple[int, float]] = []
             for i in range(results.scored_length()):
                 d = results.docnum(i)
@@ -145,8 +147,13 @@ class WhooshQuery:
             matched = {results.docnum(i) for i in range(results.scored_length())}
             total = len(seen)
         else:
-            # One pass over the matches (Whoosh's len(results) and docs() make one each).
-            matched = set(results.docs())
+            # The matches as sets of posting lists (Whoosh's docs() runs the query again
+            # through its matchers, one document at a time).
+            matched = _query_docs(view.searcher, q)
+            if allowed is not None:
+                matched &= allowed
+            if exclude:
+                matched -= exclude
             total = _distinct(copies, matched)
         page = [(d, score, self._copies(view, d)) for d, score in ranked[offset:want]]
         return total, page, matched
@@ -155,10 +162,10 @@ class WhooshQuery:
         self, view: OpenSearcher, q: wq.Query, allowed: set[int] | None, exclude: set[int]
     ) -> int:
         """Distinct copies matching `q` that the filters allow, leaving out `exclude`."""
-        matched = set(view.searcher.docs_for_query(q)) - exclude
+        matched = _query_docs(view.searcher, q) - exclude
         if allowed is not None:
             matched &= allowed
-        return _distinct(view.column("copy_key"), matched)
+        return _distinct(view.copies(), matched)
 
     def _copies(self, view: OpenSearcher, docnum: int) -> int:
         """How many archived copies have this one's bytes. (Whoosh's own collapsed_counts
@@ -167,7 +174,7 @@ class WhooshQuery:
         key = key.decode() if isinstance(key, bytes) else str(key)
         if key.startswith("id:"):
             return 1
-        return max(1, sum(1 for _ in view.searcher.docs_for_query(wq.Term("copy_key", key))))
+        return max(1, len(_docs(view.searcher, "copy_key", [key])))
 
     def _hit(self, stored: dict[str, Any], score: float, plan: Plan, sent: int = 1) -> Hit:
         return Hit(
@@ -264,8 +271,10 @@ class WhooshQuery:
     def _allowed(self, view: OpenSearcher, plan: Plan) -> set[int] | None:
         """The documents every filter allows (None: no filter).
 
-        The most selective filter (by document frequencies, which cost nothing) gives the
-        candidates; the others are checked against columns or, for word filters, sets.
+        A date range is a slice of each segment's documents ordered by day; without one, the
+        most selective filter (by document frequencies, which cost nothing) gives the
+        candidates from its posting lists. The other filters are checked against each
+        segment's codes (search.whoosh_segments) and, for word filters, sets.
         """
         searcher = view.searcher
         specs: list[tuple[str, list[str]]] = []
@@ -275,30 +284,41 @@ class WhooshQuery:
             specs.append(("indication", list(plan.statuses)))
         if plan.branch_ids and not plan.branch_words:
             specs.append(("branch_id", [str(b) for b in plan.branch_ids]))
+        days: list[str] | None = None
         if plan.received_from is not None or plan.received_until is not None:
             days = self._days(searcher, plan.received_from, plan.received_until)
             if days is None:
                 return _allowed_by_sets(searcher, plan)
-            specs.append(("received_day", days))
+            if not days:
+                return set()
         extra: list[set[int]] = []
         if plan.branch_words:
             extra.append(_branch_docs(searcher, plan))
         if plan.senders:
             extra.append(_docs(searcher, "sender_keys", plan.senders))
-        if not specs and not extra:
+        if not specs and not extra and days is None:
             return None
         extra.sort(key=len)
-        if extra and (not specs or len(extra[0]) <= _estimate(searcher, specs)[0][0]):
+        candidates: set[int]
+        if days is not None:
+            candidates = set()
+            checks = [(f, v) for _s, f, v in _estimate(searcher, specs)]
+            for arrays, reader, offset in view.segments():
+                local: Iterable[int] = arrays.days_between(days[0], days[-1])
+                for field, values in checks:
+                    local = arrays.matching(field, values, local)
+                deleted = reader.deleted_docs_set if reader.has_deletions() else None
+                if deleted:
+                    local = [d for d in local if d not in deleted]
+                candidates.update([d + offset for d in local] if offset else local)
+        elif extra and (not specs or len(extra[0]) <= _estimate(searcher, specs)[0][0]):
             candidates = extra.pop(0)
+            candidates = _check_codes(view, candidates, specs)
         else:
             ranked = _estimate(searcher, specs)
             _size, field, values = ranked[0]
             candidates = _docs(searcher, field, values)
-            specs = [(f, v) for _s, f, v in ranked[1:]]
-        for field, values in specs:
-            column = view.column(field)
-            wanted = {v.encode() if isinstance(column[0], bytes) else v for v in values}
-            candidates = {d for d in candidates if column[d] in wanted}
+            candidates = _check_codes(view, candidates, [(f, v) for _s, f, v in ranked[1:]])
         for other in extra:
             candidates &= other
         return candidates
@@ -322,6 +342,68 @@ class WhooshQuery:
                 break
             wanted.append(day)
         return wanted
+
+
+def _check_codes(
+    view: OpenSearcher, docs: set[int], specs: list[tuple[str, list[str]]]
+) -> set[int]:
+    """The documents of `docs` whose every field in `specs` has one of its values."""
+    if not specs or not docs:
+        return docs
+    segments = view.segments()
+    if len(segments) == 1:
+        arrays = segments[0][0]
+        local: Iterable[int] = docs
+        for field, values in specs:
+            local = arrays.matching(field, values, local)
+        return set(local)
+    out: set[int] = set()
+    ordered = sorted(docs)
+    for arrays, reader, offset in segments:
+        lo = bisect.bisect_left(ordered, offset)
+        hi = bisect.bisect_left(ordered, offset + reader.doc_count_all())
+        local = [d - offset for d in ordered[lo:hi]]
+        for field, values in specs:
+            local = arrays.matching(field, values, local)
+        out.update(d + offset for d in local)
+    return out
+
+
+def _query_docs(searcher: Searcher, q: wq.Query) -> set[int]:
+    """The documents `q` matches, as sets of posting lists (block reads joined as sets);
+    the same set as Whoosh's docs_for_query, which steps its matcher tree a document at a
+    time. Queries of other kinds go to Whoosh."""
+    kind = type(q)
+    if kind is wq.Term:
+        return _docs(searcher, q.fieldname, [q.text])
+    if kind is _Listed:
+        return _docs(searcher, q.fieldname, q.words)
+    if kind is wq.Prefix:
+        found: set[int] = set()
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            words = [_text(w) for w in reader.expand_prefix(q.fieldname, q.text)]
+            found |= _segment_docs(reader, offset, q.fieldname, words)
+        return found
+    if kind is wq.Or:
+        found = set()
+        for sub_q in q.subqueries:
+            found |= _query_docs(searcher, sub_q)
+        return found
+    if kind is wq.And:
+        parts: list[set[int]] = []
+        for sub_q in q.subqueries:
+            part = _query_docs(searcher, sub_q)
+            if not part:
+                return set()
+            parts.append(part)
+        parts.sort(key=len)
+        return set.intersection(*parts) if parts else set()
+    return set(searcher.docs_for_query(q))
+
+
+def _text(term: Any) -> str:
+    return term.decode() if isinstance(term, bytes) else str(term)
 
 
 def _distinct(copies: Any, docs: set[int]) -> int:
@@ -349,37 +431,27 @@ def _positions(reader: Any, alts: tuple[str, ...], docs: list[int]) -> dict[int,
 def _docs(searcher: Searcher, field: str, values: Iterable[str]) -> set[int]:
     """Documents having any of `values` in `field`: posting lists read one by one and
     joined as sets (Whoosh's matcher tree is far slower for tens of terms)."""
+    values = list(values)
     out: set[int] = set()
-    leaves = searcher.leaf_searchers()
-    for value in values:
-        for sub, offset in leaves:
-            reader = sub.reader()
-            if (field, value) not in reader:
-                continue
-            ids = _posting_ids(reader.postings(field, value))
-            deleted = reader.deleted_docs_set if reader.has_deletions() else None
-            if deleted:
-                ids = [d for d in ids if d not in deleted]
-            out.update([d + offset for d in ids] if offset else ids)
+    for sub, offset in searcher.leaf_searchers():
+        out |= _segment_docs(sub.reader(), offset, field, values)
     return out
 
 
-def _posting_ids(matcher: Any) -> Iterable[int]:
-    """Every document of a posting list, a block at a time where the codec allows.
-
-    Whoosh's own all_ids() steps through the list one posting at a time (three method calls
-    each), most of the time of a filter over thousands of documents. Its leaf matcher keeps a
-    block's decoded ids in `_ids`; any other matcher is read the ordinary way. Deleted
-    documents are the caller's to drop (the reader's posting lists still hold them)."""
-    leaf = getattr(matcher, "child", matcher)  # under the FilterMatcher of deletions
-    if not all(hasattr(leaf, a) for a in ("_read_ids", "_next_block", "_atend", "_i")):
-        return list(matcher.all_ids())
-    ids: list[int] = []
-    while leaf.is_active():
-        leaf._read_ids()
-        ids.extend(leaf._ids[leaf._i :])
-        leaf._next_block()
-    return ids
+def _segment_docs(reader: Any, offset: int, field: str, values: Iterable[str]) -> set[int]:
+    """Documents of one segment (as global docnums) having any of `values` in `field`."""
+    out: set[int] = set()
+    deleted = None
+    for value in values:
+        if (field, value) not in reader:
+            continue
+        ids = posting_ids(reader.postings(field, value))
+        if deleted is None:
+            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        if deleted:
+            ids = [d for d in ids if d not in deleted]
+        out.update([d + offset for d in ids] if offset else ids)
+    return out
 
 
 def _branch_docs(searcher: Searcher, plan: Plan) -> set[int]:
