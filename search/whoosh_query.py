@@ -17,7 +17,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.matching import Matcher, NullMatcher
 from whoosh.query.terms import MultiTerm
+from whoosh.query.wrappers import WrappingQuery
 from whoosh.searching import Searcher
 
 from search.analysis import Analyzer, make_snippet
@@ -121,11 +123,20 @@ class WhooshQuery:
         copies = view.copies()
         want = offset + limit
         fetch = max(1, want)
+        known: set[int] | None = None
+        if allowed is not None:
+            # Filtered: the matches are the few documents of the query's posting lists that
+            # the filters allow, found as sets; Whoosh then scores just those (its filter
+            # would step through every match of the query to test each against the set).
+            known = _query_docs(view.searcher, q) & allowed
+            if exclude:
+                known -= exclude
+            if not known:
+                return 0, [], known
+            q = _Only(q, view.searcher, known)
         while True:
             kwargs: dict[str, Any] = {"limit": fetch}
-            if allowed is not None:
-                kwargs["filter"] = allowed  # narrows without touching relevance
-            if exclude:
+            if exclude and known is None:
                 kwargs["mask"] = exclude
             if by_date:
                 kwargs["sortedby"] = "received_at"
@@ -146,12 +157,13 @@ class WhooshQuery:
             # Everything that matched was scored (the collector stops early only at `fetch`).
             matched = {results.docnum(i) for i in range(results.scored_length())}
             total = len(seen)
+        elif known is not None:
+            matched = known
+            total = _distinct(copies, matched)
         else:
             # The matches as sets of posting lists (Whoosh's docs() runs the query again
             # through its matchers, one document at a time).
             matched = _query_docs(view.searcher, q)
-            if allowed is not None:
-                matched &= allowed
             if exclude:
                 matched -= exclude
             total = _distinct(copies, matched)
@@ -494,6 +506,109 @@ def _allowed_by_sets(searcher: Searcher, plan: Plan) -> set[int]:
     sets.append(set(searcher.docs_for_query(q)))
     sets.sort(key=len)
     return set.intersection(*sets)
+
+
+class _Only(WrappingQuery):  # type: ignore[misc]
+    """`child` restricted to documents known to match it (global docnums): its matcher
+    leaps from one of them to the next with skip_to and scores them as `child` would."""
+
+    def __init__(self, child: wq.Query, searcher: Searcher, docs: Iterable[int]) -> None:
+        super().__init__(child)
+        self._local: dict[int, list[int]] = {}
+        ordered = sorted(docs)
+        for sub, offset in searcher.leaf_searchers():
+            end = offset + sub.reader().doc_count_all()
+            lo, hi = bisect.bisect_left(ordered, offset), bisect.bisect_left(ordered, end)
+            if hi > lo:
+                self._local[id(sub)] = [d - offset for d in ordered[lo:hi]]
+
+    def _rewrap(self, child: wq.Query) -> wq.Query:
+        return child
+
+    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
+        docs = self._local.get(id(searcher))
+        if not docs:
+            return NullMatcher()
+        return _OnlyMatcher(self.child.matcher(searcher, context), docs)
+
+
+class _OnlyMatcher(Matcher):  # type: ignore[misc]
+    """Steps through sorted `docs` (segment-local) where `child` matches them; the score,
+    weight and positions are the child's own, unchanged."""
+
+    def __init__(self, child: Any, docs: list[int], at: int = 0) -> None:
+        self.child = child
+        self._docs = docs
+        self._i = at
+        self._sync()
+
+    def _sync(self) -> None:
+        docs, child = self._docs, self.child
+        while self._i < len(docs) and child.is_active():
+            target, here = docs[self._i], child.id()
+            if here < target:
+                child.skip_to(target)
+            elif here == target:
+                return
+            else:
+                self._i = bisect.bisect_left(docs, here, self._i)
+
+    def is_active(self) -> bool:
+        return self._i < len(self._docs) and bool(self.child.is_active())
+
+    def id(self) -> int:
+        return self._docs[self._i]
+
+    def next(self) -> None:
+        self._i += 1
+        self._sync()
+
+    def skip_to(self, docnum: int) -> None:
+        self._i = bisect.bisect_left(self._docs, docnum, self._i)
+        self._sync()
+
+    def all_ids(self) -> Iterable[int]:
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def reset(self) -> None:
+        self.child.reset()
+        self._i = 0
+        self._sync()
+
+    def copy(self) -> _OnlyMatcher:
+        return _OnlyMatcher(self.child.copy(), self._docs, self._i)
+
+    def replace(self, minquality: float = 0) -> Any:
+        return self if self.is_active() else NullMatcher()
+
+    def depth(self) -> int:
+        return 1 + int(self.child.depth())
+
+    def children(self) -> list[Any]:
+        return [self.child]
+
+    def supports(self, astype: str) -> bool:
+        return bool(self.child.supports(astype))
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def value(self) -> Any:
+        return self.child.value()
+
+    def value_as(self, astype: str) -> Any:
+        return self.child.value_as(astype)
+
+    def spans(self) -> Any:
+        return self.child.spans()
+
+    def weight(self) -> float:
+        return float(self.child.weight())
+
+    def score(self) -> float:
+        return float(self.child.score())
 
 
 class _Listed(MultiTerm):  # type: ignore[misc]
