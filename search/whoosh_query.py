@@ -247,30 +247,41 @@ class WhooshQuery:
     # -- phrases -------------------------------------------------------------------------
 
     def _phrase_docs(self, searcher: Searcher, term: TermPlan, within: set[int] | None) -> set[int]:
-        """Documents with the phrase: candidates by intersecting sets of documents, then the
-        positions of just those candidates. Whoosh's own phrase matcher steps through both
-        posting lists one document at a time, ten times slower for common names."""
-        candidates = within
-        for alts in sorted(
-            term.positions, key=lambda a: sum(searcher.doc_frequency("content", k) for k in a)
-        ):
-            docs = _docs(searcher, "content", alts)
-            candidates = docs if candidates is None else candidates & docs
-            if not candidates:
-                return set()
-        assert candidates is not None
+        """Documents with the phrase: per segment, each word's posting list read once (ids
+        and positions, a block at a time), candidates by intersecting their documents, then
+        the positions of just those candidates decoded. Whoosh's own phrase matcher steps
+        through both posting lists one document at a time, ten times slower for common
+        names; reading the lists once for the documents and again for the positions paid
+        for each block twice."""
+        positions = term.positions
+        order = sorted(
+            range(len(positions)),
+            key=lambda i: sum(searcher.doc_frequency("content", k) for k in positions[i]),
+        )
         found: set[int] = set()
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             end = offset + reader.doc_count_all()
-            local = sorted(d - offset for d in candidates if offset <= d < end)
-            if not local:
+            candidates: set[int] | None = None
+            if within is not None:
+                candidates = {d - offset for d in within if offset <= d < end}
+                if not candidates:
+                    continue
+            values: list[dict[int, list[bytes]]] = [{} for _ in positions]
+            for i in order:
+                values[i] = _posting_values(reader, "content", positions[i], candidates)
+                candidates = set(values[i]) if candidates is None else candidates & values[i].keys()
+                if not candidates:
+                    break
+            if not candidates:
                 continue
-            where = [_positions(reader, alts, local) for alts in term.positions]
-            for d in local:
-                starts = where[0].get(d, set())
-                for i, positions in enumerate(where[1:], start=1):
-                    here = positions.get(d, set())
+            if reader.has_deletions():
+                candidates -= reader.deleted_docs_set
+            decode = reader.schema["content"].format.decoder("positions")
+            for d in sorted(candidates):
+                starts = {p for v in values[0][d] for p in decode(v)}
+                for i in range(1, len(positions)):
+                    here = {p for v in values[i][d] for p in decode(v)}
                     starts = {p for p in starts if p + i in here}
                     if not starts:
                         break
@@ -423,20 +434,32 @@ def _distinct(copies: Any, docs: set[int]) -> int:
     return len({copies[d] for d in docs})
 
 
-def _positions(reader: Any, alts: tuple[str, ...], docs: list[int]) -> dict[int, set[int]]:
-    """Positions of any of `alts` in the (sorted, segment-local) documents `docs`."""
-    out: dict[int, set[int]] = {}
-    for key in alts:
-        if ("content", key) not in reader:
+def _posting_values(
+    reader: Any, field: str, keys: tuple[str, ...], within: set[int] | None
+) -> dict[int, list[bytes]]:
+    """The encoded value (positions) of each of `keys` per document of one segment, for the
+    documents in `within` (all when None), deleted ones included: a block at a time."""
+    out: dict[int, list[bytes]] = {}
+    for key in keys:
+        if (field, key) not in reader:
             continue
-        m = reader.postings("content", key)
-        for d in docs:
-            if not m.is_active():
-                break
-            if m.id() < d:
-                m.skip_to(d)
-            if m.is_active() and m.id() == d:
-                out.setdefault(d, set()).update(m.value_as("positions"))
+        matcher = reader.postings(field, key)
+        leaf = getattr(matcher, "child", matcher)
+        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_values", "_next_block")):
+            while matcher.is_active():
+                d = matcher.id()
+                if within is None or d in within:
+                    out.setdefault(d, []).append(matcher.value())
+                matcher.next()
+            continue
+        while leaf.is_active():
+            leaf._read_ids()
+            leaf._read_values()
+            first = leaf._i
+            for d, v in zip(leaf._ids[first:], leaf._values[first:], strict=True):
+                if within is None or d in within:
+                    out.setdefault(d, []).append(v)
+            leaf._next_block()
     return out
 
 
