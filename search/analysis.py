@@ -15,7 +15,7 @@ import functools
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pymorphy3
@@ -103,6 +103,9 @@ class Analyzer:
     def __init__(self, cache_size: int = 200_000) -> None:
         self._morph = pymorphy3.MorphAnalyzer(lang="uk")
         self.word_keys = functools.lru_cache(maxsize=cache_size)(self._word_keys)
+        #: The same keys as a set, for highlighting (cached apart: most words of a snippet's
+        #: text repeat from hit to hit).
+        self.key_set = functools.lru_cache(maxsize=cache_size // 4)(self._key_set)
 
     def lemmas(self, word: str) -> tuple[str, ...]:
         """Dictionary forms of a normalised Cyrillic word, the word itself first."""
@@ -133,6 +136,9 @@ class Analyzer:
             return tuple(keys)
         return (w.replace(APOSTROPHE, ""),)
 
+    def _key_set(self, word: str) -> frozenset[str]:
+        return frozenset(self.word_keys(word))
+
     def prefix_key(self, word: str) -> str:
         """The key of a word prefix (no lemmatising: "Шевч*" is a spelling, not a form)."""
         w = normalize(word)
@@ -148,12 +154,16 @@ class Analyzer:
         """Keys per word position; alternatives (lemmas) share a position."""
         return [self.word_keys(w) for _s, _e, w in self.words(text)]
 
-    def spans(self, text: str) -> list[Span]:
-        """Words and document numbers of `text` with their keys, in text order."""
-        spans = [Span(s, e, frozenset(self.word_keys(w))) for s, e, w in self.words(text)]
+    def spans(self, text: str, keep: Callable[[Span], bool] | None = None) -> list[Span]:
+        """Words and document numbers of `text` with their keys, in text order; only those
+        `keep` accepts when given (a snippet wants the few that match a query, and sorting
+        the others cost as much as finding them)."""
+        spans = [Span(s, e, self.key_set(w)) for s, e, w in self.words(text)]
         nfc = unicodedata.normalize("NFC", text)
         for m in _NUMBER_IN_TEXT.finditer(nfc):
             spans.append(Span(m.start(), m.end(), frozenset(number_keys(m.group(0)))))
+        if keep is not None:
+            spans = [sp for sp in spans if keep(sp)]
         spans.sort(key=lambda sp: (sp.start, -sp.end))
         return spans
 
@@ -199,7 +209,7 @@ def make_snippet(
     def hit(sp: Span) -> bool:
         return bool(sp.keys & keys) or any(k.startswith(pre) for k in sp.keys)
 
-    spans = [sp for sp in analyzer.spans(flat) if hit(sp)] if keys or pre else []
+    spans = analyzer.spans(flat, hit) if keys or pre else []
     if not spans:
         cut = flat[:width]
         return html.escape(cut) + ("…" if len(flat) > width else "")
