@@ -9,6 +9,7 @@ through posting lists one document at a time and were ten times slower on this d
 from __future__ import annotations
 
 import bisect
+import contextvars
 import dataclasses
 import datetime as dt
 import heapq
@@ -38,6 +39,15 @@ class WhooshQuery:
         self.tz = tz
 
     def search(
+        self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
+    ) -> SearchResult:
+        token = _READ.set({})
+        try:
+            return self._search(view, plan, limit, offset, sort)
+        finally:
+            _READ.reset(token)
+
+    def _search(
         self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
     ) -> SearchResult:
         limit = max(0, min(limit, 1000))
@@ -477,16 +487,29 @@ def _segment_docs(reader: Any, offset: int, field: str, values: Iterable[str]) -
     """Documents of one segment (as global docnums) having any of `values` in `field`."""
     out: set[int] = set()
     deleted = None
+    read = _READ.get(None)
     for value in values:
-        if (field, value) not in reader:
-            continue
-        ids = posting_ids(reader.postings(field, value))
+        key = (id(reader), field, value)
+        ids = read.get(key) if read is not None else None
+        if ids is None:
+            if (field, value) not in reader:
+                continue
+            ids = posting_ids(reader.postings(field, value))
+            if read is not None:
+                read[key] = ids
         if deleted is None:
             deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
         if deleted:
             ids = [d for d in ids if d not in deleted]
         out.update([d + offset for d in ids] if offset else ids)
     return out
+
+
+#: Posting lists already read during the current search, by (reader, field, value): the
+#: forgiving tier's query repeats the exact tier's words. Lives for one search only.
+_READ: contextvars.ContextVar[dict[tuple[int, str, str], list[int]]] = contextvars.ContextVar(
+    "whoosh_postings_read"
+)
 
 
 def _branch_docs(searcher: Searcher, plan: Plan) -> set[int]:
