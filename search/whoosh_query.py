@@ -113,7 +113,10 @@ class WhooshQuery:
                 more_total, more_page = self._count(view, more_q, allowed, exact_docs), []
             total = exact_total + more_total
             page = exact_page + more_page
-        hits = [self._hit(searcher.stored_fields(d), score, plan, sent) for d, score, sent in page]
+        memo: dict[Any, dict[frozenset[str], bool]] = {}
+        hits = [
+            self._hit(searcher.stored_fields(d), score, plan, sent, memo) for d, score, sent in page
+        ]
         return SearchResult(total=total, hits=hits)
 
     def _run(
@@ -198,7 +201,14 @@ class WhooshQuery:
             return 1
         return max(1, len(_docs(view.searcher, "copy_key", [key])))
 
-    def _hit(self, stored: dict[str, Any], score: float, plan: Plan, sent: int = 1) -> Hit:
+    def _hit(
+        self,
+        stored: dict[str, Any],
+        score: float,
+        plan: Plan,
+        sent: int = 1,
+        memo: dict[Any, dict[frozenset[str], bool]] | None = None,
+    ) -> Hit:
         return Hit(
             id=int(stored["id"]),
             document_type=stored.get("document_type") or None,
@@ -212,6 +222,7 @@ class WhooshQuery:
                 stored.get("text", ""),
                 plan.highlight,
                 prefixes=plan.highlight_prefixes,
+                memo=memo,
             ),
             sent=sent,
         )
