@@ -288,10 +288,11 @@ class WhooshQuery:
                 candidates = {d - offset for d in within if offset <= d < end}
                 if not candidates:
                     continue
-            values: list[dict[int, list[bytes]]] = [{} for _ in positions]
+            values: list[list[dict[int, bytes]]] = [[] for _ in positions]
             for i in order:
                 values[i] = _posting_values(reader, "content", positions[i], candidates)
-                candidates = set(values[i]) if candidates is None else candidates & values[i].keys()
+                docs: set[int] = set().union(*values[i])
+                candidates = docs if candidates is None else candidates & docs
                 if not candidates:
                     break
             if not candidates:
@@ -300,9 +301,9 @@ class WhooshQuery:
                 candidates -= reader.deleted_docs_set
             decode = reader.schema["content"].format.decoder("positions")
             for d in sorted(candidates):
-                starts = {p for v in values[0][d] for p in decode(v)}
+                starts = _decoded(decode, values[0], d)
                 for i in range(1, len(positions)):
-                    here = {p for v in values[i][d] for p in decode(v)}
+                    here = _decoded(decode, values[i], d)
                     starts = {p for p in starts if p + i in here}
                     if not starts:
                         break
@@ -455,32 +456,41 @@ def _distinct(copies: Any, docs: set[int]) -> int:
     return len({copies[d] for d in docs})
 
 
+def _decoded(decode: Any, per_key: list[dict[int, bytes]], d: int) -> set[int]:
+    """The positions of document `d` under any of the keys (encoded values per key)."""
+    return {p for values in per_key if d in values for p in decode(values[d])}
+
+
 def _posting_values(
     reader: Any, field: str, keys: tuple[str, ...], within: set[int] | None
-) -> dict[int, list[bytes]]:
-    """The encoded value (positions) of each of `keys` per document of one segment, for the
+) -> list[dict[int, bytes]]:
+    """Per key of `keys`, its encoded value (positions) by document of one segment, for the
     documents in `within` (all when None), deleted ones included: a block at a time."""
-    out: dict[int, list[bytes]] = {}
+    out: list[dict[int, bytes]] = []
     for key in keys:
         if (field, key) not in reader:
             continue
         matcher = reader.postings(field, key)
         leaf = getattr(matcher, "child", matcher)
+        found: dict[int, bytes] = {}
         if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_values", "_next_block")):
             while matcher.is_active():
                 d = matcher.id()
                 if within is None or d in within:
-                    out.setdefault(d, []).append(matcher.value())
+                    found[d] = matcher.value()
                 matcher.next()
-            continue
-        while leaf.is_active():
-            leaf._read_ids()
-            leaf._read_values()
-            first = leaf._i
-            for d, v in zip(leaf._ids[first:], leaf._values[first:], strict=True):
-                if within is None or d in within:
-                    out.setdefault(d, []).append(v)
-            leaf._next_block()
+        else:
+            while leaf.is_active():
+                leaf._read_ids()
+                leaf._read_values()
+                first = leaf._i
+                pairs = zip(leaf._ids[first:], leaf._values[first:], strict=True)
+                if within is None:
+                    found.update(pairs)
+                else:
+                    found.update((d, v) for d, v in pairs if d in within)
+                leaf._next_block()
+        out.append(found)
     return out
 
 
