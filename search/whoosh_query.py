@@ -141,7 +141,7 @@ class WhooshQuery:
             # Filtered: the matches are the few documents of the query's posting lists that
             # the filters allow, found as sets; Whoosh then scores just those (its filter
             # would step through every match of the query to test each against the set).
-            known = _query_docs(view.searcher, q) & allowed
+            known = _query_docs(view.searcher, q, allowed) & allowed
             if exclude:
                 known -= exclude
             if not known:
@@ -187,7 +187,7 @@ class WhooshQuery:
         self, view: OpenSearcher, q: wq.Query, allowed: set[int] | None, exclude: set[int]
     ) -> int:
         """Distinct copies matching `q` that the filters allow, leaving out `exclude`."""
-        matched = _query_docs(view.searcher, q) - exclude
+        matched = _query_docs(view.searcher, q, allowed) - exclude
         if allowed is not None:
             matched &= allowed
         return _distinct(view.copies(), matched)
@@ -414,31 +414,58 @@ def _check_codes(
     return out
 
 
-def _query_docs(searcher: Searcher, q: wq.Query) -> set[int]:
+def _query_docs(searcher: Searcher, q: wq.Query, within: set[int] | None = None) -> set[int]:
     """The documents `q` matches, as sets of posting lists (block reads joined as sets);
     the same set as Whoosh's docs_for_query, which steps its matcher tree a document at a
-    time. Queries of other kinds go to Whoosh."""
+    time. Queries of other kinds go to Whoosh.
+
+    With `within` (the documents the filters allow), the result may leave out documents
+    outside it: only the posting blocks that overlap its span in each segment are read, and
+    segments holding none of it are skipped (a date range is a short run of documents)."""
+    spans = _spans(searcher, within) if within is not None else None
+    return _query_spans(searcher, q, spans)
+
+
+Span = tuple[int, int]
+
+
+def _spans(searcher: Searcher, docs: set[int]) -> dict[int, Span]:
+    """Per segment offset, the first and last segment-local document of `docs` in it."""
+    ordered = sorted(docs)
+    out: dict[int, Span] = {}
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.reader().doc_count_all()
+        lo, hi = bisect.bisect_left(ordered, offset), bisect.bisect_left(ordered, end)
+        if hi > lo:
+            out[offset] = (ordered[lo] - offset, ordered[hi - 1] - offset)
+    return out
+
+
+def _query_spans(searcher: Searcher, q: wq.Query, spans: dict[int, Span] | None) -> set[int]:
     kind = type(q)
     if kind is wq.Term:
-        return _docs(searcher, q.fieldname, [q.text])
+        return _docs(searcher, q.fieldname, [q.text], spans)
     if kind is _Listed:
-        return _docs(searcher, q.fieldname, q.words)
+        return _docs(searcher, q.fieldname, q.words, spans)
     if kind is wq.Prefix:
         found: set[int] = set()
         for sub, offset in searcher.leaf_searchers():
+            if spans is not None and offset not in spans:
+                continue
             reader = sub.reader()
             words = [_text(w) for w in reader.expand_prefix(q.fieldname, q.text)]
-            found |= _segment_docs(reader, offset, q.fieldname, words)
+            span = spans[offset] if spans is not None else None
+            found |= _segment_docs(reader, offset, q.fieldname, words, span)
         return found
     if kind is wq.Or:
         found = set()
         for sub_q in q.subqueries:
-            found |= _query_docs(searcher, sub_q)
+            found |= _query_spans(searcher, sub_q, spans)
         return found
     if kind is wq.And:
         parts: list[set[int]] = []
         for sub_q in q.subqueries:
-            part = _query_docs(searcher, sub_q)
+            part = _query_spans(searcher, sub_q, spans)
             if not part:
                 return set()
             parts.append(part)
@@ -494,28 +521,38 @@ def _posting_values(
     return out
 
 
-def _docs(searcher: Searcher, field: str, values: Iterable[str]) -> set[int]:
+def _docs(
+    searcher: Searcher, field: str, values: Iterable[str], spans: dict[int, Span] | None = None
+) -> set[int]:
     """Documents having any of `values` in `field`: posting lists read one by one and
-    joined as sets (Whoosh's matcher tree is far slower for tens of terms)."""
+    joined as sets (Whoosh's matcher tree is far slower for tens of terms). With `spans`,
+    only the segments and blocks they cover (see _query_docs)."""
     values = list(values)
     out: set[int] = set()
     for sub, offset in searcher.leaf_searchers():
-        out |= _segment_docs(sub.reader(), offset, field, values)
+        if spans is None:
+            out |= _segment_docs(sub.reader(), offset, field, values)
+        elif offset in spans:
+            out |= _segment_docs(sub.reader(), offset, field, values, spans[offset])
     return out
 
 
-def _segment_docs(reader: Any, offset: int, field: str, values: Iterable[str]) -> set[int]:
-    """Documents of one segment (as global docnums) having any of `values` in `field`."""
+def _segment_docs(
+    reader: Any, offset: int, field: str, values: Iterable[str], span: Span | None = None
+) -> set[int]:
+    """Documents of one segment (as global docnums) having any of `values` in `field`
+    (with `span`, at least those within it)."""
     out: set[int] = set()
     deleted = None
     read = _READ.get(None)
     for value in values:
-        key = (id(reader), field, value)
+        key = (id(reader), field, value, span)
         ids = read.get(key) if read is not None else None
         if ids is None:
             if (field, value) not in reader:
                 continue
-            ids = posting_ids(reader.postings(field, value))
+            matcher = reader.postings(field, value)
+            ids = posting_ids(matcher) if span is None else posting_ids(matcher, *span)
             if read is not None:
                 read[key] = ids
         if deleted is None:
@@ -528,8 +565,8 @@ def _segment_docs(reader: Any, offset: int, field: str, values: Iterable[str]) -
 
 #: Posting lists already read during the current search, by (reader, field, value): the
 #: forgiving tier's query repeats the exact tier's words. Lives for one search only.
-_READ: contextvars.ContextVar[dict[tuple[int, str, str], list[int]]] = contextvars.ContextVar(
-    "whoosh_postings_read"
+_READ: contextvars.ContextVar[dict[tuple[int, str, str, Span | None], list[int]]] = (
+    contextvars.ContextVar("whoosh_postings_read")
 )
 
 

@@ -25,20 +25,30 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def posting_ids(matcher: Any) -> list[int]:
+def posting_ids(matcher: Any, lo: int | None = None, hi: int | None = None) -> list[int]:
     """Every document of a posting list, a block at a time where the codec allows.
 
     Whoosh's own all_ids() steps through the list one posting at a time (three method calls
     each), most of the time of a filter over thousands of documents. Its leaf matcher keeps a
     block's decoded ids in `_ids`; any other matcher is read the ordinary way. Deleted
-    documents are the caller's to drop (the reader's posting lists still hold them)."""
+    documents are the caller's to drop (the reader's posting lists still hold them).
+
+    With `lo` and `hi`, blocks wholly outside [lo, hi] are skipped by their headers (a block
+    is decoded, unpickled and decompressed, only when read): the result holds every document
+    within the bounds and maybe some outside them."""
     leaf = getattr(matcher, "child", matcher)  # under the FilterMatcher of deletions
-    if not all(hasattr(leaf, a) for a in ("_read_ids", "_next_block", "_atend", "_i")):
+    if not all(hasattr(leaf, a) for a in ("_read_ids", "_next_block", "_atend", "_i", "_maxid")):
         return list(matcher.all_ids())
     ids: list[int] = []
+    before = -1  # the last id of the block before this one
     while leaf.is_active():
-        leaf._read_ids()
-        ids.extend(leaf._ids[leaf._i :])
+        if hi is not None and before >= hi:
+            break
+        maxid = leaf._maxid
+        if lo is None or maxid >= lo:
+            leaf._read_ids()
+            ids.extend(leaf._ids[leaf._i :])
+        before = maxid
         leaf._next_block()
     return ids
 
