@@ -356,7 +356,9 @@ class PostgresBackend:
             else "exact DESC, score DESC, received_at DESC, id DESC"
         )
         try:
-            with self.engine.connect() as conn:
+            # Autocommit: a search reads, so no BEGIN and no ROLLBACK around it (each is a
+            # round trip to the server, which on a busy machine costs more than the query).
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 near = self._near_names(conn, plan) if tier.forgiving else {}
                 where, params, rank_q = self._where(plan, tier.forgiving, near)
                 rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
@@ -364,32 +366,29 @@ class PostgresBackend:
                 if tier.separate:
                     exact, _p, _r = self._where(plan, False, {})
                 # Identical copies once: the best-ranked (by date, the latest) stands for the
-                # others, with how many there are. The text is read for the page only: carried
-                # through the window functions it made every match's row wide.
-                sql = (
-                    "SELECT id, score, count(*) OVER () AS total, sent FROM ("
+                # others, with how many there are. The text and the shown columns are joined
+                # to the page only: carried through the window functions they made every
+                # match's row wide.
+                page_sql = (
+                    "SELECT id, score, exact, received_at, count(*) OVER () AS total, sent FROM ("
                     f"SELECT *, row_number() OVER (PARTITION BY copy_key ORDER BY {order})"
                     " AS nth, count(*) OVER (PARTITION BY copy_key) AS sent FROM ("
                     f"SELECT id, received_at, copy_key, {'0' if by_date else rank} AS score,"
                     f" ({exact}) AS exact FROM search_documents WHERE {where}) AS matched)"
                     f" AS ranked WHERE nth = 1 ORDER BY {order} LIMIT :limit OFFSET :offset"
                 )
+                page_order = ", ".join("page." + part.strip() for part in order.split(","))
+                sql = (
+                    "SELECT page.id, page.score, page.total, page.sent, d.document_type,"
+                    " d.person_name, d.branch, d.received_at, d.indication, d.text"
+                    f" FROM ({page_sql}) AS page JOIN search_documents AS d ON d.id = page.id"
+                    f" ORDER BY {page_order}"
+                )
                 params.update(rank_q=rank_q, limit=limit, offset=offset)
-                page = conn.execute(text(sql), params).all()
-                if page:
-                    total = int(page[0].total)
-                    rows = {
-                        int(r.id): r
-                        for r in conn.execute(
-                            text(
-                                "SELECT id, document_type, person_name, branch, received_at,"
-                                " indication, text FROM search_documents WHERE id = ANY(:ids)"
-                            ),
-                            {"ids": [int(p.id) for p in page]},
-                        )
-                    }
+                rows = conn.execute(text(sql), params).all()
+                if rows:
+                    total = int(rows[0].total)
                 else:
-                    rows = {}
                     total = int(
                         conn.execute(
                             text(
@@ -404,30 +403,26 @@ class PostgresBackend:
                 f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
             ) from exc
         memo: dict[Any, dict[frozenset[str], bool]] = {}
-        hits = []
-        for p in page:
-            r = rows.get(int(p.id))
-            if r is None:  # deleted between the two statements
-                continue
-            hits.append(
-                Hit(
-                    id=int(r.id),
-                    document_type=r.document_type,
-                    person_name=r.person_name,
-                    branch=r.branch,
-                    received_at=r.received_at.astimezone(dt.UTC),
-                    indication=r.indication,
-                    score=float(p.score or 0.0),
-                    snippet=make_snippet(
-                        self.analyzer,
-                        r.text,
-                        plan.highlight,
-                        prefixes=plan.highlight_prefixes,
-                        memo=memo,
-                    ),
-                    sent=int(p.sent),
-                )
+        hits = [
+            Hit(
+                id=int(r.id),
+                document_type=r.document_type,
+                person_name=r.person_name,
+                branch=r.branch,
+                received_at=r.received_at.astimezone(dt.UTC),
+                indication=r.indication,
+                score=float(r.score or 0.0),
+                snippet=make_snippet(
+                    self.analyzer,
+                    r.text,
+                    plan.highlight,
+                    prefixes=plan.highlight_prefixes,
+                    memo=memo,
+                ),
+                sent=int(r.sent),
             )
+            for r in rows
+        ]
         return SearchResult(total=total, hits=hits)
 
     def _near_names(self, conn: Connection, plan: Plan) -> dict[str, list[str]]:
