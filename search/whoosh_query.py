@@ -135,6 +135,9 @@ class WhooshQuery:
         `collapse`, whose counts go wrong when a better copy replaces a kept one."""
         copies = view.copies()
         want = offset + limit
+        terms = None if by_date else _plain_terms(q)
+        if terms is not None:
+            return self._run_scored(view, terms, allowed, exclude, offset, want)
         fetch = max(1, want)
         known: set[int] | None = None
         if allowed is not None:
@@ -180,6 +183,54 @@ class WhooshQuery:
             if exclude:
                 matched -= exclude
             total = _distinct(copies, matched)
+        page = [(d, score, self._copies(view, d)) for d, score in ranked[offset:want]]
+        return total, page, matched
+
+    def _run_scored(
+        self,
+        view: OpenSearcher,
+        terms: list[tuple[str, str]],
+        allowed: set[int] | None,
+        exclude: set[int] | None,
+        offset: int,
+        want: int,
+    ) -> tuple[int, list[tuple[int, float, int]], set[int]]:
+        """_run for a word whose keys are one or two terms (_plain_terms): scored here from
+        the posting blocks, as Whoosh's TF-IDF would (weight times idf, summed over the two),
+        and ranked as its collector does (score descending, then document number), without
+        Whoosh reading the same blocks again through its matchers."""
+        searcher = view.searcher
+        spans = _spans(searcher, allowed) if allowed is not None else None
+        scores: dict[int, float] = {}
+        for field, value in terms:
+            idf = searcher.idf(field, value)
+            for d, weight in _weights(searcher, field, value, spans).items():
+                score = weight * idf
+                scores[d] = scores[d] + score if d in scores else score
+        matched = set(scores)
+        if allowed is not None:
+            matched &= allowed
+        if exclude:
+            matched -= exclude
+        copies = view.copies()
+        order = [(-scores[d], d) for d in matched]
+        # The best `fetch` first, all of them only when identical copies leave the page short.
+        fetch = 2 * want + 8
+        best = heapq.nsmallest(fetch, order) if len(order) > fetch else sorted(order)
+        while True:
+            seen: set[int] = set()
+            ranked: list[tuple[int, float]] = []
+            for negative, d in best:
+                if copies[d] in seen:
+                    continue
+                seen.add(copies[d])
+                ranked.append((d, -negative))
+                if len(ranked) >= want:
+                    break
+            if len(ranked) >= want or len(best) == len(order):
+                break
+            best = sorted(order)
+        total = len(seen) if len(ranked) < want else _distinct(copies, matched)
         page = [(d, score, self._copies(view, d)) for d, score in ranked[offset:want]]
         return total, page, matched
 
@@ -472,6 +523,72 @@ def _query_spans(searcher: Searcher, q: wq.Query, spans: dict[int, Span] | None)
         parts.sort(key=len)
         return set.intersection(*parts) if parts else set()
     return set(searcher.docs_for_query(q))
+
+
+def _plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:
+    """The (field, text) of a query that is one term or an Or of two, unboosted (alone or in
+    an And of one): Whoosh scores those as weight x idf, summed where both match, which is
+    exact in any order. Anything else (None) is left to Whoosh's own scorer."""
+    if type(q) is wq.And and len(q.subqueries) == 1 and q.boost == 1.0:
+        q = q.subqueries[0]
+    if type(q) is wq.Term and q.boost == 1.0:
+        return [(q.fieldname, _text(q.text))]
+    if (
+        type(q) is wq.Or
+        and q.boost == 1.0
+        and len(q.subqueries) == 2
+        and all(type(t) is wq.Term and t.boost == 1.0 for t in q.subqueries)
+    ):
+        terms = [(t.fieldname, _text(t.text)) for t in q.subqueries]
+        return terms if terms[0] != terms[1] else None
+    return None
+
+
+def _weights(
+    searcher: Searcher, field: str, value: str, spans: dict[int, Span] | None
+) -> dict[int, float]:
+    """The weight of `value` in `field` per (global, not deleted) document, read a block at
+    a time; with `spans`, at least the documents within them (see _query_docs)."""
+    out: dict[int, float] = {}
+    for sub, offset in searcher.leaf_searchers():
+        if spans is not None and offset not in spans:
+            continue
+        reader = sub.reader()
+        if (field, value) not in reader:
+            continue
+        matcher = reader.postings(field, value)
+        leaf = getattr(matcher, "child", matcher)
+        lo, hi = spans[offset] if spans is not None else (None, None)
+        found: dict[int, float] = {}
+        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_weights", "_maxid")):
+            while matcher.is_active():
+                found[matcher.id()] = matcher.weight()
+                matcher.next()
+        else:
+            before = -1
+            while leaf.is_active():
+                if hi is not None and before >= hi:
+                    break
+                if lo is None or leaf._maxid >= lo:
+                    leaf._read_ids()
+                    leaf._read_weights()
+                    first = leaf._i
+                    found.update(zip(leaf._ids[first:], leaf._weights[first:], strict=True))
+                before = leaf._maxid
+                leaf._next_block()
+        read = _READ.get(None)
+        if read is not None:  # the forgiving tier's count reads the same list
+            read[(id(reader), field, value, spans[offset] if spans is not None else None)] = list(
+                found
+            )
+        if reader.has_deletions():
+            for d in reader.deleted_docs_set:
+                found.pop(d, None)
+        if offset:
+            out.update((d + offset, w) for d, w in found.items())
+        else:
+            out.update(found)
+    return out
 
 
 def _text(term: Any) -> str:
