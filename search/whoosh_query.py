@@ -590,6 +590,7 @@ def _weights(
     """The weight of `value` in `field` per (global, not deleted) document, read a block at
     a time; with `spans`, at least the documents within them (see _query_docs)."""
     out: dict[int, float] = {}
+    read = _READ.get(None)
     for sub, offset in searcher.leaf_searchers():
         if spans is not None and offset not in spans:
             continue
@@ -598,13 +599,15 @@ def _weights(
             continue
         matcher = reader.postings(field, value)
         leaf = getattr(matcher, "child", matcher)
-        lo, hi = spans[offset] if spans is not None else (None, None)
-        found: dict[int, float] = {}
+        span = spans[offset] if spans is not None else None
+        local: list[int] = []
         if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_weights", "_maxid")):
             while matcher.is_active():
-                found[matcher.id()] = matcher.weight()
+                local.append(matcher.id())
+                out[matcher.id() + offset] = matcher.weight()
                 matcher.next()
         else:
+            lo, hi = span if span is not None else (None, None)
             before = -1
             while leaf.is_active():
                 if hi is not None and before >= hi:
@@ -613,21 +616,18 @@ def _weights(
                     leaf._read_ids()
                     leaf._read_weights()
                     first = leaf._i
-                    found.update(zip(leaf._ids[first:], leaf._weights[first:], strict=True))
+                    ids = leaf._ids[first:]
+                    local.extend(ids)
+                    if offset:
+                        ids = [d + offset for d in ids]
+                    out.update(zip(ids, leaf._weights[first:], strict=True))
                 before = leaf._maxid
                 leaf._next_block()
-        read = _READ.get(None)
         if read is not None:  # the forgiving tier's count reads the same list
-            read[(id(reader), field, value, spans[offset] if spans is not None else None)] = list(
-                found
-            )
+            read[(id(reader), field, value, span)] = local
         if reader.has_deletions():
             for d in reader.deleted_docs_set:
-                found.pop(d, None)
-        if offset:
-            out.update((d + offset, w) for d, w in found.items())
-        else:
-            out.update(found)
+                out.pop(d + offset, None)
     return out
 
 
