@@ -1,15 +1,17 @@
 """A query plan run over a Whoosh searcher: filters as sets, phrases by positions, words scored.
 
-Only the scoring of plain words goes through Whoosh's query tree. Filters are sets of documents
-(the most selective from a posting list, the others checked in columns), and phrases are
-candidates by intersecting sets and then positions of just those: Whoosh's own matchers step
-through posting lists one document at a time and were ten times slower on this data.
+Filters are sets of documents (a date range is a slice of each segment's day order, the other
+filters codes per document: search.whoosh_segments); matches are sets of posting lists read a
+block at a time (search.whoosh_postings); phrases are candidates by intersecting those and then
+positions of just the candidates. A word of one or two terms is scored here from the blocks
+read, the same way Whoosh's TF-IDF does; other words go through Whoosh's query tree, restricted
+to the documents the filters allow (search.whoosh_only). Whoosh's own matchers step through
+posting lists one document at a time and were ten times slower on this data.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextvars
 import dataclasses
 import datetime as dt
 import heapq
@@ -18,16 +20,24 @@ from collections.abc import Iterable
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.matching import Matcher, NullMatcher
-from whoosh.query.terms import MultiTerm
-from whoosh.query.wrappers import WrappingQuery
 from whoosh.searching import Searcher
 
 from search.analysis import Analyzer, make_snippet
 from search.index import Hit, SearchResult
 from search.plan import FUZZY_PREFIX, Plan, TermPlan
 from search.tiers import forgiving_window, tiers, within_typos
-from search.whoosh_segments import posting_ids
+from search.whoosh_only import Only
+from search.whoosh_postings import (
+    Listed,
+    decoded,
+    plain_terms,
+    posting_values,
+    query_docs,
+    reading,
+    spans_of,
+    term_docs,
+    weights,
+)
 from search.whoosh_store import OpenSearcher, naive_utc
 
 
@@ -41,11 +51,8 @@ class WhooshQuery:
     def search(
         self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
     ) -> SearchResult:
-        token = _READ.set({})
-        try:
+        with reading():
             return self._search(view, plan, limit, offset, sort)
-        finally:
-            _READ.reset(token)
 
     def _search(
         self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
@@ -137,7 +144,7 @@ class WhooshQuery:
         want = offset + limit
         if by_date and type(q) is not wq.Every:
             return self._run_by_date(view, q, allowed, exclude, offset, want)
-        terms = None if by_date else _plain_terms(q)
+        terms = None if by_date else plain_terms(q)
         if terms is not None:
             return self._run_scored(view, terms, allowed, exclude, offset, want)
         fetch = max(1, want)
@@ -146,12 +153,12 @@ class WhooshQuery:
             # Filtered: the matches are the few documents of the query's posting lists that
             # the filters allow, found as sets; Whoosh then scores just those (its filter
             # would step through every match of the query to test each against the set).
-            known = _query_docs(view.searcher, q, allowed) & allowed
+            known = query_docs(view.searcher, q, allowed) & allowed
             if exclude:
                 known -= exclude
             if not known:
                 return 0, [], known
-            q = _Only(q, view.searcher, known)
+            q = Only(q, view.searcher, known)
         while True:
             kwargs: dict[str, Any] = {"limit": fetch}
             if exclude and known is None:
@@ -181,7 +188,7 @@ class WhooshQuery:
         else:
             # The matches as sets of posting lists (Whoosh's docs() runs the query again
             # through its matchers, one document at a time).
-            matched = _query_docs(view.searcher, q)
+            matched = query_docs(view.searcher, q)
             if exclude:
                 matched -= exclude
             total = _distinct(copies, matched)
@@ -200,7 +207,7 @@ class WhooshQuery:
         """_run sorted by date: the matches as sets, ordered by the received-time array as
         Whoosh's sorting collector orders them (newest first, then the higher document
         number), without its column lookup per match."""
-        matched = _query_docs(view.searcher, q, allowed)
+        matched = query_docs(view.searcher, q, allowed)
         if allowed is not None:
             matched &= allowed
         if exclude:
@@ -235,16 +242,16 @@ class WhooshQuery:
         offset: int,
         want: int,
     ) -> tuple[int, list[tuple[int, float, int]], set[int]]:
-        """_run for a word whose keys are one or two terms (_plain_terms): scored here from
+        """_run for a word whose keys are one or two terms (plain_terms): scored here from
         the posting blocks, as Whoosh's TF-IDF would (weight times idf, summed over the two),
         and ranked as its collector does (score descending, then document number), without
         Whoosh reading the same blocks again through its matchers."""
         searcher = view.searcher
-        spans = _spans(searcher, allowed) if allowed is not None else None
+        spans = spans_of(searcher, allowed) if allowed is not None else None
         scores: dict[int, float] = {}
         for field, value in terms:
             idf = searcher.idf(field, value)
-            for d, weight in _weights(searcher, field, value, spans).items():
+            for d, weight in weights(searcher, field, value, spans).items():
                 score = weight * idf
                 scores[d] = scores[d] + score if d in scores else score
         matched = set(scores)
@@ -278,7 +285,7 @@ class WhooshQuery:
         self, view: OpenSearcher, q: wq.Query, allowed: set[int] | None, exclude: set[int]
     ) -> int:
         """Distinct copies matching `q` that the filters allow, leaving out `exclude`."""
-        matched = _query_docs(view.searcher, q, allowed) - exclude
+        matched = query_docs(view.searcher, q, allowed) - exclude
         if allowed is not None:
             matched &= allowed
         return _distinct(view.copies(), matched)
@@ -290,7 +297,7 @@ class WhooshQuery:
         key = key.decode() if isinstance(key, bytes) else str(key)
         if key.startswith("id:"):
             return 1
-        return max(1, len(_docs(view.searcher, "copy_key", [key])))
+        return max(1, len(term_docs(view.searcher, "copy_key", [key])))
 
     def _hit(
         self,
@@ -353,7 +360,7 @@ class WhooshQuery:
             for key in term.fuzzy:
                 near = _near_names(searcher, key, term.typos)
                 if near:
-                    subs.append(_Listed("names", near, boost=0.5))
+                    subs.append(Listed("names", near, boost=0.5))
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
     # -- phrases -------------------------------------------------------------------------
@@ -381,7 +388,7 @@ class WhooshQuery:
                     continue
             values: list[list[dict[int, bytes]]] = [[] for _ in positions]
             for i in order:
-                values[i] = _posting_values(reader, "content", positions[i], candidates)
+                values[i] = posting_values(reader, "content", positions[i], candidates)
                 docs: set[int] = set().union(*values[i])
                 candidates = docs if candidates is None else candidates & docs
                 if not candidates:
@@ -392,9 +399,9 @@ class WhooshQuery:
                 candidates -= reader.deleted_docs_set
             decode = reader.schema["content"].format.decoder("positions")
             for d in sorted(candidates):
-                starts = _decoded(decode, values[0], d)
+                starts = decoded(decode, values[0], d)
                 for i in range(1, len(positions)):
-                    here = _decoded(decode, values[i], d)
+                    here = decoded(decode, values[i], d)
                     starts = {p for p in starts if p + i in here}
                     if not starts:
                         break
@@ -431,7 +438,7 @@ class WhooshQuery:
         if plan.branch_words:
             extra.append(_branch_docs(searcher, plan))
         if plan.senders:
-            extra.append(_docs(searcher, "sender_keys", plan.senders))
+            extra.append(term_docs(searcher, "sender_keys", plan.senders))
         if not specs and not extra and days is None:
             return None
         extra.sort(key=len)
@@ -453,7 +460,7 @@ class WhooshQuery:
         else:
             ranked = _estimate(searcher, specs)
             _size, field, values = ranked[0]
-            candidates = _docs(searcher, field, values)
+            candidates = term_docs(searcher, field, values)
             candidates = _check_codes(view, candidates, [(f, v) for _s, f, v in ranked[1:]])
         for other in extra:
             candidates &= other
@@ -505,233 +512,16 @@ def _check_codes(
     return out
 
 
-def _query_docs(searcher: Searcher, q: wq.Query, within: set[int] | None = None) -> set[int]:
-    """The documents `q` matches, as sets of posting lists (block reads joined as sets);
-    the same set as Whoosh's docs_for_query, which steps its matcher tree a document at a
-    time. Queries of other kinds go to Whoosh.
-
-    With `within` (the documents the filters allow), the result may leave out documents
-    outside it: only the posting blocks that overlap its span in each segment are read, and
-    segments holding none of it are skipped (a date range is a short run of documents)."""
-    spans = _spans(searcher, within) if within is not None else None
-    return _query_spans(searcher, q, spans)
-
-
-Span = tuple[int, int]
-
-
-def _spans(searcher: Searcher, docs: set[int]) -> dict[int, Span]:
-    """Per segment offset, the first and last segment-local document of `docs` in it."""
-    ordered = sorted(docs)
-    out: dict[int, Span] = {}
-    for sub, offset in searcher.leaf_searchers():
-        end = offset + sub.reader().doc_count_all()
-        lo, hi = bisect.bisect_left(ordered, offset), bisect.bisect_left(ordered, end)
-        if hi > lo:
-            out[offset] = (ordered[lo] - offset, ordered[hi - 1] - offset)
-    return out
-
-
-def _query_spans(searcher: Searcher, q: wq.Query, spans: dict[int, Span] | None) -> set[int]:
-    kind = type(q)
-    if kind is wq.Term:
-        return _docs(searcher, q.fieldname, [q.text], spans)
-    if kind is _Listed:
-        return _docs(searcher, q.fieldname, q.words, spans)
-    if kind is wq.Prefix:
-        found: set[int] = set()
-        for sub, offset in searcher.leaf_searchers():
-            if spans is not None and offset not in spans:
-                continue
-            reader = sub.reader()
-            words = [_text(w) for w in reader.expand_prefix(q.fieldname, q.text)]
-            span = spans[offset] if spans is not None else None
-            found |= _segment_docs(reader, offset, q.fieldname, words, span)
-        return found
-    if kind is wq.Or:
-        found = set()
-        for sub_q in q.subqueries:
-            found |= _query_spans(searcher, sub_q, spans)
-        return found
-    if kind is wq.And:
-        parts: list[set[int]] = []
-        for sub_q in q.subqueries:
-            part = _query_spans(searcher, sub_q, spans)
-            if not part:
-                return set()
-            parts.append(part)
-        parts.sort(key=len)
-        return set.intersection(*parts) if parts else set()
-    return set(searcher.docs_for_query(q))
-
-
-def _plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:
-    """The (field, text) of a query that is one term or an Or of two, unboosted (alone or in
-    an And of one): Whoosh scores those as weight x idf, summed where both match, which is
-    exact in any order. Anything else (None) is left to Whoosh's own scorer."""
-    if type(q) is wq.And and len(q.subqueries) == 1 and q.boost == 1.0:
-        q = q.subqueries[0]
-    if type(q) is wq.Term and q.boost == 1.0:
-        return [(q.fieldname, _text(q.text))]
-    if (
-        type(q) is wq.Or
-        and q.boost == 1.0
-        and len(q.subqueries) == 2
-        and all(type(t) is wq.Term and t.boost == 1.0 for t in q.subqueries)
-    ):
-        terms = [(t.fieldname, _text(t.text)) for t in q.subqueries]
-        return terms if terms[0] != terms[1] else None
-    return None
-
-
-def _weights(
-    searcher: Searcher, field: str, value: str, spans: dict[int, Span] | None
-) -> dict[int, float]:
-    """The weight of `value` in `field` per (global, not deleted) document, read a block at
-    a time; with `spans`, at least the documents within them (see _query_docs)."""
-    out: dict[int, float] = {}
-    read = _READ.get(None)
-    for sub, offset in searcher.leaf_searchers():
-        if spans is not None and offset not in spans:
-            continue
-        reader = sub.reader()
-        if (field, value) not in reader:
-            continue
-        matcher = reader.postings(field, value)
-        leaf = getattr(matcher, "child", matcher)
-        span = spans[offset] if spans is not None else None
-        local: list[int] = []
-        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_weights", "_maxid")):
-            while matcher.is_active():
-                local.append(matcher.id())
-                out[matcher.id() + offset] = matcher.weight()
-                matcher.next()
-        else:
-            lo, hi = span if span is not None else (None, None)
-            before = -1
-            while leaf.is_active():
-                if hi is not None and before >= hi:
-                    break
-                if lo is None or leaf._maxid >= lo:
-                    leaf._read_ids()
-                    leaf._read_weights()
-                    first = leaf._i
-                    ids = leaf._ids[first:]
-                    local.extend(ids)
-                    if offset:
-                        ids = [d + offset for d in ids]
-                    out.update(zip(ids, leaf._weights[first:], strict=True))
-                before = leaf._maxid
-                leaf._next_block()
-        if read is not None:  # the forgiving tier's count reads the same list
-            read[(id(reader), field, value, span)] = local
-        if reader.has_deletions():
-            for d in reader.deleted_docs_set:
-                out.pop(d + offset, None)
-    return out
-
-
-def _text(term: Any) -> str:
-    return term.decode() if isinstance(term, bytes) else str(term)
-
-
 def _distinct(copies: Any, docs: set[int]) -> int:
     """How many distinct copies (copy keys) `docs` are."""
     return len({copies[d] for d in docs})
 
 
-def _decoded(decode: Any, per_key: list[dict[int, bytes]], d: int) -> set[int]:
-    """The positions of document `d` under any of the keys (encoded values per key)."""
-    return {p for values in per_key if d in values for p in decode(values[d])}
-
-
-def _posting_values(
-    reader: Any, field: str, keys: tuple[str, ...], within: set[int] | None
-) -> list[dict[int, bytes]]:
-    """Per key of `keys`, its encoded value (positions) by document of one segment, for the
-    documents in `within` (all when None), deleted ones included: a block at a time."""
-    out: list[dict[int, bytes]] = []
-    for key in keys:
-        if (field, key) not in reader:
-            continue
-        matcher = reader.postings(field, key)
-        leaf = getattr(matcher, "child", matcher)
-        found: dict[int, bytes] = {}
-        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_values", "_next_block")):
-            while matcher.is_active():
-                d = matcher.id()
-                if within is None or d in within:
-                    found[d] = matcher.value()
-                matcher.next()
-        else:
-            while leaf.is_active():
-                leaf._read_ids()
-                leaf._read_values()
-                first = leaf._i
-                pairs = zip(leaf._ids[first:], leaf._values[first:], strict=True)
-                if within is None:
-                    found.update(pairs)
-                else:
-                    found.update((d, v) for d, v in pairs if d in within)
-                leaf._next_block()
-        out.append(found)
-    return out
-
-
-def _docs(
-    searcher: Searcher, field: str, values: Iterable[str], spans: dict[int, Span] | None = None
-) -> set[int]:
-    """Documents having any of `values` in `field`: posting lists read one by one and
-    joined as sets (Whoosh's matcher tree is far slower for tens of terms). With `spans`,
-    only the segments and blocks they cover (see _query_docs)."""
-    values = list(values)
-    out: set[int] = set()
-    for sub, offset in searcher.leaf_searchers():
-        if spans is None:
-            out |= _segment_docs(sub.reader(), offset, field, values)
-        elif offset in spans:
-            out |= _segment_docs(sub.reader(), offset, field, values, spans[offset])
-    return out
-
-
-def _segment_docs(
-    reader: Any, offset: int, field: str, values: Iterable[str], span: Span | None = None
-) -> set[int]:
-    """Documents of one segment (as global docnums) having any of `values` in `field`
-    (with `span`, at least those within it)."""
-    out: set[int] = set()
-    deleted = None
-    read = _READ.get(None)
-    for value in values:
-        key = (id(reader), field, value, span)
-        ids = read.get(key) if read is not None else None
-        if ids is None:
-            if (field, value) not in reader:
-                continue
-            matcher = reader.postings(field, value)
-            ids = posting_ids(matcher) if span is None else posting_ids(matcher, *span)
-            if read is not None:
-                read[key] = ids
-        if deleted is None:
-            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-        if deleted:
-            ids = [d for d in ids if d not in deleted]
-        out.update([d + offset for d in ids] if offset else ids)
-    return out
-
-
-#: Posting lists already read during the current search, by (reader, field, value): the
-#: forgiving tier's query repeats the exact tier's words. Lives for one search only.
-_READ: contextvars.ContextVar[dict[tuple[int, str, str, Span | None], list[int]]] = (
-    contextvars.ContextVar("whoosh_postings_read")
-)
-
-
 def _branch_docs(searcher: Searcher, plan: Plan) -> set[int]:
     """Documents of the named branches: by id, or by every word of a branch's name."""
-    branch = _docs(searcher, "branch_id", (str(b) for b in plan.branch_ids))
+    branch = term_docs(searcher, "branch_id", (str(b) for b in plan.branch_ids))
     for words in plan.branch_words:
-        per_word = [_docs(searcher, "branch_keys", alts) for alts in words]
+        per_word = [term_docs(searcher, "branch_keys", alts) for alts in words]
         branch |= set.intersection(*per_word)
     return branch
 
@@ -750,13 +540,13 @@ def _allowed_by_sets(searcher: Searcher, plan: Plan) -> set[int]:
     """Fallback for a time range that is not whole days (not made by the query parser)."""
     sets: list[set[int]] = []
     if plan.types:
-        sets.append(_docs(searcher, "document_type", plan.types))
+        sets.append(term_docs(searcher, "document_type", plan.types))
     if plan.statuses:
-        sets.append(_docs(searcher, "indication", plan.statuses))
+        sets.append(term_docs(searcher, "indication", plan.statuses))
     if plan.branch_ids or plan.branch_words:
         sets.append(_branch_docs(searcher, plan))
     if plan.senders:
-        sets.append(_docs(searcher, "sender_keys", plan.senders))
+        sets.append(term_docs(searcher, "sender_keys", plan.senders))
     lo, hi = plan.received_from, plan.received_until
     q = wq.DateRange(
         "received_at",
@@ -767,137 +557,6 @@ def _allowed_by_sets(searcher: Searcher, plan: Plan) -> set[int]:
     sets.append(set(searcher.docs_for_query(q)))
     sets.sort(key=len)
     return set.intersection(*sets)
-
-
-class _Only(WrappingQuery):  # type: ignore[misc]
-    """`child` restricted to documents known to match it (global docnums): its matcher
-    leaps from one of them to the next with skip_to and scores them as `child` would."""
-
-    def __init__(self, child: wq.Query, searcher: Searcher, docs: Iterable[int]) -> None:
-        super().__init__(child)
-        self._local: dict[int, list[int]] = {}
-        ordered = sorted(docs)
-        for sub, offset in searcher.leaf_searchers():
-            end = offset + sub.reader().doc_count_all()
-            lo, hi = bisect.bisect_left(ordered, offset), bisect.bisect_left(ordered, end)
-            if hi > lo:
-                self._local[id(sub)] = [d - offset for d in ordered[lo:hi]]
-
-    def _rewrap(self, child: wq.Query) -> wq.Query:
-        return child
-
-    def matcher(self, searcher: Searcher, context: Any = None) -> Any:
-        docs = self._local.get(id(searcher))
-        if not docs:
-            return NullMatcher()
-        return _OnlyMatcher(self.child.matcher(searcher, context), docs)
-
-
-class _OnlyMatcher(Matcher):  # type: ignore[misc]
-    """Steps through sorted `docs` (segment-local) where `child` matches them; the score,
-    weight and positions are the child's own, unchanged."""
-
-    def __init__(self, child: Any, docs: list[int], at: int = 0) -> None:
-        self.child = child
-        self._docs = docs
-        self._i = at
-        self._sync()
-
-    def _sync(self) -> None:
-        docs, child = self._docs, self.child
-        while self._i < len(docs) and child.is_active():
-            target, here = docs[self._i], child.id()
-            if here < target:
-                child.skip_to(target)
-            elif here == target:
-                return
-            else:
-                self._i = bisect.bisect_left(docs, here, self._i)
-
-    def is_active(self) -> bool:
-        return self._i < len(self._docs) and bool(self.child.is_active())
-
-    def id(self) -> int:
-        return self._docs[self._i]
-
-    def next(self) -> None:
-        self._i += 1
-        self._sync()
-
-    def skip_to(self, docnum: int) -> None:
-        self._i = bisect.bisect_left(self._docs, docnum, self._i)
-        self._sync()
-
-    def all_ids(self) -> Iterable[int]:
-        while self.is_active():
-            yield self.id()
-            self.next()
-
-    def reset(self) -> None:
-        self.child.reset()
-        self._i = 0
-        self._sync()
-
-    def copy(self) -> _OnlyMatcher:
-        return _OnlyMatcher(self.child.copy(), self._docs, self._i)
-
-    def replace(self, minquality: float = 0) -> Any:
-        return self if self.is_active() else NullMatcher()
-
-    def depth(self) -> int:
-        return 1 + int(self.child.depth())
-
-    def children(self) -> list[Any]:
-        return [self.child]
-
-    def supports(self, astype: str) -> bool:
-        return bool(self.child.supports(astype))
-
-    def supports_block_quality(self) -> bool:
-        return False
-
-    def value(self) -> Any:
-        return self.child.value()
-
-    def value_as(self, astype: str) -> Any:
-        return self.child.value_as(astype)
-
-    def spans(self) -> Any:
-        return self.child.spans()
-
-    def weight(self) -> float:
-        return float(self.child.weight())
-
-    def score(self) -> float:
-        return float(self.child.score())
-
-
-class _Listed(MultiTerm):  # type: ignore[misc]
-    """Words of one field chosen beforehand, matched and scored like Whoosh's FuzzyTerm (an
-    Or of the words with one constant score) without expanding anything per segment."""
-
-    def __init__(self, fieldname: str, words: tuple[str, ...], boost: float = 1.0) -> None:
-        self.fieldname = fieldname
-        self.words = words
-        self.text = words[0] if words else ""
-        self.boost = boost
-        self.constantscore = True
-
-    def _btexts(self, ixreader: Any) -> tuple[str, ...]:
-        return self.words
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Listed) and (self.fieldname, self.words, self.boost) == (
-            other.fieldname,
-            other.words,
-            other.boost,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.fieldname, self.words, self.boost))
-
-    def __repr__(self) -> str:
-        return f"_Listed({self.fieldname!r}, {self.words!r}, boost={self.boost})"
 
 
 def _near_names(searcher: Searcher, key: str, typos: int) -> tuple[str, ...]:
