@@ -15,8 +15,9 @@ import functools
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pymorphy3
 
@@ -103,6 +104,9 @@ class Analyzer:
     def __init__(self, cache_size: int = 200_000) -> None:
         self._morph = pymorphy3.MorphAnalyzer(lang="uk")
         self.word_keys = functools.lru_cache(maxsize=cache_size)(self._word_keys)
+        #: The same keys as a set, for highlighting (cached apart: most words of a snippet's
+        #: text repeat from hit to hit).
+        self.key_set = functools.lru_cache(maxsize=cache_size // 4)(self._key_set)
 
     def lemmas(self, word: str) -> tuple[str, ...]:
         """Dictionary forms of a normalised Cyrillic word, the word itself first."""
@@ -133,6 +137,9 @@ class Analyzer:
             return tuple(keys)
         return (w.replace(APOSTROPHE, ""),)
 
+    def _key_set(self, word: str) -> frozenset[str]:
+        return frozenset(self.word_keys(word))
+
     def prefix_key(self, word: str) -> str:
         """The key of a word prefix (no lemmatising: "Шевч*" is a spelling, not a form)."""
         w = normalize(word)
@@ -148,12 +155,20 @@ class Analyzer:
         """Keys per word position; alternatives (lemmas) share a position."""
         return [self.word_keys(w) for _s, _e, w in self.words(text)]
 
-    def spans(self, text: str) -> list[Span]:
-        """Words and document numbers of `text` with their keys, in text order."""
-        spans = [Span(s, e, frozenset(self.word_keys(w))) for s, e, w in self.words(text)]
+    def spans(self, text: str, keep: Callable[[frozenset[str]], bool] | None = None) -> list[Span]:
+        """Words and document numbers of `text` with their keys, in text order; only those
+        whose keys `keep` accepts when given (a snippet wants the few that match a query:
+        making and sorting spans of the others cost as much as finding them)."""
+        spans: list[Span] = []
+        for s, e, w in self.words(text):
+            keys = self.key_set(w)
+            if keep is None or keep(keys):
+                spans.append(Span(s, e, keys))
         nfc = unicodedata.normalize("NFC", text)
         for m in _NUMBER_IN_TEXT.finditer(nfc):
-            spans.append(Span(m.start(), m.end(), frozenset(number_keys(m.group(0)))))
+            keys = frozenset(number_keys(m.group(0)))
+            if keep is None or keep(keys):
+                spans.append(Span(m.start(), m.end(), keys))
         spans.sort(key=lambda sp: (sp.start, -sp.end))
         return spans
 
@@ -184,10 +199,13 @@ def make_snippet(
     *,
     prefixes: Iterable[str] = (),
     width: int = 200,
+    memo: dict[Any, dict[frozenset[str], bool]] | None = None,
 ) -> str:
     """A piece of `text` around the densest match, HTML-escaped, matches in <mark> tags.
 
-    Shared by both backends so a hit looks the same whichever index found it.
+    Shared by both backends so a hit looks the same whichever index found it. `memo` (one
+    dict for the hits of one page) remembers which words' keys matched: most words of a
+    copy repeat from copy to copy.
     """
     text = unicodedata.normalize("NFC", text)
     flat = " ".join(text.split())
@@ -195,11 +213,17 @@ def make_snippet(
         return ""
     keys = frozenset(keys)
     pre = tuple(prefixes)
+    known: dict[frozenset[str], bool] = {} if memo is None else memo.setdefault((keys, pre), {})
 
-    def hit(sp: Span) -> bool:
-        return bool(sp.keys & keys) or any(k.startswith(pre) for k in sp.keys)
+    def hit(word_keys: frozenset[str]) -> bool:
+        found = known.get(word_keys)
+        if found is None:
+            found = known[word_keys] = bool(word_keys & keys) or any(
+                k.startswith(pre) for k in word_keys
+            )
+        return found
 
-    spans = [sp for sp in analyzer.spans(flat) if hit(sp)] if keys or pre else []
+    spans = analyzer.spans(flat, hit) if keys or pre else []
     if not spans:
         cut = flat[:width]
         return html.escape(cut) + ("…" if len(flat) > width else "")

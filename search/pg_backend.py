@@ -65,6 +65,24 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS search_documents_type ON search_documents (document_type)",
     "CREATE INDEX IF NOT EXISTS search_documents_sender ON search_documents"
     " USING gin (sender_keys)",
+    # Every word that names carry (a superset: deletions leave theirs): a typo's near names
+    # are looked up here, among thousands of words, instead of in every row's names.
+    "CREATE TABLE IF NOT EXISTS search_name_words (word text PRIMARY KEY)",
+    f"CREATE INDEX IF NOT EXISTS search_name_words_start ON search_name_words"
+    f" (left(word, {FUZZY_PREFIX}))",
+)
+#: Fills the lexicon from the rows already there (an index made before it existed).
+_FILL_NAME_WORDS = text(
+    "INSERT INTO search_name_words (word) SELECT DISTINCT w FROM search_documents,"
+    " unnest(string_to_array(name_keys, ' ')) AS w WHERE w <> '' ON CONFLICT DO NOTHING"
+)
+_ADD_NAME_WORDS = text(
+    "INSERT INTO search_name_words (word) SELECT DISTINCT w FROM"
+    " unnest(CAST(:words AS text[])) AS w WHERE w <> '' ON CONFLICT DO NOTHING"
+)
+_NEAR_NAMES = text(
+    f"SELECT word FROM search_name_words WHERE left(word, {FUZZY_PREFIX}) ="
+    f" left(:key, {FUZZY_PREFIX}) AND levenshtein(word, :key) <= :typos ORDER BY word"
 )
 _COLUMNS = (
     "id, document_type, person_name, branch, branch_id, branch_keys, received_at, indication,"
@@ -165,8 +183,13 @@ class PostgresBackend:
         try:
             with self.engine.begin() as conn:
                 self._begin_write(conn)
+                had_words = conn.execute(
+                    text("SELECT to_regclass('search_name_words') IS NOT NULL")
+                ).scalar()
                 for ddl in _DDL:
                     conn.execute(text(ddl))
+                if not had_words:
+                    conn.execute(_FILL_NAME_WORDS)
                 version = conn.execute(
                     text("SELECT value FROM search_meta WHERE key = 'version'")
                 ).scalar()
@@ -247,12 +270,15 @@ class PostgresBackend:
         size = max(1, self.settings.commit_batch)
 
         def flush() -> None:
+            words = sorted({w for row in batch for w in row["name_keys"].split(" ") if w})
             if conn is not None:
                 conn.execute(_UPSERT, batch)
+                conn.execute(_ADD_NAME_WORDS, {"words": words})
             else:
                 with self.engine.begin() as c:
                     self._begin_write(c)
                     c.execute(_UPSERT, batch)
+                    c.execute(_ADD_NAME_WORDS, {"words": words})
             batch.clear()
             if progress is not None:
                 progress(done)
@@ -297,6 +323,7 @@ class PostgresBackend:
         with self.engine.begin() as conn:
             self._begin_write(conn)
             conn.execute(text("DELETE FROM search_documents"))
+            conn.execute(text("DELETE FROM search_name_words"))
             count = self._write(docs, progress, conn)
             self._set_version(conn)
         with self.engine.connect() as conn:
@@ -322,32 +349,42 @@ class PostgresBackend:
         # Exact matches first, then (ranked below every one of them) what only the forgiving
         # tier finds; by date the tiers mix (search.tiers). One statement orders by "exact".
         tier = tiers(plan, sort)
-        where, params, rank_q = self._where(plan, tier.forgiving)
         by_date = sort == "date" or not plan.terms
-        rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
-        exact = "TRUE"
-        if tier.separate:
-            exact, _p, _r = self._where(plan, False)
         order = (
             "received_at DESC, id DESC"
             if by_date
             else "exact DESC, score DESC, received_at DESC, id DESC"
         )
-        # Identical copies once: the best-ranked (by date, the latest) stands for the others,
-        # with how many there are.
-        sql = (
-            "SELECT id, document_type, person_name, branch, received_at, indication, text,"
-            " score, count(*) OVER () AS total, sent FROM ("
-            f"SELECT *, row_number() OVER (PARTITION BY copy_key ORDER BY {order}) AS nth,"
-            " count(*) OVER (PARTITION BY copy_key) AS sent FROM ("
-            "SELECT id, document_type, person_name, branch, received_at, indication, text,"
-            f" copy_key, {'0' if by_date else rank} AS score, ({exact}) AS exact"
-            f" FROM search_documents WHERE {where}) AS matched) AS ranked"
-            f" WHERE nth = 1 ORDER BY {order} LIMIT :limit OFFSET :offset"
-        )
-        params.update(rank_q=rank_q, limit=limit, offset=offset)
         try:
-            with self.engine.connect() as conn:
+            # Autocommit: a search reads, so no BEGIN and no ROLLBACK around it (each is a
+            # round trip to the server, which on a busy machine costs more than the query).
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                near = self._near_names(conn, plan) if tier.forgiving else {}
+                where, params, rank_q = self._where(plan, tier.forgiving, near)
+                rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
+                exact = "TRUE"
+                if tier.separate:
+                    exact, _p, _r = self._where(plan, False, {})
+                # Identical copies once: the best-ranked (by date, the latest) stands for the
+                # others, with how many there are. The text and the shown columns are joined
+                # to the page only: carried through the window functions they made every
+                # match's row wide.
+                page_sql = (
+                    "SELECT id, score, exact, received_at, count(*) OVER () AS total, sent FROM ("
+                    f"SELECT *, row_number() OVER (PARTITION BY copy_key ORDER BY {order})"
+                    " AS nth, count(*) OVER (PARTITION BY copy_key) AS sent FROM ("
+                    f"SELECT id, received_at, copy_key, {'0' if by_date else rank} AS score,"
+                    f" ({exact}) AS exact FROM search_documents WHERE {where}) AS matched)"
+                    f" AS ranked WHERE nth = 1 ORDER BY {order} LIMIT :limit OFFSET :offset"
+                )
+                page_order = ", ".join("page." + part.strip() for part in order.split(","))
+                sql = (
+                    "SELECT page.id, page.score, page.total, page.sent, d.document_type,"
+                    " d.person_name, d.branch, d.received_at, d.indication, d.text"
+                    f" FROM ({page_sql}) AS page JOIN search_documents AS d ON d.id = page.id"
+                    f" ORDER BY {page_order}"
+                )
+                params.update(rank_q=rank_q, limit=limit, offset=offset)
                 rows = conn.execute(text(sql), params).all()
                 if rows:
                     total = int(rows[0].total)
@@ -365,6 +402,7 @@ class PostgresBackend:
             raise IndexUnavailable(
                 f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
             ) from exc
+        memo: dict[Any, dict[frozenset[str], bool]] = {}
         hits = [
             Hit(
                 id=int(r.id),
@@ -375,7 +413,11 @@ class PostgresBackend:
                 indication=r.indication,
                 score=float(r.score or 0.0),
                 snippet=make_snippet(
-                    self.analyzer, r.text, plan.highlight, prefixes=plan.highlight_prefixes
+                    self.analyzer,
+                    r.text,
+                    plan.highlight,
+                    prefixes=plan.highlight_prefixes,
+                    memo=memo,
                 ),
                 sent=int(r.sent),
             )
@@ -383,7 +425,21 @@ class PostgresBackend:
         ]
         return SearchResult(total=total, hits=hits)
 
-    def _where(self, plan: Plan, fuzzy: bool) -> tuple[str, dict[str, Any], str]:
+    def _near_names(self, conn: Connection, plan: Plan) -> dict[str, list[str]]:
+        """Per fuzzy key, the names' words within its typos (search.tiers.within_typos: first
+        letters equal, Levenshtein distance), from the lexicon of name words."""
+        near: dict[str, list[str]] = {}
+        for term in plan.terms:
+            for key in term.fuzzy:
+                if key not in near:
+                    near[key] = list(
+                        conn.execute(_NEAR_NAMES, {"key": key, "typos": int(term.typos)}).scalars()
+                    )
+        return near
+
+    def _where(
+        self, plan: Plan, fuzzy: bool, near: dict[str, list[str]]
+    ) -> tuple[str, dict[str, Any], str]:
         conds: list[str] = []
         params: dict[str, Any] = {}
         rank_parts: list[str] = []
@@ -397,14 +453,17 @@ class PostgresBackend:
                 cond += f" OR keys @@ CAST(:p{i} AS tsquery)"
             if fuzzy and term.fuzzy:
                 # Levenshtein on the words of the names, first two letters equal (as Whoosh's
-                # fuzzy terms with prefixlength=2): the same rule on both backends. The
-                # prefix test in front (names carry weight A in `keys`) lets the GIN index
-                # find the candidates.
+                # fuzzy terms with prefixlength=2): the same rule on both backends. The near
+                # names (from the lexicon; names carry weight A in `keys`) let the GIN index
+                # find the candidates; the row's own names are checked as before.
                 for j, key in enumerate(term.fuzzy):
+                    near_words = near.get(key, [])
+                    if not near_words:
+                        continue
                     params[f"f{i}_{j}"] = key
-                    params[f"fp{i}_{j}"] = _lexeme(key[:FUZZY_PREFIX]) + ":*A"
+                    params[f"fn{i}_{j}"] = " | ".join(_lexeme(w) + ":A" for w in near_words)
                     cond += (
-                        f" OR (keys @@ CAST(:fp{i}_{j} AS tsquery) AND EXISTS (SELECT 1 FROM"
+                        f" OR (keys @@ CAST(:fn{i}_{j} AS tsquery) AND EXISTS (SELECT 1 FROM"
                         " unnest(string_to_array(name_keys, ' ')) AS w"
                         f" WHERE left(w, {FUZZY_PREFIX}) = left(:f{i}_{j}, {FUZZY_PREFIX})"
                         f" AND levenshtein(w, :f{i}_{j}) <= {int(term.typos)}))"

@@ -1,13 +1,17 @@
 """A query plan run over a Whoosh searcher: filters as sets, phrases by positions, words scored.
 
-Only the scoring of plain words goes through Whoosh's query tree. Filters are sets of documents
-(the most selective from a posting list, the others checked in columns), and phrases are
-candidates by intersecting sets and then positions of just those: Whoosh's own matchers step
-through posting lists one document at a time and were ten times slower on this data.
+Filters are sets of documents (a date range is a slice of each segment's day order, the other
+filters codes per document: search.whoosh_segments); matches are sets of posting lists read a
+block at a time (search.whoosh_postings); phrases are candidates by intersecting those and then
+positions of just the candidates. A word of one or two terms is scored here from the blocks
+read, the same way Whoosh's TF-IDF does; other words go through Whoosh's query tree, restricted
+to the documents the filters allow (search.whoosh_only). Whoosh's own matchers step through
+posting lists one document at a time and were ten times slower on this data.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 import heapq
@@ -16,13 +20,24 @@ from collections.abc import Iterable
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.query.terms import MultiTerm
 from whoosh.searching import Searcher
 
 from search.analysis import Analyzer, make_snippet
 from search.index import Hit, SearchResult
 from search.plan import FUZZY_PREFIX, Plan, TermPlan
 from search.tiers import forgiving_window, tiers, within_typos
+from search.whoosh_only import Only
+from search.whoosh_postings import (
+    Listed,
+    decoded,
+    plain_terms,
+    posting_values,
+    query_docs,
+    reading,
+    spans_of,
+    term_docs,
+    weights,
+)
 from search.whoosh_store import OpenSearcher, naive_utc
 
 
@@ -34,6 +49,12 @@ class WhooshQuery:
         self.tz = tz
 
     def search(
+        self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
+    ) -> SearchResult:
+        with reading():
+            return self._search(view, plan, limit, offset, sort)
+
+    def _search(
         self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
     ) -> SearchResult:
         limit = max(0, min(limit, 1000))
@@ -64,9 +85,9 @@ class WhooshQuery:
         if not plan.terms and allowed is not None:
             # Filters alone: the allowed set is the answer; order it by the date column
             # instead of running a collector over it.
-            column = view.column("received_at")
-            copies = view.column("copy_key")
-            newest: dict[Any, tuple[Any, int]] = {}
+            column = view.received()
+            copies = view.copies()
+            newest: dict[int, tuple[int, int]] = {}
             for d in allowed:
                 key = copies[d]
                 mark = (column[d], d)
@@ -99,7 +120,10 @@ class WhooshQuery:
                 more_total, more_page = self._count(view, more_q, allowed, exact_docs), []
             total = exact_total + more_total
             page = exact_page + more_page
-        hits = [self._hit(searcher.stored_fields(d), score, plan, sent) for d, score, sent in page]
+        memo: dict[Any, dict[frozenset[str], bool]] = {}
+        hits = [
+            self._hit(searcher.stored_fields(d), score, plan, sent, memo) for d, score, sent in page
+        ]
         return SearchResult(total=total, hits=hits)
 
     def _run(
@@ -116,20 +140,34 @@ class WhooshQuery:
         by date, stands for the others): the number of distinct copies, (docnum, score, copies
         sent) per hit, and every document matched. Collapsed here, not by Whoosh's
         `collapse`, whose counts go wrong when a better copy replaces a kept one."""
-        copies = view.column("copy_key")
+        copies = view.copies()
         want = offset + limit
+        if by_date and type(q) is not wq.Every:
+            return self._run_by_date(view, q, allowed, exclude, offset, want)
+        terms = None if by_date else plain_terms(q)
+        if terms is not None:
+            return self._run_scored(view, terms, allowed, exclude, offset, want)
         fetch = max(1, want)
+        known: set[int] | None = None
+        if allowed is not None:
+            # Filtered: the matches are the few documents of the query's posting lists that
+            # the filters allow, found as sets; Whoosh then scores just those (its filter
+            # would step through every match of the query to test each against the set).
+            known = query_docs(view.searcher, q, allowed) & allowed
+            if exclude:
+                known -= exclude
+            if not known:
+                return 0, [], known
+            q = Only(q, view.searcher, known)
         while True:
             kwargs: dict[str, Any] = {"limit": fetch}
-            if allowed is not None:
-                kwargs["filter"] = allowed  # narrows without touching relevance
-            if exclude:
+            if exclude and known is None:
                 kwargs["mask"] = exclude
             if by_date:
                 kwargs["sortedby"] = "received_at"
                 kwargs["reverse"] = True
             results = view.searcher.search(q, **kwargs)
-            seen: set[Any] = set()
+            seen: set[int] = set()
             ranked: list[tuple[int, float]] = []
             for i in range(results.scored_length()):
                 d = results.docnum(i)
@@ -144,10 +182,102 @@ class WhooshQuery:
             # Everything that matched was scored (the collector stops early only at `fetch`).
             matched = {results.docnum(i) for i in range(results.scored_length())}
             total = len(seen)
-        else:
-            # One pass over the matches (Whoosh's len(results) and docs() make one each).
-            matched = set(results.docs())
+        elif known is not None:
+            matched = known
             total = _distinct(copies, matched)
+        else:
+            # The matches as sets of posting lists (Whoosh's docs() runs the query again
+            # through its matchers, one document at a time).
+            matched = query_docs(view.searcher, q)
+            if exclude:
+                matched -= exclude
+            total = _distinct(copies, matched)
+        page = [(d, score, self._copies(view, d)) for d, score in ranked[offset:want]]
+        return total, page, matched
+
+    def _run_by_date(
+        self,
+        view: OpenSearcher,
+        q: wq.Query,
+        allowed: set[int] | None,
+        exclude: set[int] | None,
+        offset: int,
+        want: int,
+    ) -> tuple[int, list[tuple[int, float, int]], set[int]]:
+        """_run sorted by date: the matches as sets, ordered by the received-time array as
+        Whoosh's sorting collector orders them (newest first, then the higher document
+        number), without its column lookup per match."""
+        matched = query_docs(view.searcher, q, allowed)
+        if allowed is not None:
+            matched &= allowed
+        if exclude:
+            matched -= exclude
+        received, copies = view.received(), view.copies()
+        order = [(received[d], d) for d in matched]
+        fetch = 2 * want + 8
+        best = heapq.nlargest(fetch, order) if len(order) > fetch else sorted(order, reverse=True)
+        while True:
+            seen: set[int] = set()
+            ranked: list[int] = []
+            for _at, d in best:
+                if copies[d] in seen:
+                    continue
+                seen.add(copies[d])
+                ranked.append(d)
+                if len(ranked) >= want:
+                    break
+            if len(ranked) >= want or len(best) == len(order):
+                break
+            best = sorted(order, reverse=True)
+        total = len(seen) if len(ranked) < want else _distinct(copies, matched)
+        page = [(d, 0.0, self._copies(view, d)) for d in ranked[offset:want]]
+        return total, page, matched
+
+    def _run_scored(
+        self,
+        view: OpenSearcher,
+        terms: list[tuple[str, str]],
+        allowed: set[int] | None,
+        exclude: set[int] | None,
+        offset: int,
+        want: int,
+    ) -> tuple[int, list[tuple[int, float, int]], set[int]]:
+        """_run for a word whose keys are one or two terms (plain_terms): scored here from
+        the posting blocks, as Whoosh's TF-IDF would (weight times idf, summed over the two),
+        and ranked as its collector does (score descending, then document number), without
+        Whoosh reading the same blocks again through its matchers."""
+        searcher = view.searcher
+        spans = spans_of(searcher, allowed) if allowed is not None else None
+        scores: dict[int, float] = {}
+        for field, value in terms:
+            idf = searcher.idf(field, value)
+            for d, weight in weights(searcher, field, value, spans).items():
+                score = weight * idf
+                scores[d] = scores[d] + score if d in scores else score
+        matched = set(scores)
+        if allowed is not None:
+            matched &= allowed
+        if exclude:
+            matched -= exclude
+        copies = view.copies()
+        order = [(-scores[d], d) for d in matched]
+        # The best `fetch` first, all of them only when identical copies leave the page short.
+        fetch = 2 * want + 8
+        best = heapq.nsmallest(fetch, order) if len(order) > fetch else sorted(order)
+        while True:
+            seen: set[int] = set()
+            ranked: list[tuple[int, float]] = []
+            for negative, d in best:
+                if copies[d] in seen:
+                    continue
+                seen.add(copies[d])
+                ranked.append((d, -negative))
+                if len(ranked) >= want:
+                    break
+            if len(ranked) >= want or len(best) == len(order):
+                break
+            best = sorted(order)
+        total = len(seen) if len(ranked) < want else _distinct(copies, matched)
         page = [(d, score, self._copies(view, d)) for d, score in ranked[offset:want]]
         return total, page, matched
 
@@ -155,10 +285,10 @@ class WhooshQuery:
         self, view: OpenSearcher, q: wq.Query, allowed: set[int] | None, exclude: set[int]
     ) -> int:
         """Distinct copies matching `q` that the filters allow, leaving out `exclude`."""
-        matched = set(view.searcher.docs_for_query(q)) - exclude
+        matched = query_docs(view.searcher, q, allowed) - exclude
         if allowed is not None:
             matched &= allowed
-        return _distinct(view.column("copy_key"), matched)
+        return _distinct(view.copies(), matched)
 
     def _copies(self, view: OpenSearcher, docnum: int) -> int:
         """How many archived copies have this one's bytes. (Whoosh's own collapsed_counts
@@ -167,9 +297,16 @@ class WhooshQuery:
         key = key.decode() if isinstance(key, bytes) else str(key)
         if key.startswith("id:"):
             return 1
-        return max(1, sum(1 for _ in view.searcher.docs_for_query(wq.Term("copy_key", key))))
+        return max(1, len(term_docs(view.searcher, "copy_key", [key])))
 
-    def _hit(self, stored: dict[str, Any], score: float, plan: Plan, sent: int = 1) -> Hit:
+    def _hit(
+        self,
+        stored: dict[str, Any],
+        score: float,
+        plan: Plan,
+        sent: int = 1,
+        memo: dict[Any, dict[frozenset[str], bool]] | None = None,
+    ) -> Hit:
         return Hit(
             id=int(stored["id"]),
             document_type=stored.get("document_type") or None,
@@ -183,6 +320,7 @@ class WhooshQuery:
                 stored.get("text", ""),
                 plan.highlight,
                 prefixes=plan.highlight_prefixes,
+                memo=memo,
             ),
             sent=sent,
         )
@@ -222,36 +360,48 @@ class WhooshQuery:
             for key in term.fuzzy:
                 near = _near_names(searcher, key, term.typos)
                 if near:
-                    subs.append(_Listed("names", near, boost=0.5))
+                    subs.append(Listed("names", near, boost=0.5))
         return subs[0] if len(subs) == 1 else wq.Or(subs)
 
     # -- phrases -------------------------------------------------------------------------
 
     def _phrase_docs(self, searcher: Searcher, term: TermPlan, within: set[int] | None) -> set[int]:
-        """Documents with the phrase: candidates by intersecting sets of documents, then the
-        positions of just those candidates. Whoosh's own phrase matcher steps through both
-        posting lists one document at a time, ten times slower for common names."""
-        candidates = within
-        for alts in sorted(
-            term.positions, key=lambda a: sum(searcher.doc_frequency("content", k) for k in a)
-        ):
-            docs = _docs(searcher, "content", alts)
-            candidates = docs if candidates is None else candidates & docs
-            if not candidates:
-                return set()
-        assert candidates is not None
+        """Documents with the phrase: per segment, each word's posting list read once (ids
+        and positions, a block at a time), candidates by intersecting their documents, then
+        the positions of just those candidates decoded. Whoosh's own phrase matcher steps
+        through both posting lists one document at a time, ten times slower for common
+        names; reading the lists once for the documents and again for the positions paid
+        for each block twice."""
+        positions = term.positions
+        order = sorted(
+            range(len(positions)),
+            key=lambda i: sum(searcher.doc_frequency("content", k) for k in positions[i]),
+        )
         found: set[int] = set()
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             end = offset + reader.doc_count_all()
-            local = sorted(d - offset for d in candidates if offset <= d < end)
-            if not local:
+            candidates: set[int] | None = None
+            if within is not None:
+                candidates = {d - offset for d in within if offset <= d < end}
+                if not candidates:
+                    continue
+            values: list[list[dict[int, bytes]]] = [[] for _ in positions]
+            for i in order:
+                values[i] = posting_values(reader, "content", positions[i], candidates)
+                docs: set[int] = set().union(*values[i])
+                candidates = docs if candidates is None else candidates & docs
+                if not candidates:
+                    break
+            if not candidates:
                 continue
-            where = [_positions(reader, alts, local) for alts in term.positions]
-            for d in local:
-                starts = where[0].get(d, set())
-                for i, positions in enumerate(where[1:], start=1):
-                    here = positions.get(d, set())
+            if reader.has_deletions():
+                candidates -= reader.deleted_docs_set
+            decode = reader.schema["content"].format.decoder("positions")
+            for d in sorted(candidates):
+                starts = decoded(decode, values[0], d)
+                for i in range(1, len(positions)):
+                    here = decoded(decode, values[i], d)
                     starts = {p for p in starts if p + i in here}
                     if not starts:
                         break
@@ -264,8 +414,10 @@ class WhooshQuery:
     def _allowed(self, view: OpenSearcher, plan: Plan) -> set[int] | None:
         """The documents every filter allows (None: no filter).
 
-        The most selective filter (by document frequencies, which cost nothing) gives the
-        candidates; the others are checked against columns or, for word filters, sets.
+        A date range is a slice of each segment's documents ordered by day; without one, the
+        most selective filter (by document frequencies, which cost nothing) gives the
+        candidates from its posting lists. The other filters are checked against each
+        segment's codes (search.whoosh_segments) and, for word filters, sets.
         """
         searcher = view.searcher
         specs: list[tuple[str, list[str]]] = []
@@ -275,30 +427,41 @@ class WhooshQuery:
             specs.append(("indication", list(plan.statuses)))
         if plan.branch_ids and not plan.branch_words:
             specs.append(("branch_id", [str(b) for b in plan.branch_ids]))
+        days: list[str] | None = None
         if plan.received_from is not None or plan.received_until is not None:
             days = self._days(searcher, plan.received_from, plan.received_until)
             if days is None:
                 return _allowed_by_sets(searcher, plan)
-            specs.append(("received_day", days))
+            if not days:
+                return set()
         extra: list[set[int]] = []
         if plan.branch_words:
             extra.append(_branch_docs(searcher, plan))
         if plan.senders:
-            extra.append(_docs(searcher, "sender_keys", plan.senders))
-        if not specs and not extra:
+            extra.append(term_docs(searcher, "sender_keys", plan.senders))
+        if not specs and not extra and days is None:
             return None
         extra.sort(key=len)
-        if extra and (not specs or len(extra[0]) <= _estimate(searcher, specs)[0][0]):
+        candidates: set[int]
+        if days is not None:
+            candidates = set()
+            checks = [(f, v) for _s, f, v in _estimate(searcher, specs)]
+            for arrays, reader, offset in view.segments():
+                local: Iterable[int] = arrays.days_between(days[0], days[-1])
+                for field, values in checks:
+                    local = arrays.matching(field, values, local)
+                deleted = reader.deleted_docs_set if reader.has_deletions() else None
+                if deleted:
+                    local = [d for d in local if d not in deleted]
+                candidates.update([d + offset for d in local] if offset else local)
+        elif extra and (not specs or len(extra[0]) <= _estimate(searcher, specs)[0][0]):
             candidates = extra.pop(0)
+            candidates = _check_codes(view, candidates, specs)
         else:
             ranked = _estimate(searcher, specs)
             _size, field, values = ranked[0]
-            candidates = _docs(searcher, field, values)
-            specs = [(f, v) for _s, f, v in ranked[1:]]
-        for field, values in specs:
-            column = view.column(field)
-            wanted = {v.encode() if isinstance(column[0], bytes) else v for v in values}
-            candidates = {d for d in candidates if column[d] in wanted}
+            candidates = term_docs(searcher, field, values)
+            candidates = _check_codes(view, candidates, [(f, v) for _s, f, v in ranked[1:]])
         for other in extra:
             candidates &= other
         return candidates
@@ -324,69 +487,41 @@ class WhooshQuery:
         return wanted
 
 
+def _check_codes(
+    view: OpenSearcher, docs: set[int], specs: list[tuple[str, list[str]]]
+) -> set[int]:
+    """The documents of `docs` whose every field in `specs` has one of its values."""
+    if not specs or not docs:
+        return docs
+    segments = view.segments()
+    if len(segments) == 1:
+        arrays = segments[0][0]
+        local: Iterable[int] = docs
+        for field, values in specs:
+            local = arrays.matching(field, values, local)
+        return set(local)
+    out: set[int] = set()
+    ordered = sorted(docs)
+    for arrays, reader, offset in segments:
+        lo = bisect.bisect_left(ordered, offset)
+        hi = bisect.bisect_left(ordered, offset + reader.doc_count_all())
+        local = [d - offset for d in ordered[lo:hi]]
+        for field, values in specs:
+            local = arrays.matching(field, values, local)
+        out.update(d + offset for d in local)
+    return out
+
+
 def _distinct(copies: Any, docs: set[int]) -> int:
     """How many distinct copies (copy keys) `docs` are."""
     return len({copies[d] for d in docs})
 
 
-def _positions(reader: Any, alts: tuple[str, ...], docs: list[int]) -> dict[int, set[int]]:
-    """Positions of any of `alts` in the (sorted, segment-local) documents `docs`."""
-    out: dict[int, set[int]] = {}
-    for key in alts:
-        if ("content", key) not in reader:
-            continue
-        m = reader.postings("content", key)
-        for d in docs:
-            if not m.is_active():
-                break
-            if m.id() < d:
-                m.skip_to(d)
-            if m.is_active() and m.id() == d:
-                out.setdefault(d, set()).update(m.value_as("positions"))
-    return out
-
-
-def _docs(searcher: Searcher, field: str, values: Iterable[str]) -> set[int]:
-    """Documents having any of `values` in `field`: posting lists read one by one and
-    joined as sets (Whoosh's matcher tree is far slower for tens of terms)."""
-    out: set[int] = set()
-    leaves = searcher.leaf_searchers()
-    for value in values:
-        for sub, offset in leaves:
-            reader = sub.reader()
-            if (field, value) not in reader:
-                continue
-            ids = _posting_ids(reader.postings(field, value))
-            deleted = reader.deleted_docs_set if reader.has_deletions() else None
-            if deleted:
-                ids = [d for d in ids if d not in deleted]
-            out.update([d + offset for d in ids] if offset else ids)
-    return out
-
-
-def _posting_ids(matcher: Any) -> Iterable[int]:
-    """Every document of a posting list, a block at a time where the codec allows.
-
-    Whoosh's own all_ids() steps through the list one posting at a time (three method calls
-    each), most of the time of a filter over thousands of documents. Its leaf matcher keeps a
-    block's decoded ids in `_ids`; any other matcher is read the ordinary way. Deleted
-    documents are the caller's to drop (the reader's posting lists still hold them)."""
-    leaf = getattr(matcher, "child", matcher)  # under the FilterMatcher of deletions
-    if not all(hasattr(leaf, a) for a in ("_read_ids", "_next_block", "_atend", "_i")):
-        return list(matcher.all_ids())
-    ids: list[int] = []
-    while leaf.is_active():
-        leaf._read_ids()
-        ids.extend(leaf._ids[leaf._i :])
-        leaf._next_block()
-    return ids
-
-
 def _branch_docs(searcher: Searcher, plan: Plan) -> set[int]:
     """Documents of the named branches: by id, or by every word of a branch's name."""
-    branch = _docs(searcher, "branch_id", (str(b) for b in plan.branch_ids))
+    branch = term_docs(searcher, "branch_id", (str(b) for b in plan.branch_ids))
     for words in plan.branch_words:
-        per_word = [_docs(searcher, "branch_keys", alts) for alts in words]
+        per_word = [term_docs(searcher, "branch_keys", alts) for alts in words]
         branch |= set.intersection(*per_word)
     return branch
 
@@ -405,13 +540,13 @@ def _allowed_by_sets(searcher: Searcher, plan: Plan) -> set[int]:
     """Fallback for a time range that is not whole days (not made by the query parser)."""
     sets: list[set[int]] = []
     if plan.types:
-        sets.append(_docs(searcher, "document_type", plan.types))
+        sets.append(term_docs(searcher, "document_type", plan.types))
     if plan.statuses:
-        sets.append(_docs(searcher, "indication", plan.statuses))
+        sets.append(term_docs(searcher, "indication", plan.statuses))
     if plan.branch_ids or plan.branch_words:
         sets.append(_branch_docs(searcher, plan))
     if plan.senders:
-        sets.append(_docs(searcher, "sender_keys", plan.senders))
+        sets.append(term_docs(searcher, "sender_keys", plan.senders))
     lo, hi = plan.received_from, plan.received_until
     q = wq.DateRange(
         "received_at",
@@ -422,34 +557,6 @@ def _allowed_by_sets(searcher: Searcher, plan: Plan) -> set[int]:
     sets.append(set(searcher.docs_for_query(q)))
     sets.sort(key=len)
     return set.intersection(*sets)
-
-
-class _Listed(MultiTerm):  # type: ignore[misc]
-    """Words of one field chosen beforehand, matched and scored like Whoosh's FuzzyTerm (an
-    Or of the words with one constant score) without expanding anything per segment."""
-
-    def __init__(self, fieldname: str, words: tuple[str, ...], boost: float = 1.0) -> None:
-        self.fieldname = fieldname
-        self.words = words
-        self.text = words[0] if words else ""
-        self.boost = boost
-        self.constantscore = True
-
-    def _btexts(self, ixreader: Any) -> tuple[str, ...]:
-        return self.words
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Listed) and (self.fieldname, self.words, self.boost) == (
-            other.fieldname,
-            other.words,
-            other.boost,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.fieldname, self.words, self.boost))
-
-    def __repr__(self) -> str:
-        return f"_Listed({self.fieldname!r}, {self.words!r}, boost={self.boost})"
 
 
 def _near_names(searcher: Searcher, key: str, typos: int) -> tuple[str, ...]:

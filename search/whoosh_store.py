@@ -29,6 +29,7 @@ import threading
 import uuid
 import zlib
 import zoneinfo
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, IndexDoc
 from search.plan import sender_keys
 from search.settings import SearchSettings
+from search.whoosh_segments import SegmentArrays, SegmentCache
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +148,45 @@ def naive_utc(value: dt.datetime) -> dt.datetime:
 
 
 class OpenSearcher:
-    """The searcher in use and the column readers made from it (valid as long as it is)."""
+    """The searcher in use and what is read from it: column readers, each segment's arrays
+    (search.whoosh_segments) and their concatenation (valid as long as the searcher is)."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(
+        self, searcher: Searcher, cache: SegmentCache | None = None, generation: str = ""
+    ) -> None:
         self.searcher = searcher
         self._columns: dict[str, Any] = {}
+        self._cache = cache or SegmentCache()
+        self._generation = generation
+        self._segments: list[tuple[SegmentArrays, Any, int]] | None = None
+        self._joined: dict[str, Any] = {}
+
+    def segments(self) -> list[tuple[SegmentArrays, Any, int]]:
+        """(arrays, reader, docnum offset) of each segment, in docnum order."""
+        if self._segments is None:
+            self._segments = self._cache.for_searcher(self._generation, self.searcher)
+        return self._segments
+
+    def copies(self) -> Any:
+        """The copy number (whoosh_segments.copy_number) of every document, by docnum."""
+        return self._whole("copies")
+
+    def received(self) -> Any:
+        """The received time (Whoosh's sortable integer) of every document, by docnum."""
+        return self._whole("received")
+
+    def _whole(self, what: str) -> Any:
+        joined = self._joined.get(what)
+        if joined is None:
+            parts = [getattr(arrays, what)() for arrays, _r, _o in self.segments()]
+            if len(parts) == 1:
+                joined = parts[0]
+            else:
+                joined = array("q")
+                for part in parts:
+                    joined.extend(part)
+            self._joined[what] = joined
+        return joined
 
     def column(self, field: str) -> Any:
         """Column readers are made once per searcher: making one reads its whole offset table
@@ -185,6 +221,7 @@ class WhooshStore:
         self._ix: windex.Index | None = None
         self._gen: str | None = None
         self._open: OpenSearcher | None = None
+        self.segment_cache = SegmentCache()
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- generations ---------------------------------------------------------------------
@@ -256,7 +293,9 @@ class WhooshStore:
         if self._open is None:
             # TF-IDF: ranks like BM25 for these short copies without a field-length lookup per
             # matching document, which was most of the time of a surname query.
-            self._open = OpenSearcher(ix.searcher(weighting=scoring.TF_IDF()))
+            self._open = OpenSearcher(
+                ix.searcher(weighting=scoring.TF_IDF()), self.segment_cache, self._gen or ""
+            )
         return self._open
 
     def drop_searcher(self) -> None:

@@ -167,8 +167,17 @@ def test_add_update_and_delete(backend: SearchBackend, archive: Archive) -> None
     backend.add([doc])  # same id: replaced, not duplicated
     assert ids(backend, "лисенко") == []
     assert ids(backend, "гнатюк") == [new_id]
+    # Filters alone and filtered words see the replacement once (the first version, deleted,
+    # is still in an older segment's files).
+    day_filter = "type:birth-certificate received:2026-11-21"
+    assert ids(backend, day_filter) == [new_id]
+    assert backend.search(day_filter).total == 1
+    assert ids(backend, f"гнатюк {day_filter}") == [new_id]
+    assert ids(backend, f"лисенко {day_filter}") == []
     backend.delete([new_id])
     assert ids(backend, "гнатюк") == []
+    assert ids(backend, day_filter) == []
+    assert ids(backend, f"гнатюк {day_filter}") == []
     assert backend.search("").total == 4
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 
 from search.index import SearchBackend, open_backend
 from search.plan import max_typos
@@ -106,3 +107,24 @@ def test_forgiving_hits_are_highlighted(near: tuple[SearchBackend, dict[str, int
     backend, a = near
     [hit] = [h for h in backend.search("шевченк").hits if h.id == a["taras"]]
     assert "<mark>Шевченко</mark>" in hit.snippet
+
+
+def test_typos_found_in_an_index_older_than_the_name_lexicon(
+    near: tuple[SearchBackend, dict[str, int]], archive: Archive
+) -> None:
+    """PostgreSQL looks near names up in a lexicon of name words; an index written before
+    the lexicon existed gets it filled from its rows when opened."""
+    if archive.settings.backend != "postgres":
+        pytest.skip("the lexicon of name words is PostgreSQL's")
+    backend, a = near
+    backend.close()
+    with archive.db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE search_name_words"))
+    again = open_backend(archive.settings, archive.index_dir, archive.db)
+    try:
+        assert a["taras"] in ids(again, "шевчкнко")  # one letter wrong
+        assert a["taras"] in ids(again, "шевчкнка")  # two letters wrong
+        assert ids(again, "Шевчук") == [a["yaroslav"]]  # three letters: not forgiven
+        assert ids(again, "SHEVXXNKO") == []  # three letters wrong: nobody
+    finally:
+        again.close()

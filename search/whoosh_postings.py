@@ -1,0 +1,280 @@
+"""Posting lists read a block at a time: documents as sets, weights, positions.
+
+Whoosh's own matchers step through a posting list one document at a time, with three method
+calls per posting; its leaf matcher decodes a whole block (zlib, then pickle) and keeps the
+block's ids, weights and values in attributes, which these functions read directly, falling
+back to the matcher's public methods for any other matcher. Reads of one search are
+remembered in READ (the forgiving tier's query repeats the exact tier's words).
+
+Deleted documents are dropped here, with the reader's deletion set; the results are global
+document numbers (segment offset added).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.query.terms import MultiTerm
+from whoosh.searching import Searcher
+
+from search.whoosh_segments import posting_ids
+
+#: A segment's first and last segment-local document number of interest.
+Span = tuple[int, int]
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Remember the posting lists read until the block ends (one search)."""
+    token = READ.set({})
+    try:
+        yield
+    finally:
+        READ.reset(token)
+
+
+def query_docs(searcher: Searcher, q: wq.Query, within: set[int] | None = None) -> set[int]:
+    """The documents `q` matches, as sets of posting lists (block reads joined as sets);
+    the same set as Whoosh's docs_for_query, which steps its matcher tree a document at a
+    time. Queries of other kinds go to Whoosh.
+
+    With `within` (the documents the filters allow), the result may leave out documents
+    outside it: only the posting blocks that overlap its span in each segment are read, and
+    segments holding none of it are skipped (a date range is a short run of documents)."""
+    spans = spans_of(searcher, within) if within is not None else None
+    return _query_spans(searcher, q, spans)
+
+
+def spans_of(searcher: Searcher, docs: set[int]) -> dict[int, Span]:
+    """Per segment offset, the first and last segment-local document of `docs` in it."""
+    ordered = sorted(docs)
+    out: dict[int, Span] = {}
+    for sub, offset in searcher.leaf_searchers():
+        end = offset + sub.reader().doc_count_all()
+        lo, hi = bisect.bisect_left(ordered, offset), bisect.bisect_left(ordered, end)
+        if hi > lo:
+            out[offset] = (ordered[lo] - offset, ordered[hi - 1] - offset)
+    return out
+
+
+def _query_spans(searcher: Searcher, q: wq.Query, spans: dict[int, Span] | None) -> set[int]:
+    kind = type(q)
+    if kind is wq.Term:
+        return term_docs(searcher, q.fieldname, [q.text], spans)
+    if kind is Listed:
+        return term_docs(searcher, q.fieldname, q.words, spans)
+    if kind is wq.Prefix:
+        found: set[int] = set()
+        for sub, offset in searcher.leaf_searchers():
+            if spans is not None and offset not in spans:
+                continue
+            reader = sub.reader()
+            words = [text_of(w) for w in reader.expand_prefix(q.fieldname, q.text)]
+            span = spans[offset] if spans is not None else None
+            found |= segment_docs(reader, offset, q.fieldname, words, span)
+        return found
+    if kind is wq.Or:
+        found = set()
+        for sub_q in q.subqueries:
+            found |= _query_spans(searcher, sub_q, spans)
+        return found
+    if kind is wq.And:
+        parts: list[set[int]] = []
+        for sub_q in q.subqueries:
+            part = _query_spans(searcher, sub_q, spans)
+            if not part:
+                return set()
+            parts.append(part)
+        parts.sort(key=len)
+        return set.intersection(*parts) if parts else set()
+    return set(searcher.docs_for_query(q))
+
+
+def plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:
+    """The (field, text) of a query that is one term or an Or of two, unboosted (alone or in
+    an And of one): Whoosh scores those as weight x idf, summed where both match, which is
+    exact in any order. Anything else (None) is left to Whoosh's own scorer."""
+    if type(q) is wq.And and len(q.subqueries) == 1 and q.boost == 1.0:
+        q = q.subqueries[0]
+    if type(q) is wq.Term and q.boost == 1.0:
+        return [(q.fieldname, text_of(q.text))]
+    if (
+        type(q) is wq.Or
+        and q.boost == 1.0
+        and len(q.subqueries) == 2
+        and all(type(t) is wq.Term and t.boost == 1.0 for t in q.subqueries)
+    ):
+        terms = [(t.fieldname, text_of(t.text)) for t in q.subqueries]
+        return terms if terms[0] != terms[1] else None
+    return None
+
+
+def weights(
+    searcher: Searcher, field: str, value: str, spans: dict[int, Span] | None
+) -> dict[int, float]:
+    """The weight of `value` in `field` per (global, not deleted) document, read a block at
+    a time; with `spans`, at least the documents within them (see query_docs)."""
+    out: dict[int, float] = {}
+    read = READ.get(None)
+    for sub, offset in searcher.leaf_searchers():
+        if spans is not None and offset not in spans:
+            continue
+        reader = sub.reader()
+        if (field, value) not in reader:
+            continue
+        matcher = reader.postings(field, value)
+        leaf = getattr(matcher, "child", matcher)
+        span = spans[offset] if spans is not None else None
+        local: list[int] = []
+        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_weights", "_maxid")):
+            while matcher.is_active():
+                local.append(matcher.id())
+                out[matcher.id() + offset] = matcher.weight()
+                matcher.next()
+        else:
+            lo, hi = span if span is not None else (None, None)
+            before = -1
+            while leaf.is_active():
+                if hi is not None and before >= hi:
+                    break
+                if lo is None or leaf._maxid >= lo:
+                    leaf._read_ids()
+                    leaf._read_weights()
+                    first = leaf._i
+                    ids = leaf._ids[first:]
+                    local.extend(ids)
+                    if offset:
+                        ids = [d + offset for d in ids]
+                    out.update(zip(ids, leaf._weights[first:], strict=True))
+                before = leaf._maxid
+                leaf._next_block()
+        if read is not None:  # the forgiving tier's count reads the same list
+            read[(id(reader), field, value, span)] = local
+        if reader.has_deletions():
+            for d in reader.deleted_docs_set:
+                out.pop(d + offset, None)
+    return out
+
+
+def text_of(term: Any) -> str:
+    return term.decode() if isinstance(term, bytes) else str(term)
+
+
+def decoded(decode: Any, per_key: list[dict[int, bytes]], d: int) -> set[int]:
+    """The positions of document `d` under any of the keys (encoded values per key)."""
+    return {p for values in per_key if d in values for p in decode(values[d])}
+
+
+def posting_values(
+    reader: Any, field: str, keys: tuple[str, ...], within: set[int] | None
+) -> list[dict[int, bytes]]:
+    """Per key of `keys`, its encoded value (positions) by document of one segment, for the
+    documents in `within` (all when None), deleted ones included: a block at a time."""
+    out: list[dict[int, bytes]] = []
+    for key in keys:
+        if (field, key) not in reader:
+            continue
+        matcher = reader.postings(field, key)
+        leaf = getattr(matcher, "child", matcher)
+        found: dict[int, bytes] = {}
+        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_values", "_next_block")):
+            while matcher.is_active():
+                d = matcher.id()
+                if within is None or d in within:
+                    found[d] = matcher.value()
+                matcher.next()
+        else:
+            while leaf.is_active():
+                leaf._read_ids()
+                leaf._read_values()
+                first = leaf._i
+                pairs = zip(leaf._ids[first:], leaf._values[first:], strict=True)
+                if within is None:
+                    found.update(pairs)
+                else:
+                    found.update((d, v) for d, v in pairs if d in within)
+                leaf._next_block()
+        out.append(found)
+    return out
+
+
+def term_docs(
+    searcher: Searcher, field: str, values: Iterable[str], spans: dict[int, Span] | None = None
+) -> set[int]:
+    """Documents having any of `values` in `field`: posting lists read one by one and
+    joined as sets (Whoosh's matcher tree is far slower for tens of terms). With `spans`,
+    only the segments and blocks they cover (see query_docs)."""
+    values = list(values)
+    out: set[int] = set()
+    for sub, offset in searcher.leaf_searchers():
+        if spans is None:
+            out |= segment_docs(sub.reader(), offset, field, values)
+        elif offset in spans:
+            out |= segment_docs(sub.reader(), offset, field, values, spans[offset])
+    return out
+
+
+def segment_docs(
+    reader: Any, offset: int, field: str, values: Iterable[str], span: Span | None = None
+) -> set[int]:
+    """Documents of one segment (as global docnums) having any of `values` in `field`
+    (with `span`, at least those within it)."""
+    out: set[int] = set()
+    deleted = None
+    read = READ.get(None)
+    for value in values:
+        key = (id(reader), field, value, span)
+        ids = read.get(key) if read is not None else None
+        if ids is None:
+            if (field, value) not in reader:
+                continue
+            matcher = reader.postings(field, value)
+            ids = posting_ids(matcher) if span is None else posting_ids(matcher, *span)
+            if read is not None:
+                read[key] = ids
+        if deleted is None:
+            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+        if deleted:
+            ids = [d for d in ids if d not in deleted]
+        out.update([d + offset for d in ids] if offset else ids)
+    return out
+
+
+#: Posting lists already read during the current search, by (reader, field, value): the
+#: forgiving tier's query repeats the exact tier's words. Lives for one search only.
+READ: contextvars.ContextVar[dict[tuple[int, str, str, Span | None], list[int]]] = (
+    contextvars.ContextVar("whoosh_postings_read")
+)
+
+
+class Listed(MultiTerm):  # type: ignore[misc]
+    """Words of one field chosen beforehand, matched and scored like Whoosh's FuzzyTerm (an
+    Or of the words with one constant score) without expanding anything per segment."""
+
+    def __init__(self, fieldname: str, words: tuple[str, ...], boost: float = 1.0) -> None:
+        self.fieldname = fieldname
+        self.words = words
+        self.text = words[0] if words else ""
+        self.boost = boost
+        self.constantscore = True
+
+    def _btexts(self, ixreader: Any) -> tuple[str, ...]:
+        return self.words
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Listed) and (self.fieldname, self.words, self.boost) == (
+            other.fieldname,
+            other.words,
+            other.boost,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.fieldname, self.words, self.boost))
+
+    def __repr__(self) -> str:
+        return f"Listed({self.fieldname!r}, {self.words!r}, boost={self.boost})"
