@@ -47,6 +47,8 @@ from search.fields import recognise
 from search.index import ArchiveSource, SearchBackend, open_backend
 from search.sandbox import Sandbox
 from search.settings import SearchSettings
+from verify.cms import DecodedSignature
+from verify.digests import ContentDigests
 from verify.errors import VerifyError
 from verify.policy import IdentityRule, RevocationPolicy, SignerPolicy
 from verify.trust import Material, TrustStore, load_bytes, load_paths
@@ -185,8 +187,14 @@ def context_factory(
 def make_verifier(make_context: Callable[[], ValidationContext]) -> Verifier:
     """The verifier step: `verify.validate` with the installation's context (`context_factory`)."""
 
-    def run(p7s: bytes, content: bytes | None) -> Verification:
-        return run_validation(p7s, content, make_context())
+    def run(
+        p7s: bytes,
+        content: bytes | None,
+        *,
+        decoded: DecodedSignature | None = None,
+        digests: ContentDigests | None = None,
+    ) -> Verification:
+        return run_validation(p7s, content, make_context(), decoded=decoded, digests=digests)
 
     return run
 
