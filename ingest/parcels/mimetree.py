@@ -31,6 +31,8 @@ MIN_RUN = 4096
 # A run: whole lines of base64 characters after a line end, up to (not including) the line end
 # of its last line, so the parser sees that line end exactly as it came.
 _RUN = re.compile(rb"(?<=\n)[A-Za-z0-9+/=]+(?:\r?\n[A-Za-z0-9+/=]+)*(?=\r?\n)")
+# A placeholder: "Q", the message's random tag (24 hex digits), "N", the run's number, "Z".
+_PLACEHOLDER = re.compile(r"Q([0-9A-F]{24})N(\d+)Z")
 
 
 def read_message(raw: bytes) -> Message:
@@ -39,7 +41,7 @@ def read_message(raw: bytes) -> Message:
     runs: list[bytes] = []
     # Placeholders are base64 characters too (hex digits, "N", "Z"), so they sit on the same
     # line as the run would have; the random part keeps them from meeting the message's text.
-    tag = b"Q" + secrets.token_hex(12).upper().encode()
+    tag = b"Q" + secrets.token_hex(12).upper().encode()  # see _PLACEHOLDER
     if tag in raw:
         return _full(raw)
 
@@ -66,13 +68,14 @@ def _full(raw: bytes) -> Message:
 def _restore(msg: Message, tag: str, runs: list[str]) -> bool:
     """Put every run back where its placeholder landed; False unless each came back once and
     only into a body, preamble or epilogue."""
-    placeholder = re.compile(re.escape(tag) + r"N(\d+)Z")
     seen: list[int] = []
 
     def back(match: re.Match[str]) -> str:
-        index = int(match.group(1))
+        index = int(match.group(2))
+        if match.group(1) != tag[1:] or index >= len(runs):
+            return match.group()  # the message's own text that merely looks like one
         seen.append(index)
-        return runs[index] if index < len(runs) else match.group()
+        return runs[index]
 
     stack = [msg]  # iterative: a deep message must not fail here where the parser did not
     while stack:
@@ -80,13 +83,13 @@ def _restore(msg: Message, tag: str, runs: list[str]) -> bool:
         payload: object = getattr(part, "_payload", None)  # the raw body, as `wire_bytes` reads
         if isinstance(payload, str):
             if tag in payload:
-                part._payload = placeholder.sub(back, payload)  # type: ignore[attr-defined]
+                part._payload = _PLACEHOLDER.sub(back, payload)  # type: ignore[attr-defined]
         elif isinstance(payload, list):
             stack.extend(p for p in payload if isinstance(p, Message))
         for attr in ("preamble", "epilogue"):
             value = getattr(part, attr, None)
             if isinstance(value, str) and tag in value:
-                setattr(part, attr, placeholder.sub(back, value))
+                setattr(part, attr, _PLACEHOLDER.sub(back, value))
         if any(tag in str(value) for _name, value in part.raw_items()):
             return False  # in a header: not where a run can go; let the full parse decide
     return sorted(seen) == list(range(len(runs)))

@@ -174,3 +174,9 @@ def test_the_client_corpus_gives_the_standard_tree(flavour: str) -> None:
         for reverse in (False, True):
             raw = shape.build(m, reverse)
             assert tree(read_message(raw)) == standard(raw), shape.name
+
+
+def test_text_shaped_like_another_placeholder_is_left_as_it_is() -> None:
+    lookalike = b"Q" + b"0" * 24 + b"N0Z"
+    raw = _mixed(_leaf(BIG), _leaf(lookalike + b"\r\n" + BIG + b"\r\n" + lookalike, "b.pdf"))
+    assert tree(read_message(raw)) == standard(raw)
