@@ -16,7 +16,7 @@ import hashlib
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -46,6 +46,7 @@ class Blobs(Protocol):
     keyring: Keyring | None
 
     def put(self, data: bytes) -> str: ...
+    def put_many(self, items: Sequence[bytes]) -> list[str]: ...
     def put_stream(self, stream: BinaryIO) -> str: ...
     def get(self, digest: str) -> bytes: ...
     def exists(self, digest: str) -> bool: ...
@@ -93,6 +94,11 @@ def is_digest(name: str) -> bool:
 
 
 def _fsync_dir(path: Path) -> None:
+    _fsync_path(path)
+
+
+def _fsync_path(path: Path) -> None:
+    """fsync a file or folder by name (a read-only descriptor is enough on Linux)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -124,10 +130,26 @@ class BlobStore:
 
     def put(self, data: bytes) -> str:
         """Store `data`; return its sha256 hex. Storing the same bytes again writes nothing."""
-        digest = hashlib.sha256(data).hexdigest()
-        if self.exists(digest):
-            return digest
-        return self._install(digest, [self._seal(digest, data)])
+        return self.put_many([data])[0]
+
+    def put_many(self, items: Sequence[bytes]) -> list[str]:
+        """Store several blobs (one message's files); return their sha256 hex, in order.
+
+        As durable as one `put` each, with the work of a batch grouped by phase: every new
+        file is written, then each is fsynced, then all are renamed into place, then each
+        folder that received one is fsynced. On a journalling file system the first fsync of a
+        phase commits the journal for the whole batch and the others find their work done, so a
+        message costs about two journal commits instead of two per file. Nothing is renamed
+        before every file's bytes are on disk; on failure no temporary file is left.
+        """
+        digests = [hashlib.sha256(data).hexdigest() for data in items]
+        new: dict[str, bytes] = {}
+        for digest, data in zip(digests, items, strict=True):
+            if digest not in new and not self.exists(digest):
+                new[digest] = data
+        if new:
+            self._install_many(new)
+        return digests
 
     def _seal(self, digest: str, data: bytes) -> bytes:
         return seal(self.keyring, digest, data)
@@ -154,6 +176,31 @@ class BlobStore:
         except BaseException:
             if os.path.exists(tmp_name):
                 os.unlink(tmp_name)
+            raise
+
+    def _install_many(self, blobs: dict[str, bytes]) -> None:
+        pending: list[tuple[Path, str]] = []
+        try:
+            for digest, data in blobs.items():
+                fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="in-")
+                pending.append((Path(tmp_name), digest))
+                with os.fdopen(fd, "wb") as out:
+                    out.write(self._seal(digest, data))
+            for tmp, _digest in pending:
+                _fsync_path(tmp)
+            folders: list[Path] = []
+            for tmp, digest in pending:
+                final = self.path(digest)
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
+                if final.parent not in folders:
+                    folders.append(final.parent)
+            for folder in folders:
+                _fsync_dir(folder)
+        except BaseException:
+            for tmp, _digest in pending:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
             raise
 
     def _install(self, digest: str, chunks: list[bytes]) -> str:

@@ -21,7 +21,7 @@ import hashlib
 import io
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
@@ -124,6 +124,10 @@ class S3BlobStore:
             return digest
         self._upload(digest, io.BytesIO(seal(self.keyring, digest, data)))
         return digest
+
+    def put_many(self, items: Sequence[bytes]) -> list[str]:
+        """`put` of each, in order (an upload is durable when it returns)."""
+        return [self.put(data) for data in items]
 
     def put_stream(self, stream: BinaryIO) -> str:
         """Hash while spooling to a temporary file (the key is the hash, known only at the end),

@@ -14,9 +14,11 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -51,6 +53,8 @@ from search.fields import recognise
 from search.index import ArchiveSource, SearchBackend, open_backend
 from search.sandbox import Sandbox
 from search.settings import SearchSettings
+from verify.cms import DecodedSignature
+from verify.digests import ContentDigests
 from verify.errors import VerifyError
 from verify.policy import IdentityRule, RevocationPolicy, SignerPolicy
 from verify.trust import Material, TrustStore, load_bytes, load_paths
@@ -62,6 +66,11 @@ log = logging.getLogger("diia_inbox.wiring")
 #: `[verify] revocation` (checked when the configuration is loaded) as the verifier's policy.
 REVOCATION: dict[str, RevocationPolicy] = {"soft": "soft", "hard": "hard", "require": "require"}
 
+#: How old the trust stamp may be when received mail is verified (`TrustCache.store`): a trust
+#: change, on this node or another, reaches the pipeline within this many seconds. The trust
+#: jobs (re-verification), the manual check and the trust pages always look afresh.
+PIPELINE_TRUST_MAX_AGE = 2.0
+
 
 # --- the verifier --------------------------------------------------------------------------
 
@@ -72,7 +81,11 @@ class TrustCache:
     Material comes from the installation's database (imported files, shared by every node) and
     from configured paths plus the data folder's `trust/` (read for compatibility). Loading the
     national bundle takes a fraction of a second, so it is done once per change, not per
-    message: each call compares a few `stat` results and the database's trust revision.
+    message: a call compares a few `stat` results and the database's trust revision (the
+    revision is how every node learns of a change made on another). Reading the revision is a
+    database round trip, several milliseconds of a message's CPU, so a caller that can wait a
+    moment for a change (the pipeline: `PIPELINE_TRUST_MAX_AGE`) passes `max_age` and a stamp
+    read that recently is taken as current.
     """
 
     def __init__(
@@ -80,15 +93,21 @@ class TrustCache:
         anchors: Sequence[Path],
         intermediates: Sequence[Path],
         db: Database | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.anchors = list(anchors)
         self.intermediates = list(intermediates)
         self.db = db
+        self.clock = clock
         self._stamp: tuple[tuple[str, float], ...] | None = None
+        self._stamp_read_at: float | None = None
         self._store: TrustStore | None = None
         self.loads = 0  # how many times the material was (re)loaded
+        self.stamp_reads = 0  # how many times the stamp was read (files and database)
 
     def _current_stamp(self) -> tuple[tuple[str, float], ...]:
+        self.stamp_reads += 1
         stamp: list[tuple[str, float]] = []
         for path in (*self.anchors, *self.intermediates):
             try:
@@ -108,8 +127,20 @@ class TrustCache:
                     stamp += [item for item in self._stamp if item[0].startswith("db:")]
         return tuple(stamp)
 
-    def store(self) -> TrustStore:
+    def store(self, max_age: float = 0.0) -> TrustStore:
+        """The trust store, reloaded if the material changed; with `max_age` > 0 a stamp read
+        less than that many seconds ago is not read again."""
+        now = self.clock()
+        read_at = self._stamp_read_at
+        if (
+            max_age > 0
+            and self._store is not None
+            and read_at is not None
+            and 0 <= now - read_at < max_age
+        ):
+            return self._store
         stamp = self._current_stamp()
+        self._stamp_read_at = now
         if stamp != self._stamp:
             trusted = load_paths([p for p in self.anchors if p.exists()])
             trusted = trusted + self._database_material()
@@ -158,13 +189,21 @@ def signer_policy(accepted: Sequence[str]) -> SignerPolicy:
     return SignerPolicy.only(*rules) if rules else SignerPolicy.any_trusted()
 
 
+class ContextMaker(Protocol):
+    """Makes the ValidationContext of an installation (`context_factory`); called with no
+    argument it looks at the trust material afresh, `trust_max_age` lets the trust stamp be
+    that many seconds old (`TrustCache.store`)."""
+
+    def __call__(self, *, trust_max_age: float = 0.0) -> ValidationContext: ...
+
+
 def context_factory(
     verify_settings: VerifySettings,
     trust_dir: Path,
     *,
     clock: Callable[[], datetime] | None = None,
     db: Database | None = None,
-) -> Callable[[], ValidationContext]:
+) -> ContextMaker:
     """Zero-argument maker of the ValidationContext of an installation: configured trust (plus
     the data folder's trust/, reloaded when it changes), revocation policy and signer policy.
     The pipeline and the web's manual check share it, so both judge a P7S the same way."""
@@ -175,9 +214,9 @@ def context_factory(
     )
     policy = signer_policy(verify_settings.accepted_signers)
 
-    def context() -> ValidationContext:
+    def context(*, trust_max_age: float = 0.0) -> ValidationContext:
         ctx = ValidationContext(
-            trust=cache.store(),
+            trust=cache.store(trust_max_age),
             revocation=REVOCATION[verify_settings.revocation],
             signer_policy=policy,
         )
@@ -186,11 +225,19 @@ def context_factory(
     return context
 
 
-def make_verifier(make_context: Callable[[], ValidationContext]) -> Verifier:
-    """The verifier step: `verify.validate` with the installation's context (`context_factory`)."""
+def make_verifier(make_context: ContextMaker) -> Verifier:
+    """The verifier step: `verify.validate` with the installation's context (`context_factory`),
+    its trust stamp up to `PIPELINE_TRUST_MAX_AGE` seconds old."""
 
-    def run(p7s: bytes, content: bytes | None) -> Verification:
-        return run_validation(p7s, content, make_context())
+    def run(
+        p7s: bytes,
+        content: bytes | None,
+        *,
+        decoded: DecodedSignature | None = None,
+        digests: ContentDigests | None = None,
+    ) -> Verification:
+        ctx = make_context(trust_max_age=PIPELINE_TRUST_MAX_AGE)
+        return run_validation(p7s, content, ctx, decoded=decoded, digests=digests)
 
     return run
 
@@ -203,7 +250,8 @@ def steps_from_spec(spec: PoolSpec) -> Steps:
     revocation = REVOCATION[spec.revocation]
     policy = signer_policy(spec.accepted_signers)
 
-    def context() -> ValidationContext:
+    def context(*, trust_max_age: float = 0.0) -> ValidationContext:
+        # The store is fixed for the child's life: a trust change gives new children.
         return ValidationContext(trust=store, revocation=revocation, signer_policy=policy)
 
     extract = make_extractor(spec.search)
@@ -213,14 +261,19 @@ def steps_from_spec(spec: PoolSpec) -> Steps:
 
 
 def make_prepare_pool(
-    config: Config, make_context: Callable[[], ValidationContext], *, size: int = 1
+    config: Config,
+    make_context: ContextMaker,
+    *,
+    size: int = 1,
+    trust_max_age: float = PIPELINE_TRUST_MAX_AGE,
 ) -> PreparePool:
     """The worker's prepare processes (`size`: one per worker loop), fed the trust store
-    `make_context` holds (a new store, after a trust change, gives new children)."""
+    `make_context` holds (a new store, after a trust change, gives new children); the trust
+    stamp is looked at as often as the in-thread pipeline does (`trust_max_age`)."""
     last: list[tuple[TrustStore, PoolSpec]] = []
 
     def current() -> PoolSpec:
-        store = make_context().trust
+        store = make_context(trust_max_age=trust_max_age).trust
         if not last or last[0][0] is not store:
             spec = PoolSpec.of(
                 config.verify.revocation,
@@ -286,7 +339,7 @@ def build_deps(
     index_dir: Path,
     qr_settings: QrSettings | None = None,
     clock: Callable[[], datetime] | None = None,
-    make_context: Callable[[], ValidationContext] | None = None,
+    make_context: ContextMaker | None = None,
 ) -> PipelineDeps:
     """The pipeline as the service runs it: real verifier, extractor, matcher and index.
     `make_context` shares a verifier context (and its loaded trust store) the caller already
@@ -311,7 +364,7 @@ def deps_from_config(
     db: Database,
     blobs: Blobs,
     *,
-    make_context: Callable[[], ValidationContext] | None = None,
+    make_context: ContextMaker | None = None,
 ) -> PipelineDeps:
     """`build_deps` from an installation's configuration."""
     return build_deps(

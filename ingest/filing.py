@@ -179,9 +179,7 @@ def _write(
     arrival: Arrival, copies: Sequence[CopyToFile], deps: FilingDeps, actor: Actor | None
 ) -> Outcome:
     digest = arrival.digest
-    if arrival.raw is not None:
-        deps.blobs.put(arrival.raw)
-    hashes = [_put_blobs(c, deps.blobs) for c in copies]
+    hashes = _put_blobs(arrival.raw, copies, deps.blobs)
     try:
         with deps.db.session() as s:
             msg = message_row(s, digest) if digest is not None else None
@@ -220,12 +218,23 @@ def _write(
     return Outcome("archived", msg_id, ids)
 
 
-def _put_blobs(copy: CopyToFile, blobs: Blobs) -> tuple[str | None, str | None]:
-    """Every file of the copy is kept; the row names the PDF and the best signature (the
-    others are listed with their hashes in the report's `signature_files`)."""
-    pdf_sha = blobs.put(copy.pdf) if copy.pdf is not None else None
-    sig_shas = [blobs.put(sig) for sig in copy.signatures]
-    return pdf_sha, (sig_shas[0] if sig_shas else None)
+def _put_blobs(
+    raw: bytes | None, copies: Sequence[CopyToFile], blobs: Blobs
+) -> list[tuple[str | None, str | None]]:
+    """The raw message and every file of every copy kept, in one batch (`Blobs.put_many`: the
+    fsyncs of a message grouped); per copy, the hashes its row names: the PDF and the best
+    signature (the others are listed with their hashes in the report's `signature_files`)."""
+    files: list[bytes] = [] if raw is None else [raw]
+    for copy in copies:
+        files += [copy.pdf] if copy.pdf is not None else []
+        files += copy.signatures
+    stored = iter(blobs.put_many(files)[0 if raw is None else 1 :])
+    hashes: list[tuple[str | None, str | None]] = []
+    for copy in copies:
+        pdf_sha = next(stored) if copy.pdf is not None else None
+        sig_shas = [next(stored) for _sig in copy.signatures]
+        hashes.append((pdf_sha, sig_shas[0] if sig_shas else None))
+    return hashes
 
 
 def _document(

@@ -25,7 +25,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -63,6 +63,8 @@ from ingest.parcels import (
     SignatureFile,
     parse_parcels,
 )
+from verify.cms import DecodedSignature
+from verify.digests import ContentDigests
 from verify.errors import FormatError
 from verify.report import Report
 from verify.validate import ValidationContext, validate
@@ -90,7 +92,22 @@ class TextResult:
     flags: tuple[str, ...] = ()
 
 
-Verifier = Callable[[bytes, bytes | None], Verification]
+class Verifier(Protocol):
+    """The verifier step: a P7S and its content (None: attached or missing) to a verdict.
+
+    `decoded` and `digests` are what pairing already worked out (the SignedData read from
+    `p7s`, the content's digests), passed so the message is not decoded and hashed twice."""
+
+    def __call__(
+        self,
+        p7s: bytes,
+        content: bytes | None,
+        *,
+        decoded: DecodedSignature | None = None,
+        digests: ContentDigests | None = None,
+    ) -> Verification: ...
+
+
 Extractor = Callable[[bytes], TextResult]
 Recogniser = Callable[[str, str], dict[str, Any]]
 
@@ -126,6 +143,29 @@ class Prepared:
     parsed: ParsedMessage | None
     drafts: tuple[Draft, ...] = ()
     quarantine: str | None = None
+
+    def lean(self) -> Prepared:
+        """The same without what pairing kept for the verifier (each signature's decoded
+        SignedData, the PDF's digests): filing never reads them, so they need not be pickled
+        from a prepare child to the worker."""
+        if self.parsed is None:
+            return self
+        slim = {id(p): _lean_parcel(p) for p in self.parsed.parcels}
+        return Prepared(
+            dataclasses.replace(
+                self.parsed, parcels=tuple(slim[id(p)] for p in self.parsed.parcels)
+            ),
+            tuple(
+                dataclasses.replace(d, parcel=slim.get(id(d.parcel)) or _lean_parcel(d.parcel))
+                for d in self.drafts
+            ),
+            self.quarantine,
+        )
+
+
+def _lean_parcel(parcel: Parcel) -> Parcel:
+    signatures = tuple(dataclasses.replace(s, decoded=None) for s in parcel.signatures)
+    return dataclasses.replace(parcel, signatures=signatures, digests=None)
 
 
 #: Where `prepare` runs: `None` in the caller's thread, else e.g. a `PreparePool`.
@@ -199,7 +239,7 @@ def _prepare(parcel: Parcel, steps: Steps) -> Draft:
         signatures = [SignatureFile(parcel.p7s, parcel.p7s_name or "")]
     checked: list[tuple[SignatureFile, Verification]] = []
     for sig in signatures:
-        result = steps.verify(sig.data, pdf)
+        result = steps.verify(sig.data, pdf, decoded=sig.decoded, digests=parcel.digests)
         if pdf is None and result.content is not None:
             pdf = result.content  # an attached signature carried the PDF: check the rest on it
             flags.append(PDF_FROM_SIGNATURE)
@@ -351,13 +391,20 @@ def quarantine_raw(
 # --- the real steps -----------------------------------------------------------------------
 
 
-def run_validation(p7s: bytes, content: bytes | None, ctx: ValidationContext) -> Verification:
+def run_validation(
+    p7s: bytes,
+    content: bytes | None,
+    ctx: ValidationContext,
+    *,
+    decoded: DecodedSignature | None = None,
+    digests: ContentDigests | None = None,
+) -> Verification:
     """`verify.validate` with `ctx`, as the archive stores it; never raises for bad input.
 
     The pipeline and re-verification both go through here, so a copy is judged the same way
     on receipt and later."""
     try:
-        report = validate(p7s, content, ctx)
+        report = validate(p7s, content, ctx, decoded=decoded, digests=digests)
     except FormatError as exc:
         return Verification(
             "TOTAL_FAILED",

@@ -102,7 +102,7 @@ def _serve(conn: Connection, build: Build, spec: PoolSpec) -> None:
         except (EOFError, OSError):
             return
         try:
-            answer: tuple[str, Prepared | str] = (_OK, prepare(raw, steps))
+            answer: tuple[str, Prepared | str] = (_OK, prepare(raw, steps).lean())
         except Exception as exc:  # a defect: report its type only (its text may quote mail)
             answer = (_ERROR, type(exc).__name__)
         conn.send(answer)

@@ -22,11 +22,17 @@ from diia_inbox.cli import main
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
 from diia_inbox.trust_jobs import TrustJobs
-from diia_inbox.wiring import TrustCache, context_factory
+from diia_inbox.wiring import (
+    PIPELINE_TRUST_MAX_AGE,
+    TrustCache,
+    context_factory,
+    make_verifier,
+)
 from tests.ingest.mailmaker import diia_pair, gmail
 from tests.support.pdf import make_diia_copy_pdf
 from tests.support.pki import make_pki, sign_cades
 from tests.test_trust import BUNDLE, _Server
+from verify.validate import ValidationContext
 
 
 def test_trust_material_is_loaded_once_and_reloaded_on_change(tmp_path: Path) -> None:
@@ -139,3 +145,48 @@ def test_trust_material_is_shared_by_the_nodes_of_one_database(db_url: str, tmp_
     finally:
         node_a.dispose()
         node_b.dispose()
+
+
+def test_a_trust_stamp_younger_than_max_age_is_not_read_again(tmp_path: Path) -> None:
+    """The pipeline's calls (max_age > 0) skip the database round trip for a recent stamp and
+    see a change made elsewhere once it is older; calls without max_age always look."""
+    rt = Runtime.open(load_config(data_dir=str(tmp_path / "data")))
+    try:
+        now = [100.0]
+        cache = TrustCache([rt.config.trust_dir], [], rt.db, clock=lambda: now[0])
+        assert cache.store(max_age=2.0).anchors == ()
+        reads = cache.stamp_reads
+        root = tmp_path / "root.cer"
+        root.write_bytes(make_pki("ecdsa").anchor)
+        trust_admin.import_paths(rt.db, [root], actor="another node")
+        now[0] += 1.5
+        assert cache.store(max_age=2.0).anchors == ()  # within max_age: the stamp is kept
+        assert cache.stamp_reads == reads
+        now[0] += 1.0
+        assert len(cache.store(max_age=2.0).anchors) == 1  # older: read, and the change seen
+        assert cache.stamp_reads == reads + 1
+        trust_admin.remove(rt.db, "1", actor="another node")
+        assert cache.store().anchors == ()  # no max_age: looked at once
+    finally:
+        rt.close()
+
+
+def test_the_pipeline_verifier_uses_a_recent_stamp_and_the_other_callers_do_not(
+    tmp_path: Path,
+) -> None:
+    rt = Runtime.open(load_config(data_dir=str(tmp_path / "data")))
+    try:
+        asked: list[float] = []
+        make_context = context_factory(rt.config.verify, rt.config.trust_dir, db=rt.db)
+
+        def spy(*, trust_max_age: float = 0.0) -> ValidationContext:
+            asked.append(trust_max_age)
+            return make_context(trust_max_age=trust_max_age)
+
+        verifier = make_verifier(spy)
+        verifier(b"not a signature", None)
+        make_context()
+        assert asked == [PIPELINE_TRUST_MAX_AGE]
+        assert PIPELINE_TRUST_MAX_AGE > 0
+    finally:
+        rt.close()

@@ -20,6 +20,7 @@ from . import algorithms
 from . import der as der_walk
 from .asn1 import OID_CERTIFICATE_VALUES, OID_CONTENT_TIMESTAMP, OID_REVOCATION_VALUES
 from .certs import Certificate, name_key, pem_blocks
+from .digests import ContentDigests
 from .errors import FormatError, VerifyError
 
 MAX_CMS_SIZE = 64 * 1024 * 1024
@@ -145,6 +146,31 @@ class SignedData:
     @property
     def attached(self) -> bool:
         return self.content is not None
+
+
+@dataclass(frozen=True)
+class DecodedSignature:
+    """A SignedData together with the exact bytes it was decoded from.
+
+    Receiving a message decodes each signature to see what it covers (`ingest.parcels.pairing`);
+    the verifier takes that decoded value instead of decoding the same bytes again, but only for
+    the very bytes it was asked to check (`for_input`), so what is verified is always what came.
+    """
+
+    data: bytes = field(repr=False)
+    signed_data: SignedData
+
+    def for_input(self, data: bytes, max_size: int) -> SignedData | None:
+        """The decoded value when `data` is what it was decoded from (and within `max_size`,
+        which the caller's own decode would enforce), else None."""
+        if len(data) > max_size or not (data is self.data or data == self.data):
+            return None
+        return self.signed_data
+
+
+def decode_signature(data: bytes) -> DecodedSignature:
+    """`parse_signed_data` kept with its input; raises FormatError like it."""
+    return DecodedSignature(data, parse_signed_data(data))
 
 
 def _strip_envelope(data: bytes, max_size: int) -> bytes:
@@ -393,18 +419,28 @@ class CheckResult:
     detail: str
 
 
-def check_message_digest(signer: SignerData, content: bytes, dke: bytes | None) -> CheckResult:
+def check_message_digest(
+    signer: SignerData,
+    content: bytes,
+    dke: bytes | None,
+    digests: ContentDigests | None = None,
+) -> CheckResult:
     """messageDigest equals the digest of the content.
 
-    For GOST 34.311 the S-box of the signer's key parameters is tried first, then DKE No.1.
+    For GOST 34.311 the S-box of the signer's key parameters is tried first, then DKE No.1
+    (only when the first does not match). `digests` are the content's digests already computed
+    by the caller (pairing); they are used only when they are of this very content.
     """
     expected = signer.message_digest
     if expected is None:
         return CheckResult(False, "signed attributes lack messageDigest")
-    candidates = [algorithms.digest(signer.digest_oid, content, dke)]
+    if digests is None or not digests.for_content(content):
+        digests = ContentDigests(content)
+    sboxes: list[bytes | None] = [dke]
     if dke is not None and signer.digest_oid == algorithms.OID_GOST34311:
         # Producers differ on whether the content hash uses the key's S-box or DKE No.1.
-        candidates.append(algorithms.digest(signer.digest_oid, content, None))
+        sboxes.append(None)
+    candidates = (digests.of(signer.digest_oid, sbox) for sbox in sboxes)  # lazy: see above
     if any(hmac.compare_digest(actual, expected) for actual in candidates):
         return CheckResult(True, f"{algorithms.algorithm_name(signer.digest_oid)} digest matches")
     return CheckResult(False, "content digest does not match the signed messageDigest")

@@ -31,6 +31,7 @@ from .cms import (
     check_signature,
     check_signing_certificate,
 )
+from .digests import ContentDigests
 from .errors import FormatError, UnsupportedAlgorithm, VerifyError
 from .path import PathCheck, build_path, check_constraints, check_validity
 from .policy import RevocationPolicy, SignerPolicy
@@ -288,12 +289,18 @@ def unsigned_attributes_format(sd: SignedData, content: bytes | None) -> Step[No
 # --- cryptographic verification ------------------------------------------------------------
 
 
-def message_digest(signer: SignerData, content: bytes | None, dke: bytes | None) -> Step[None]:
-    """The signed messageDigest against the hash of the content."""
+def message_digest(
+    signer: SignerData,
+    content: bytes | None,
+    dke: bytes | None,
+    digests: ContentDigests | None = None,
+) -> Step[None]:
+    """The signed messageDigest against the hash of the content (`digests`: see
+    `verify.digests`)."""
     if content is None:
         return _one(None, Outcome.skipped("message_digest", "no content to hash"))
     try:
-        md = check_message_digest(signer, content, dke)
+        md = check_message_digest(signer, content, dke, digests)
     except UnsupportedAlgorithm as exc:
         return _one(
             None,
@@ -367,12 +374,13 @@ def cryptographic_verification(
     cert: Certificate,
     dke: bytes | None,
     content: bytes | None,
+    digests: ContentDigests | None = None,
 ) -> Iterator[Step[None]]:
     """Format of the signed attributes, then the hash, the certificate binding and the
     signature value, in the order the report lists them (lazily: see the module docstring)."""
     if signer.has_signed_attrs:
         yield signed_attributes_format(sd, signer)
-        yield message_digest(signer, content, dke)
+        yield message_digest(signer, content, dke, digests)
         yield signing_certificate_binding(signer, cert, dke)
     else:
         yield unsigned_attributes_format(sd, content)

@@ -20,7 +20,8 @@ from typing import TypeVar
 
 from . import algorithms, identity, steps
 from .certs import Certificate
-from .cms import MAX_CMS_SIZE, SignedData, SignerData, parse_signed_data
+from .cms import MAX_CMS_SIZE, DecodedSignature, SignedData, SignerData, parse_signed_data
+from .digests import ContentDigests
 from .errors import VerifyError
 from .policy import RevocationPolicy, SignerPolicy
 from .report import (
@@ -62,9 +63,22 @@ class ValidationContext:
     max_size: int = MAX_CMS_SIZE
 
 
-def validate(p7s: bytes, content: bytes | None, ctx: ValidationContext) -> Report:
-    """Validate every signer of `p7s`. Raises FormatError only for input that is not CMS."""
-    sd = parse_signed_data(p7s, max_size=ctx.max_size)
+def validate(
+    p7s: bytes,
+    content: bytes | None,
+    ctx: ValidationContext,
+    *,
+    decoded: DecodedSignature | None = None,
+    digests: ContentDigests | None = None,
+) -> Report:
+    """Validate every signer of `p7s`. Raises FormatError only for input that is not CMS.
+
+    `decoded` (the SignedData a caller already decoded from `p7s`) and `digests` (the content's
+    digests it already computed) save doing that work twice; each is used only when it is of
+    these very bytes, so the verdict is the same with or without them."""
+    sd = decoded.for_input(p7s, ctx.max_size) if decoded is not None else None
+    if sd is None:
+        sd = parse_signed_data(p7s, max_size=ctx.max_size)
     extra: list[Certificate] = []
     for item in ctx.extra_certs:
         if isinstance(item, Certificate):
@@ -74,7 +88,7 @@ def validate(p7s: bytes, content: bytes | None, ctx: ValidationContext) -> Repor
                 extra.append(Certificate.from_der(item))
             except VerifyError:
                 continue
-    reports = [_validate_one(sd, signer, content, ctx, extra) for signer in sd.signers]
+    reports = [_validate_one(sd, signer, content, ctx, extra, digests) for signer in sd.signers]
     return _combine(reports, len(sd.signers))
 
 
@@ -162,11 +176,12 @@ def _validate_one(
     content: bytes | None,
     ctx: ValidationContext,
     extra: list[Certificate],
+    digests: ContentDigests | None = None,
 ) -> Report:
     f = _Findings()
     state = _State()
     try:
-        _run(sd, signer, content, ctx, extra, f, state)
+        _run(sd, signer, content, ctx, extra, f, state, digests)
     except VerifyError as exc:
         f.add(Outcome.total_failed("validation", SubIndication.FORMAT_FAILURE, exc.detail))
     except Exception as exc:  # a defect must not escape as a traceback; report it instead
@@ -201,6 +216,7 @@ def _run(
     extra: list[Certificate],
     f: _Findings,
     st: _State,
+    digests: ContentDigests | None = None,
 ) -> None:
     """The steps in report order. Cryptographic checks come before trust, so a forged
     signature is TOTAL_FAILED even when its signer is unknown; a halting step ends it."""
@@ -216,7 +232,7 @@ def _run(
     dke = f.take(key)
     if key.halt:
         return
-    if not _all_go(f, steps.cryptographic_verification(sd, signer, cert, dke, st.content)):
+    if not _all_go(f, steps.cryptographic_verification(sd, signer, cert, dke, st.content, digests)):
         return
 
     for stamp in steps.time_stamps(signer, st.content, dke, store, [*local, *store.intermediates]):

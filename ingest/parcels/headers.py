@@ -31,7 +31,9 @@ class LenientPolicy(email.policy.Compat32):
     """
 
     def header_fetch_parse(self, name: str, value: str) -> str:  # type: ignore[override]
-        if any("\udc80" <= ch <= "\udcff" for ch in value):
+        # Every header read goes through here (thousands of characters per message): plain
+        # ASCII, by far the most common, cannot hold the surrogate escapes, so it is not scanned.
+        if not value.isascii() and any("\udc80" <= ch <= "\udcff" for ch in value):
             return repair_8bit(value)
         return value
 

@@ -29,7 +29,8 @@ from ingest.parcels.problems import (
     TRANSFER_ENCODING_REPAIRED,
 )
 from verify import algorithms
-from verify.cms import SignedData, parse_signed_data
+from verify.cms import DecodedSignature, SignedData, decode_signature
+from verify.digests import ContentDigests
 from verify.errors import VerifyError
 
 P7S_SUFFIXES = (".p7s", ".p7m", ".sig")
@@ -49,11 +50,16 @@ class Attachment:
 
 @dataclass(frozen=True)
 class SignatureFile:
-    """One signature file of a document, with the name it arrived under."""
+    """One signature file of a document, with the name it arrived under.
+
+    `decoded` is the SignedData pairing read from `data` (None when unreadable), handed to the
+    verifier so the bytes are decoded once per message, not twice.
+    """
 
     data: bytes
     name: str
     problems: tuple[str, ...] = ()
+    decoded: DecodedSignature | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class Parcel:
     p7s_name: str | None = None
     problems: tuple[str, ...] = ()
     signatures: tuple[SignatureFile, ...] = ()
+    #: The PDF's digests pairing computed (`verify.digests`), for the verifier's hash check.
+    digests: ContentDigests | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,7 @@ class _Facts:
 
     content: bytes | None
     digests: tuple[_SignerDigest, ...]
+    decoded: DecodedSignature
 
 
 @dataclass
@@ -115,15 +124,16 @@ def name_stem(name: str) -> str:
 def signature_facts(der: bytes) -> _Facts | None:
     """The attached content and the signed digests of a SignedData; None when unreadable."""
     try:
-        sd = parse_signed_data(der)
+        decoded = decode_signature(der)
     except VerifyError:
         return None
+    sd = decoded.signed_data
     digests = tuple(
         _SignerDigest(signer.digest_oid, signer.message_digest, _dkes(sd, signer))
         for signer in sd.signers
         if signer.message_digest is not None
     )
-    return _Facts(sd.content, digests)
+    return _Facts(sd.content, digests, decoded)
 
 
 def _dkes(sd: SignedData, signer: object) -> tuple[bytes | None, ...]:
@@ -143,21 +153,24 @@ def _dkes(sd: SignedData, signer: object) -> tuple[bytes | None, ...]:
 
 
 class _Hashes:
-    """Each content hashed at most once per (algorithm, S-box)."""
+    """Each content hashed at most once per (algorithm, S-box); the verifier reuses them."""
 
     def __init__(self) -> None:
         # Keyed by the bytes themselves (Python hashes them once): an id() could be reused by
         # a later variant once an earlier one is freed.
-        self._cache: dict[tuple[bytes, str, bytes | None], bytes | None] = {}
+        self._by_content: dict[bytes, ContentDigests] = {}
+
+    def digests(self, content: bytes) -> ContentDigests:
+        found = self._by_content.get(content)
+        if found is None:
+            found = self._by_content[content] = ContentDigests(content)
+        return found
 
     def of(self, content: bytes, oid: str, dke: bytes | None) -> bytes | None:
-        key = (content, oid, dke)
-        if key not in self._cache:
-            try:
-                self._cache[key] = algorithms.digest(oid, content, dke)
-            except (VerifyError, ValueError):
-                self._cache[key] = None  # an algorithm we do not know: names decide
-        return self._cache[key]
+        try:
+            return self.digests(content).of(oid, dke)
+        except (VerifyError, ValueError):
+            return None  # an algorithm we do not know: names decide
 
 
 def covers(facts: _Facts, content: bytes, hashes: _Hashes) -> bool:
@@ -204,7 +217,7 @@ def pair(attachments: list[Attachment]) -> list[Parcel]:
     # A signature already on a document, sent again (say PEM beside DER), is not a second one.
     docs.extend(_Doc(None, None, [sig]) for sig in leftovers if sig.data not in placed)
     docs.sort(key=lambda d: d.order)
-    return [_parcel(d) for d in docs]
+    return [_parcel(d, facts, hashes) for d in docs]
 
 
 def transport_variants(data: bytes) -> list[bytes]:
@@ -300,7 +313,7 @@ def _pair_leftovers_by_name(docs: list[_Doc], leftovers: list[Attachment]) -> No
             leftovers.clear()
 
 
-def _parcel(doc: _Doc) -> Parcel:
+def _parcel(doc: _Doc, facts: dict[int, _Facts | None], hashes: _Hashes) -> Parcel:
     pdf = doc.pdf
     sigs = list(doc.sigs)
     if pdf is not None and pdf.aliases:
@@ -340,8 +353,16 @@ def _parcel(doc: _Doc) -> Parcel:
         pdf_name=pdf.name if pdf else None,
         p7s_name=first.name if first else None,
         problems=tuple(problems),
-        signatures=tuple(SignatureFile(s.data, s.name, tuple(s.problems)) for s in sigs),
+        signatures=tuple(
+            SignatureFile(s.data, s.name, tuple(s.problems), _decoded(facts.get(id(s))))
+            for s in sigs
+        ),
+        digests=hashes.digests(pdf.data) if pdf is not None else None,
     )
+
+
+def _decoded(fact: _Facts | None) -> DecodedSignature | None:
+    return fact.decoded if fact is not None else None
 
 
 def _named_as(name: str, suffixes: tuple[str, ...]) -> bool:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from ingest.parcels.headers import (
-    POLICY,
     content_type,
     filename_of,
     from_addr,
@@ -22,6 +21,7 @@ from ingest.parcels.headers import (
     message_id,
     recipients,
 )
+from ingest.parcels.mimetree import read_message
 from ingest.parcels.pairing import P7S_SUFFIXES, Attachment, Parcel, name_stem, pair
 from ingest.parcels.problems import (
     DUPLICATE_ATTACHMENT,
@@ -137,7 +137,7 @@ def parse_parcels(raw: bytes, limits: ParseLimits | None = None) -> ParsedMessag
     if not raw.strip():
         raise ParseError(NOT_A_MESSAGE, "empty input")
     try:
-        msg = email.message_from_bytes(raw, policy=POLICY)
+        msg = read_message(raw)
     except RecursionError:
         raise ParseError(MIME_TOO_DEEP, "nesting exceeds what the parser can read") from None
     if not msg.keys() and not msg.get_payload():
@@ -225,7 +225,7 @@ def _visit_forwarded(part: Message, walk: _Walk, depth: int) -> None:
         decoded = _decode(part, walk)
         if decoded:
             try:
-                inner = email.message_from_bytes(decoded[0], policy=POLICY)
+                inner = read_message(decoded[0])
             except RecursionError:
                 walk.problem(MIME_TOO_DEEP)
                 return
@@ -262,7 +262,7 @@ def _visit_leaf(part: Message, ctype: str, walk: _Walk, depth: int) -> None:
         # S/MIME "opaque" signing: the whole message (attachments included) is inside the CMS.
         walk.problem(SMIME_OPAQUE_UNWRAPPED)
         try:
-            entity = email.message_from_bytes(inner, policy=POLICY)
+            entity = read_message(inner)
         except RecursionError:
             walk.problem(MIME_TOO_DEEP)
             return

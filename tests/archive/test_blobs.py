@@ -289,3 +289,72 @@ def test_s3_retries_with_back_off_on_server_errors(s3_server: S3Server, s3_env: 
         assert 2 <= proxy.refused < 10
     finally:
         proxy.close()
+
+
+def test_put_many_stores_each_once_in_order(backend: Backend) -> None:
+    store = backend.make(None)
+    before = store.put(b"already there")
+    items = [PDF, b"a signature", PDF, b"already there"]
+    digests = store.put_many(items)
+    assert digests == [hashlib.sha256(d).hexdigest() for d in items]
+    assert digests[3] == before
+    assert sorted(store) == sorted(set(digests))
+    assert [store.get(d) for d in digests] == items
+    assert len(backend.objects()) == 3  # no temporary objects left behind
+    assert store.put_many([]) == []
+
+
+def test_put_many_is_durable_before_it_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every new file's bytes are fsynced before any is renamed into place, and every folder
+    that received one is fsynced after the renames; nothing is fsynced for a blob already kept."""
+    store = BlobStore(tmp_path / "blobs")
+    store.put(b"kept before")
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append(("rename", str(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    digests = store.put_many([b"raw message", b"the pdf", b"the p7s", b"kept before"])
+    finals = [str(store.path(d)) for d in digests[:3]]
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["fsync"] * 3 + ["rename"] * 3 + ["fsync"] * len(
+        {f.rsplit("/", 1)[0] for f in finals}
+    )
+    assert all(path.startswith(str(store.tmp)) for _, path in events[:3])
+    assert sorted(path for _, path in events[3:6]) == sorted(finals)
+    assert {path for _, path in events[6:]} == {f.rsplit("/", 1)[0] for f in finals}
+
+
+def test_put_many_that_fails_leaves_no_blob_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fails the second fsync: nothing was renamed into place, the temporary files
+    are gone, the error reaches the caller (filing turns it into a retry)."""
+    store = BlobStore(tmp_path / "blobs")
+    real_fsync = os.fsync
+    calls = [0]
+
+    def failing(fd: int) -> None:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(OSError):
+        store.put_many([b"raw message", b"the pdf", b"the p7s"])
+    assert list(store) == []
+    assert list(store.tmp.iterdir()) == []
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    digests = store.put_many([b"raw message", b"the pdf", b"the p7s"])
+    assert sorted(store) == sorted(digests)

@@ -92,6 +92,31 @@ def test_real_gost_signature_pairs_by_content_not_by_name() -> None:
     assert PDF_WITHOUT_SIGNATURE in by_name["other.pdf"].problems
 
 
+def test_parcels_carry_the_decoded_signature_and_the_pdf_digests_for_the_verifier() -> None:
+    """What pairing read and hashed travels with the parcel (decoded once per message): the
+    SignedData of the exact signature bytes, the digests of the exact PDF bytes."""
+    atts = [
+        mm.Att("scan.pdf", b"123", "application/pdf"),
+        mm.Att("scan.pdf.p7s", REAL_DETACHED, "application/pkcs7-signature"),
+    ]
+    [parcel] = parse_parcels(mm.gmail(atts)).parcels
+    [sig] = parcel.signatures
+    assert sig.decoded is not None and sig.decoded.data == REAL_DETACHED == sig.data
+    assert parcel.digests is not None and parcel.digests.for_content(parcel.pdf or b"")
+    signer = sig.decoded.signed_data.signers[0]
+    assert parcel.digests._memo  # pairing's hash of the PDF, for the verifier to reuse
+    assert parcel.digests.of(signer.digest_oid, None) == signer.message_digest
+
+
+def test_an_unreadable_signature_carries_no_decoded_value() -> None:
+    atts = [
+        mm.Att("scan.pdf", b"123", "application/pdf"),
+        mm.Att("scan.pdf.p7s", b"not a signature at all", "application/pkcs7-signature"),
+    ]
+    [parcel] = parse_parcels(mm.gmail(atts)).parcels
+    assert [s.decoded for s in parcel.signatures] == [None]
+
+
 def test_real_attached_and_detached_of_one_content_are_one_document() -> None:
     atts = [
         mm.Att("123.p7s", REAL_ATTACHED, "application/pkcs7-signature"),

@@ -374,3 +374,14 @@ def test_smime_opaque_signed_mail_is_unwrapped_and_a_diia_p7m_is_not() -> None:
         mm.gmail([mm.Att("doc.p7m", diia_p7m, "application/pkcs7-mime")])
     ).parcels
     assert parcel.p7s == diia_p7m and parcel.pdf is None
+
+
+def test_raw_8bit_headers_are_still_repaired_and_ascii_ones_kept() -> None:
+    """The ASCII fast path of LenientPolicy: 8-bit header bytes are still decoded (UTF-8 and
+    windows-1251), plain ASCII comes back unchanged."""
+    from ingest.parcels.headers import POLICY
+
+    for text, charset in (("Паспорт громадянина", "utf-8"), ("Картка платника", "windows-1251")):
+        escaped = text.encode(charset).decode("ascii", "surrogateescape")
+        assert POLICY.header_fetch_parse("Subject", escaped) == text
+    assert POLICY.header_fetch_parse("Subject", "Plain ASCII subject") == "Plain ASCII subject"

@@ -51,7 +51,7 @@ def pool_for(sqlite_runtime: Any) -> Any:
     def make() -> PreparePool:
         cfg = sqlite_runtime.config
         pool = make_prepare_pool(
-            cfg, context_factory(cfg.verify, cfg.trust_dir, db=sqlite_runtime.db)
+            cfg, context_factory(cfg.verify, cfg.trust_dir, db=sqlite_runtime.db), trust_max_age=0
         )
         pools.append(pool)
         return pool
