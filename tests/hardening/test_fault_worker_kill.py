@@ -50,8 +50,9 @@ from tests.ingest.conftest import make_pipeline
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = 6  # per message: each costs a signature check and an extraction
 #: Enough that the worker always has a next message to claim when a kill lands, however fast
-#: the native verifier makes one message (two were done before the second kill on a quick run).
-MESSAGES = 4
+#: the native verifier and the prepare processes make one message (with 4, all were done
+#: before the second kill on a quick run).
+MESSAGES = 10
 #: Seconds after a message is claimed at which successive kills land (spread over a message).
 KILL_AT = (0.0, 0.6)
 
@@ -100,8 +101,15 @@ def test_sigkill_in_the_middle_of_a_document_archives_each_message_once(tmp_path
                     proc.wait(PATIENCE)
                 if in_hand:
                     kills += 1
+        # The last start: it recovers what the killed ones held and drains the spool. A kill
+        # can land just after a message was done, so the spool may already be empty: wait for
+        # this worker's own "started" line too, or SIGTERM could come before its handler is
+        # installed (exit -15 instead of a clean stop).
+        final_log = tmp_path / "worker-final.log"
+        with open(final_log, "ab") as log:
             proc = start_worker(data, log)
             try:
+                wait_until(lambda: b"worker started" in final_log.read_bytes(), "worker started")
                 wait_until(lambda: spool.depth() == 0, "spool drained after the kills")
             finally:
                 proc.send_signal(signal.SIGTERM)
