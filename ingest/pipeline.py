@@ -151,16 +151,16 @@ class Prepared:
         if self.parsed is None:
             return self
         slim = {id(p): _lean_parcel(p) for p in self.parsed.parcels}
-        return Prepared(
+        parcels = tuple(slim[id(p)] for p in self.parsed.parcels)
+        drafts = tuple(
             dataclasses.replace(
-                self.parsed, parcels=tuple(slim[id(p)] for p in self.parsed.parcels)
-            ),
-            tuple(
-                dataclasses.replace(d, parcel=slim.get(id(d.parcel)) or _lean_parcel(d.parcel))
-                for d in self.drafts
-            ),
-            self.quarantine,
+                d,
+                parcel=slim.get(id(d.parcel)) or _lean_parcel(d.parcel),
+                checked=[(dataclasses.replace(sig, decoded=None), v) for sig, v in d.checked],
+            )
+            for d in self.drafts
         )
+        return Prepared(dataclasses.replace(self.parsed, parcels=parcels), drafts, self.quarantine)
 
 
 def _lean_parcel(parcel: Parcel) -> Parcel:

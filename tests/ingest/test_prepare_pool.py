@@ -192,3 +192,29 @@ def test_concurrent_callers_get_their_own_children(
         # The first copy matches its signature; the other PDF does not match that signature.
         assert [v[1] for v in found] == (["TOTAL_PASSED"] if i % 2 == 0 else ["TOTAL_FAILED"])
     assert 1 <= pool.started <= len(messages)
+
+
+def test_what_a_child_sends_back_holds_no_pairing_work(
+    sqlite_runtime: Any, ecdsa_material: Any
+) -> None:
+    """Pairing's decoded SignedData and PDF digests serve the verifier in the process that made
+    them; `Prepared.lean` (what a child pickles back) drops them and keeps everything filing
+    reads."""
+    m = ecdsa_material
+    deps = make_pipeline(sqlite_runtime, [m.root_der])
+    prepared = prepare(mm.gmail(mm.diia_pair(m.pdf, m.p7s)), deps.steps)
+    assert prepared.parsed is not None
+    # The twin: before `lean`, pairing's work is there.
+    assert [s.decoded is not None for p in prepared.parsed.parcels for s in p.signatures] == [True]
+    assert [p.digests is not None for p in prepared.parsed.parcels] == [True]
+
+    lean = prepared.lean()
+
+    assert lean.parsed is not None
+    assert [s.decoded for p in lean.parsed.parcels for s in p.signatures] == [None]
+    assert [p.digests for p in lean.parsed.parcels] == [None]
+    assert [d.parcel.digests for d in lean.drafts] == [None]
+    assert [sig.decoded for d in lean.drafts for sig, _v in d.checked] == [None]
+    assert [sig.decoded is not None for d in prepared.drafts for sig, _v in d.checked] == [True]
+    assert lean.parsed == prepared.parsed and verdicts(lean) == verdicts(prepared)
+    assert [d.checked for d in lean.drafts] == [d.checked for d in prepared.drafts]
