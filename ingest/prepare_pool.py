@@ -47,7 +47,16 @@ _ERROR = "error"
 
 
 class PrepareFailed(RuntimeError):
-    """A child could not prepare the message (it died, or `prepare` raised: a defect)."""
+    """A child could not prepare the message (it died, or `prepare` raised: a defect).
+
+    `reason`: PREPARE_CHILD_DIED, PREPARE_ERROR (the defect's type is in the text) or
+    PREPARE_POOL_CLOSED."""
+
+    reason = "PREPARE_FAILED"
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ class _Child:
             self.stop()
             raise PrepareFailed("PREPARE_CHILD_DIED") from exc
         if status != _OK or not isinstance(value, Prepared):
-            raise PrepareFailed(f"PREPARE_ERROR:{value}")
+            raise PrepareFailed("PREPARE_ERROR", str(value))
         return value
 
     def stop(self) -> None:

@@ -65,8 +65,9 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS search_documents_type ON search_documents (document_type)",
     "CREATE INDEX IF NOT EXISTS search_documents_sender ON search_documents"
     " USING gin (sender_keys)",
-    # Every word that names carry (a superset: deletions leave theirs): a typo's near names
-    # are looked up here, among thousands of words, instead of in every row's names.
+    # Every word that names carry: a typo's near names are looked up here, among thousands of
+    # words, instead of in every row's names. A deletion removes the words no row carries any
+    # more (an erased person's name must not linger, `delete`).
     "CREATE TABLE IF NOT EXISTS search_name_words (word text PRIMARY KEY)",
     f"CREATE INDEX IF NOT EXISTS search_name_words_start ON search_name_words"
     f" (left(word, {FUZZY_PREFIX}))",
@@ -79,6 +80,17 @@ _FILL_NAME_WORDS = text(
 _ADD_NAME_WORDS = text(
     "INSERT INTO search_name_words (word) SELECT DISTINCT w FROM"
     " unnest(CAST(:words AS text[])) AS w WHERE w <> '' ON CONFLICT DO NOTHING"
+)
+#: The name words of rows about to be deleted.
+_NAME_WORDS_OF = text(
+    "SELECT DISTINCT w FROM search_documents, unnest(string_to_array(name_keys, ' ')) AS w"
+    " WHERE id = ANY(:ids) AND w <> ''"
+)
+#: Of `words`, those that no remaining row carries leave the lexicon (erasure, retention).
+_DROP_ORPHAN_NAME_WORDS = text(
+    "DELETE FROM search_name_words n WHERE n.word = ANY(CAST(:words AS text[]))"
+    " AND NOT EXISTS (SELECT 1 FROM search_documents d"
+    " WHERE strpos(' ' || d.name_keys || ' ', ' ' || n.word || ' ') > 0)"
 )
 _NEAR_NAMES = text(
     f"SELECT word FROM search_name_words WHERE left(word, {FUZZY_PREFIX}) ="
@@ -301,9 +313,12 @@ class PostgresBackend:
             return
         with self.engine.begin() as conn:
             self._begin_write(conn)
+            words = list(conn.execute(_NAME_WORDS_OF, {"ids": id_list}).scalars())
             conn.execute(
                 text("DELETE FROM search_documents WHERE id = ANY(:ids)"), {"ids": id_list}
             )
+            if words:
+                conn.execute(_DROP_ORPHAN_NAME_WORDS, {"words": words})
 
     def optimize(self) -> None:
         """VACUUM the table so deleted rows' space is reclaimed (erasure, retention)."""

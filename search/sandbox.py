@@ -229,6 +229,8 @@ def _context() -> Any:
 class _Gone(Exception):
     """The reader was not there to take the job (it ended while idle)."""
 
+    reason = "READER_GONE"
+
 
 class _Reader:
     def __init__(self, memory_bytes: int) -> None:

@@ -131,7 +131,13 @@ def test_a_busy_session_ends_at_its_lifetime(receiver: Callable[..., RunningRece
                 break
             time.sleep(0.05)
         assert lines[-1].startswith(b"421 4.4.2 Session time limit")
-        assert f.readline() == b""
+        # The session is over: EOF, or a reset when the 421 came from the lifetime timer while
+        # our next NOOP was on its way (it reached a closed socket).
+        try:
+            tail = f.readline()
+        except ConnectionResetError:
+            tail = b""
+        assert tail == b""
         assert lines[0].startswith(b"250")  # it was served until then
     assert r.metrics.rejected["session_time_limit"] == 1
 

@@ -128,3 +128,27 @@ def test_typos_found_in_an_index_older_than_the_name_lexicon(
         assert ids(again, "SHEVXXNKO") == []  # three letters wrong: nobody
     finally:
         again.close()
+
+
+def test_a_deleted_copy_takes_its_name_words_out_of_the_lexicon(
+    near: tuple[SearchBackend, dict[str, int]], archive: Archive
+) -> None:
+    """Erasure leaves no name behind in PostgreSQL's lexicon of name words; a word another
+    copy still carries stays, so that copy's typos are still forgiven."""
+    if archive.settings.backend != "postgres":
+        pytest.skip("the lexicon of name words is PostgreSQL's")
+    backend, a = near
+
+    def lexicon() -> set[str]:
+        with archive.db.engine.connect() as conn:
+            return set(conn.execute(text("SELECT word FROM search_name_words")).scalars())
+
+    before = lexicon()
+    assert {"shevcheno", "shevchenko"} <= before  # Ivan's surname and Taras's
+    backend.delete([a["ivan"]])
+    after = lexicon()
+
+    assert "shevcheno" not in after  # only Ivan carried it
+    assert "shevchenko" in after  # Taras (and Yaroslav) still do
+    assert a["taras"] in ids(backend, "шевчкнко")  # still forgiven: one letter wrong
+    assert ids(backend, "Шевчено") != [a["ivan"]]
