@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from archive.models import Message
 from diia_inbox.config import load_config
 from diia_inbox.runtime import opened
+from ingest.datastream import stuff
 from tests.ingest import mailmaker as mm
 from tests.ingest.clientcorpus import material, shapes
 from tests.test_serve import free_port, wait_http
@@ -93,8 +94,15 @@ def test_swaks_to_serve_and_ingest_give_identical_archives(tmp_path: Path) -> No
             raw = shape.build(m, reverse)
             if raw not in messages:
                 messages.append(raw)
+    # swaks sends each message byte for byte (--no-data-fixup): by default it rewrites the DATA
+    # (tokens, and a literal backslash-n becomes a line break, which quoted-printable text of a
+    # random signature contains now and then: one CI run stored a P7S changed that way). So it
+    # is given the SMTP form itself: dot-stuffed, with the end-of-data line.
+    wire = tmp_path / "wire"
+    wire.mkdir()
     for n, raw in enumerate(messages):
         (folder / f"{n:03d}.eml").write_bytes(raw)
+        (wire / f"{n:03d}.eml").write_bytes(stuff(raw))
 
     served = installation(tmp_path / "served", m.root_der)
     smtp, web = free_port(), free_port()
@@ -105,7 +113,7 @@ def test_swaks_to_serve_and_ingest_give_identical_archives(tmp_path: Path) -> No
     )  # fmt: skip
     try:
         wait_http(f"http://127.0.0.1:{web}/healthz", proc)
-        for eml in sorted(folder.iterdir()):
+        for eml in sorted(wire.iterdir()):
             sent = subprocess.run(
                 [
                     "swaks",
@@ -119,6 +127,7 @@ def test_swaks_to_serve_and_ingest_give_identical_archives(tmp_path: Path) -> No
                     mm.BRANCH,
                     "--data",
                     f"@{eml}",
+                    "--no-data-fixup",
                 ],
                 capture_output=True,
                 text=True,
