@@ -51,7 +51,13 @@ from bench.copies import photo_copies
 from bench.corpus import BRANCHES, generate
 from diia_inbox.config import Config, load_config
 from diia_inbox.runtime import Runtime
-from diia_inbox.wiring import context_factory, deps_from_config, index_into, make_prepare_pool
+from diia_inbox.wiring import (
+    context_factory,
+    deps_from_config,
+    index_into,
+    with_prepare_pool,
+    worker_loops,
+)
 from ingest.envelope import Envelope
 from ingest.pipeline import process
 from ingest.spool import Spool
@@ -267,11 +273,10 @@ def run_flavour(
             deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context),
             index=index_into(writer or backend),
         )
-        pool = None
-        if cfg.ingest.prepare_in_processes:  # as serve wires it: one child per worker loop
-            pool = make_prepare_pool(cfg, make_context, size=workers)
+        # As serve wires it: one prepare process per worker loop.
+        deps, pool = with_prepare_pool(cfg, deps, make_context, loops=workers)
+        if pool is not None:
             pool.prestart()
-            deps = dataclasses.replace(deps, preparer=pool)
         # Warm-up outside the clock: the extraction fork server, the trust store, the index.
         deps.extract(WARM_UP_PDF)
         warm = process(all_copies.mails[0], Envelope.now("a@b.example", [BRANCH]), deps)
@@ -373,7 +378,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="diia-bench-pipeline-"))
     try:
         base = prefilled(args.reuse, args.archive_size, scratch)
-        workers = args.workers or _config(base).ingest.workers or os.cpu_count() or 1
+        workers = args.workers or worker_loops(_config(base).ingest)
         size = len(photo_copies(1)[0])
         print(
             f"archive {args.archive_size} documents; copies of {size / 1024:.0f} KB; "

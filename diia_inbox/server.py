@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-import os
 import signal
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -147,8 +146,9 @@ def build_components(
         context_factory,
         deps_from_config,
         index_into,
-        make_prepare_pool,
         web_services,
+        with_prepare_pool,
+        worker_loops,
     )
     from ingest.metrics import IngestMetrics
     from ingest.smtp import AddressCache, build_receivers
@@ -180,11 +180,8 @@ def build_components(
     pipeline = dataclasses.replace(
         deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context), index=index
     )
-    concurrency = cfg.ingest.workers or os.cpu_count() or 1
-    prepare_pool = None
-    if cfg.ingest.prepare_in_processes:
-        prepare_pool = make_prepare_pool(cfg, make_context, size=concurrency)
-        pipeline = dataclasses.replace(pipeline, preparer=prepare_pool)
+    concurrency = worker_loops(cfg.ingest)
+    pipeline, prepare_pool = with_prepare_pool(cfg, pipeline, make_context, loops=concurrency)
     worker = Worker(
         spool,
         pipeline,

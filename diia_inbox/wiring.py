@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -286,6 +287,24 @@ def make_prepare_pool(
         return last[0][1]
 
     return PreparePool(current, steps_from_spec, size=size)
+
+
+def worker_loops(ingest: IngestSettings) -> int:
+    """Messages the worker handles at once: `[ingest] workers`, 0 meaning one per core."""
+    return ingest.workers or os.cpu_count() or 1
+
+
+def with_prepare_pool(
+    config: Config, deps: PipelineDeps, make_context: ContextMaker, *, loops: int
+) -> tuple[PipelineDeps, PreparePool | None]:
+    """`deps` as the worker runs them: with a prepare process per loop, unless
+    `[ingest] prepare_in_processes` is off. The pool (None when off) is the caller's to start
+    (`prestart` or as a component) and to close; `serve`, the hardening tests' worker and the
+    pipeline benchmark all wire it here."""
+    if not config.ingest.prepare_in_processes:
+        return deps, None
+    pool = make_prepare_pool(config, make_context, size=loops)
+    return dataclasses.replace(deps, preparer=pool), pool
 
 
 # --- extraction, indexing, the pipeline ----------------------------------------------------

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import signal
 import threading
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from typing import Any
 from ingest.parcels import ParseLimits
 from ingest.pipeline import Prepared, Steps, prepare
 from ingest.settings import IngestSettings
+from search.sandbox import process_context
 from search.settings import SearchSettings
 from verify.trust import TrustStore
 
@@ -154,13 +154,6 @@ class _Child:
             self.proc.close()
 
 
-def _context() -> Any:
-    try:
-        return multiprocessing.get_context("forkserver")
-    except ValueError:
-        return multiprocessing.get_context("spawn")
-
-
 class PreparePool:
     """`prepare` in child processes; a `Preparer` (call it with the raw message), thread-safe.
 
@@ -172,7 +165,7 @@ class PreparePool:
         self._spec = spec
         self._size = size
         self._build = build
-        self._ctx = _context()
+        self._ctx = process_context()
         self._lock = threading.Lock()
         self._idle: list[_Child] = []
         self._current: PoolSpec | None = None
@@ -183,13 +176,10 @@ class PreparePool:
     def __call__(self, raw: bytes) -> Prepared:
         child = self._take()
         try:
-            prepared = child.ask(raw)
-        except PrepareFailed:
-            if not child.dead:
-                self._give_back(child)  # it answered with an error and is still well
-            raise
-        self._give_back(child)
-        return prepared
+            return child.ask(raw)
+        finally:
+            if not child.dead:  # a child that answered, even with an error, is still well
+                self._give_back(child)
 
     def _take(self) -> _Child:
         spec = self._spec()

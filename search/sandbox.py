@@ -217,7 +217,11 @@ def _preload() -> list[str]:
     return [_READER_MODULE, "pypdf", *ours]
 
 
-def _context() -> Any:
+def process_context() -> Any:
+    """The multiprocessing context every child process of ours comes from: the fork server,
+    preloaded with what the parent imported of ours (`_preload`), else spawn. Shared by the
+    extraction readers and the worker's prepare processes (ingest/prepare_pool.py): a process
+    has one fork server, so whichever starts it first must give it the same preload."""
     try:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(_preload())
@@ -235,7 +239,7 @@ class _Gone(Exception):
 class _Reader:
     def __init__(self, memory_bytes: int) -> None:
         """A started reader, ready for its first job; OSError when none could be started."""
-        ctx = _context()
+        ctx = process_context()
         self.memory_bytes = memory_bytes
         self.stopped = False
         self.conn, theirs = ctx.Pipe()

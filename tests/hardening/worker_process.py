@@ -9,15 +9,13 @@ for a whole service's start each time. SIGTERM stops it cleanly.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import os
 import signal
 import sys
 from pathlib import Path
 
 from diia_inbox.config import load_config
 from diia_inbox.runtime import Runtime
-from diia_inbox.wiring import context_factory, deps_from_config, make_prepare_pool
+from diia_inbox.wiring import context_factory, deps_from_config, with_prepare_pool, worker_loops
 from ingest.spool import Spool
 from ingest.worker import Worker
 
@@ -29,11 +27,8 @@ async def run(data: Path) -> None:
         spool = Spool(config.spool_dir, max_attempts=config.ingest.max_attempts)
         make_context = context_factory(config.verify, config.trust_dir, db=rt.db)
         deps = deps_from_config(config, rt.db, rt.blobs, make_context=make_context)
-        concurrency = config.ingest.workers or os.cpu_count() or 1
-        pool = None
-        if config.ingest.prepare_in_processes:
-            pool = make_prepare_pool(config, make_context, size=concurrency)
-            deps = dataclasses.replace(deps, preparer=pool)
+        concurrency = worker_loops(config.ingest)
+        deps, pool = with_prepare_pool(config, deps, make_context, loops=concurrency)
         worker = Worker(spool, deps, idle_seconds=0.2, concurrency=concurrency)
         await worker.start()
         print("worker started", flush=True)
