@@ -13,8 +13,9 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from archive.localtime import display, display_date
 from diia_inbox.cli_common import (
@@ -25,6 +26,10 @@ from diia_inbox.cli_common import (
     display_zone,
 )
 from diia_inbox.runtime import Runtime, opened
+
+if TYPE_CHECKING:
+    from ingest.filing import Indexer
+    from search.index import IndexDoc
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -233,18 +238,18 @@ def _reverify(
     )
 
 
-def _indexer(rt: Runtime) -> Any:
+def _indexer(rt: Runtime) -> Indexer | None:
     """Tells the search index the new statuses; None when search is unavailable."""
     try:
-        from search.index import ArchiveSource, open_backend
+        from search.index import open_backend
     except ImportError:
         return None
     cfg = rt.config
 
-    def index(db: Any, document_ids: Any) -> None:
+    def index(docs: Sequence[IndexDoc]) -> None:
         backend = open_backend(cfg.search, cfg.index_dir, rt.db)
         try:
-            backend.add(list(ArchiveSource(db).docs(only=document_ids)))
+            backend.add(list(docs))
         finally:
             backend.close()
 

@@ -51,7 +51,7 @@ from qrtools.matching import match_warnings
 from qrtools.settings import QrSettings
 from search.extract import ExtractLimits, extract_text
 from search.fields import recognise
-from search.index import ArchiveSource, SearchBackend, open_backend
+from search.index import IndexDoc, SearchBackend, open_backend
 from search.sandbox import Sandbox
 from search.settings import SearchSettings
 from verify.cms import DecodedSignature
@@ -329,20 +329,20 @@ def make_extractor(search_settings: SearchSettings) -> Extractor:
 def index_into(backend: SearchBackend) -> Indexer:
     """The pipeline's index step on a backend the caller holds (`serve` shares one)."""
 
-    def run(db: Database, document_ids: Sequence[int]) -> None:
-        backend.add(list(ArchiveSource(db).docs(only=document_ids)))
+    def run(docs: Sequence[IndexDoc]) -> None:
+        backend.add(list(docs))
 
     return run
 
 
-def make_indexer(search_settings: SearchSettings, index_dir: Path) -> Indexer:
+def make_indexer(search_settings: SearchSettings, index_dir: Path, db: Database) -> Indexer:
     """Adds new documents to the search backend; opened lazily, once, by the first call."""
     opened: list[Indexer] = []
 
-    def run(db: Database, document_ids: Sequence[int]) -> None:
+    def run(docs: Sequence[IndexDoc]) -> None:
         if not opened:
             opened.append(index_into(open_backend(search_settings, index_dir, db)))
-        opened[0](db, document_ids)
+        opened[0](docs)
 
     return run
 
@@ -373,7 +373,7 @@ def build_deps(
         extract=make_extractor(search_settings),
         recognise=recognise,
         match_warnings=functools.partial(match_warnings, organization=organization),
-        index=make_indexer(search_settings, index_dir),
+        index=make_indexer(search_settings, index_dir, db),
         limits=ParseLimits.from_settings(ingest_settings),
     )
 

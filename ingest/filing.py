@@ -8,8 +8,10 @@ to archive") ends here, so a filed copy is stored the same way whichever way it 
    and every signature file;
 2. the message row and one document row per copy in one transaction, with the branch, the
    QR registry's warnings and the audit entry, so nothing is filed without its trace;
-3. the index step, outside the transaction: the index is derived data, a failure there is
-   logged and repaired by `reindex`, never a lost copy.
+3. the index step, after the commit: the index is derived data, a failure there is logged and
+   repaired by `reindex`, never a lost copy. What is indexed is `search.index.index_doc` of the
+   rows just written, taken inside the transaction (the one mapping from a row to the index,
+   which a reindex uses too), so the new copies are not read back from the database.
 
 Exactly once: a message that came with its raw bytes is unique by their SHA-256
 (`messages.raw_sha256`), so filing the same bytes again (a retry after a crash between commit
@@ -38,8 +40,9 @@ from archive import audit
 from archive.blobs import BlobError, Blobs
 from archive.branches import branch_for_address
 from archive.db import Database, DatabaseError
-from archive.models import Document, Message
+from archive.models import Branch, Document, Message
 from ingest.envelope import Envelope
+from search.index import IndexDoc, index_doc
 
 log = logging.getLogger("diia_inbox.ingest.filing")
 
@@ -92,7 +95,9 @@ Matcher = Callable[[Session, int | None, str | None, str | None, datetime], list
 
 
 class Indexer(Protocol):
-    def __call__(self, db: Database, document_ids: Sequence[int]) -> None: ...
+    """Adds archived copies to the search index (made by `search.index.index_doc`)."""
+
+    def __call__(self, docs: Sequence[IndexDoc]) -> None: ...
 
 
 class FilingDeps(Protocol):
@@ -169,31 +174,33 @@ def file_copies(
 ) -> Outcome:
     """File `copies` of one message: blobs, rows (one transaction, audited as `actor`'s
     "document.create" when an actor asked), then the index; see the module docstring."""
-    outcome = guard_db(lambda: _write(arrival, copies, deps, actor))
-    if outcome.status == "archived" and deps.index is not None and outcome.documents:
-        outcome = _index(outcome, deps.index, deps.db)
+    outcome, indexed = guard_db(lambda: _write(arrival, copies, deps, actor))
+    if outcome.status == "archived" and deps.index is not None and indexed:
+        outcome = _index(outcome, deps.index, indexed)
     return outcome
 
 
 def _write(
     arrival: Arrival, copies: Sequence[CopyToFile], deps: FilingDeps, actor: Actor | None
-) -> Outcome:
+) -> tuple[Outcome, tuple[IndexDoc, ...]]:
+    """Blobs, then the rows in one transaction; the outcome and the index's view of the new
+    rows (empty unless archived)."""
     digest = arrival.digest
     hashes = _put_blobs(arrival.raw, copies, deps.blobs)
     try:
         with deps.db.session() as s:
             msg = message_row(s, digest) if digest is not None else None
             if msg is not None and msg.status == "done":
-                return Outcome("duplicate", msg.id)
+                return Outcome("duplicate", msg.id), ()
             msg = fill_message(s, msg, arrival, digest)
             msg.status = "done"
             msg.reason = " ".join(arrival.problems) or None
             routed = arrival.branch_addresses is not None
-            branch_id = _branch_id(s, arrival.branch_addresses or ())
+            branch = _branch(s, arrival.branch_addresses or ())
             docs: list[Document] = []
             for copy, (pdf_sha, p7s_sha) in zip(copies, hashes, strict=True):
                 docs.append(
-                    _document(s, msg, copy, pdf_sha, p7s_sha, branch_id, routed, arrival, deps)
+                    _document(s, msg, copy, pdf_sha, p7s_sha, branch, routed, arrival, deps)
                 )
             s.flush()
             if actor is not None:
@@ -203,19 +210,20 @@ def _write(
                     audit.record(s, who, "document.create", "document", doc.id, remote, source)
             ids = tuple(d.id for d in docs)
             msg_id = msg.id
+            indexed = tuple(index_doc(d) for d in docs) if deps.index is not None else ()
     except IntegrityError:
         if digest is None:
             raise
         # Another worker committed the same bytes between our check and our commit.
         row = existing(deps.db, digest)
-        return Outcome("duplicate", row[0] if row else None)
+        return Outcome("duplicate", row[0] if row else None), ()
     log.info(
         "message #%s archived: %d document(s) [%s]",
         msg_id,
         len(ids),
         ",".join(c.verification.indication if c.verification else UNSIGNED for c in copies),
     )
-    return Outcome("archived", msg_id, ids)
+    return Outcome("archived", msg_id, ids), indexed
 
 
 def _put_blobs(
@@ -243,12 +251,13 @@ def _document(
     copy: CopyToFile,
     pdf_sha: str | None,
     p7s_sha: str | None,
-    branch_id: int | None,
+    branch: Branch | None,
     routed: bool,
     arrival: Arrival,
     deps: FilingDeps,
 ) -> Document:
     v = copy.verification
+    branch_id = branch.id if branch is not None else None
     flags = list(copy.flags)
     warnings: list[str] = []
     if routed:
@@ -275,7 +284,7 @@ def _document(
             flags.remove(NO_BRANCH)  # said once, by the QR registry's warning
     doc = Document(
         message=msg,
-        branch_id=branch_id,
+        branch=branch,
         received_at=arrival.envelope.received_at,
         filename=copy.filename[:500],
         document_type=copy.document_type,
@@ -294,10 +303,10 @@ def _document(
     return doc
 
 
-def _index(outcome: Outcome, index: Indexer, db: Database) -> Outcome:
+def _index(outcome: Outcome, index: Indexer, docs: Sequence[IndexDoc]) -> Outcome:
     """The index is derived data: a failure here is logged and repaired by `reindex`."""
     try:
-        index(db, outcome.documents)
+        index(docs)
     except Exception as exc:
         log.warning("indexing message #%s failed: %s", outcome.message_row, type(exc).__name__)
         return outcome
@@ -351,12 +360,12 @@ def fill_message(s: Session, msg: Message | None, arrival: Arrival, digest: str 
     return msg
 
 
-def _branch_id(s: Session, addresses: Sequence[str]) -> int | None:
+def _branch(s: Session, addresses: Sequence[str]) -> Branch | None:
     """The branch whose receiving address got the message: envelope first, then headers."""
     for address in addresses:
         branch = branch_for_address(s, address)
         if branch is not None:
-            return branch.id
+            return branch
     return None
 
 

@@ -30,6 +30,7 @@ from archive.db import Database
 from archive.models import Document, VerificationHistory, utcnow
 from ingest.parcels import SignatureFile
 from ingest.pipeline import Indexer, best_first, run_validation, with_siblings
+from search.index import ArchiveSource
 
 log = logging.getLogger("ingest.reverify")
 
@@ -90,7 +91,7 @@ def reverify(
             progress(done, total)
     if index is not None:
         for start in range(0, len(changed), INDEX_BATCH):
-            index(db, changed[start : start + INDEX_BATCH])
+            index(list(ArchiveSource(db).docs(only=changed[start : start + INDEX_BATCH])))
     result = ReverifyResult(total, len(changed), errors, time.monotonic() - started)
     with db.session() as s:
         audit.record(

@@ -119,7 +119,7 @@ def test_raw_bytes_are_filed_once_a_checked_copy_each_time(
 def test_a_failed_index_step_loses_nothing(sqlite_runtime: Any, ecdsa_material: Any) -> None:
     m, rt = ecdsa_material, sqlite_runtime
 
-    def broken(db: Any, ids: Any) -> None:
+    def broken(docs: Any) -> None:
         raise OSError("index folder gone")
 
     deps = dataclasses.replace(make_pipeline(rt, [m.root_der]), index=broken)
@@ -206,3 +206,29 @@ def test_the_quarantine_verb_calls_the_same_use_cases(
     assert len(err) == 1 and "NOT_QUARANTINED" in err[0]
     assert main(["quarantine", "release", "no-such-item", *data]) == 1
     assert "NOT_QUARANTINED" in capsys.readouterr().err
+
+
+def test_what_filing_indexes_is_what_a_reindex_reads_back(
+    runtime: Any, ecdsa_material: Any
+) -> None:
+    """Filing hands the index `index_doc` of the rows it just wrote instead of reading them
+    back; a reindex reads them from the database. Both must give the index the same document
+    (ids, dates with their zone, names, numbers, branch, sender), on both engines, for a routed
+    copy with a branch and an unsigned one."""
+    from archive.branches import add_branch
+    from search.index import ArchiveSource, IndexDoc
+
+    m, rt = ecdsa_material, runtime
+    with rt.db.session() as s:
+        add_branch(s, "Готель «Дніпро»", "Дніпро, вул. Тестова, 1", BRANCH_ADDRESS)
+    handed: list[IndexDoc] = []
+    deps = dataclasses.replace(make_pipeline(rt, [m.root_der]), index=handed.extend)
+    signed = process(mm.gmail(mm.diia_pair(m.pdf, m.p7s)), envelope(), deps)
+    unsigned = process(
+        mm.gmail([mm.Att("Довідка.pdf", m.pdf, "application/pdf")]), envelope(), deps
+    )
+    assert signed.status == unsigned.status == "archived" and signed.indexed
+    ids = [*signed.documents, *unsigned.documents]
+    assert [d.id for d in handed] == ids
+    assert handed[0].branch == "Готель «Дніпро»" and handed[0].received_at == WHEN
+    assert handed == list(ArchiveSource(rt.db).docs(only=ids))

@@ -241,9 +241,7 @@ def seed(rt: Any, deps: WebDeps) -> Seeded:
         trust_dir=config.trust_dir,
         index_dir=config.index_dir,
     )
-    pipeline = dataclasses.replace(
-        pipeline, index=lambda db, doc_ids: backend.add(list(ArchiveSource(db).docs(only=doc_ids)))
-    )
+    pipeline = dataclasses.replace(pipeline, index=lambda docs: backend.add(list(docs)))
     file_checked, reprocess = pipeline_use_cases(pipeline)
     deps.services = WebServices(
         search=backend,
