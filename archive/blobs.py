@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -89,8 +90,11 @@ def needs_reseal(keyring: Keyring | None, stored: bytes) -> bool:
     return Keyring.key_id_of(stored) != current
 
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def is_digest(name: str) -> bool:
-    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+    return _DIGEST.fullmatch(name) is not None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -104,6 +108,23 @@ def _fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create `folder` and any missing parents; return the folders whose entries changed (the
+    parent of each one created), which must be fsynced for the new folder to survive a crash."""
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        return []
+    except FileNotFoundError:
+        changed = _make_folders(folder.parent)
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            return changed
+        return [*changed, folder.parent]
+    return [folder.parent]
 
 
 def _check_digest(digest: str) -> str:
@@ -191,11 +212,13 @@ class BlobStore:
             folders: list[Path] = []
             for tmp, digest in pending:
                 final = self.path(digest)
-                final.parent.mkdir(parents=True, exist_ok=True)
+                made = _make_folders(final.parent)
                 os.replace(tmp, final)
-                if final.parent not in folders:
-                    folders.append(final.parent)
-            for folder in folders:
+                for folder in (final.parent, *made):
+                    if folder not in folders:
+                        folders.append(folder)
+            # Deepest first: a new ab/cd/ holds the blob, then ab/ (and the root) its entry.
+            for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
                 _fsync_dir(folder)
         except BaseException:
             for tmp, _digest in pending:
@@ -220,9 +243,10 @@ class BlobStore:
 
     def _rename_into_place(self, tmp: Path, digest: str) -> None:
         final = self.path(digest)
-        final.parent.mkdir(parents=True, exist_ok=True)
+        made = _make_folders(final.parent)
         os.replace(tmp, final)
-        _fsync_dir(final.parent)
+        for folder in (final.parent, *reversed(made)):
+            _fsync_dir(folder)
 
     def get(self, digest: str) -> bytes:
         """Return the blob's bytes, or raise BlobNotFound / BlobCorrupt."""

@@ -308,9 +308,15 @@ def test_put_many_is_durable_before_it_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every new file's bytes are fsynced before any is renamed into place, and every folder
-    that received one is fsynced after the renames; nothing is fsynced for a blob already kept."""
+    that received one is fsynced after the renames, deepest first, with the parent of every
+    folder the batch had to create (ab/ for a new ab/cd/, the root for a new ab/): otherwise a
+    crash can lose the new folder's entry and the blob with it. Nothing is fsynced for a blob
+    already kept."""
     store = BlobStore(tmp_path / "blobs")
     store.put(b"kept before")
+    items = [b"raw message", b"the pdf", b"the p7s"]
+    finals = [store.path(hashlib.sha256(i).hexdigest()) for i in items]
+    existed = {p for f in finals for p in (f.parent, f.parent.parent) if p.exists()}
     events: list[tuple[str, str]] = []
     real_fsync, real_replace = os.fsync, os.replace
 
@@ -324,15 +330,39 @@ def test_put_many_is_durable_before_it_returns(
 
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", replace)
-    digests = store.put_many([b"raw message", b"the pdf", b"the p7s", b"kept before"])
-    finals = [str(store.path(d)) for d in digests[:3]]
+    digests = store.put_many([*items, b"kept before"])
+    assert [str(store.path(d)) for d in digests[:3]] == [str(f) for f in finals]
+    holders = {f.parent for f in finals}
+    made = {p for f in finals for p in (f.parent, f.parent.parent) if p not in existed}
+    assert made, "the batch should have created folders"
+    expected = holders | {p.parent for p in made}
     kinds = [kind for kind, _ in events]
-    assert kinds == ["fsync"] * 3 + ["rename"] * 3 + ["fsync"] * len(
-        {f.rsplit("/", 1)[0] for f in finals}
-    )
+    assert kinds == ["fsync"] * 3 + ["rename"] * 3 + ["fsync"] * len(expected)
     assert all(path.startswith(str(store.tmp)) for _, path in events[:3])
-    assert sorted(path for _, path in events[3:6]) == sorted(finals)
-    assert {path for _, path in events[6:]} == {f.rsplit("/", 1)[0] for f in finals}
+    assert sorted(path for _, path in events[3:6]) == sorted(str(f) for f in finals)
+    synced = [Path(path) for _, path in events[6:]]
+    assert set(synced) == expected
+    depth = [len(p.parts) for p in synced]
+    assert depth == sorted(depth, reverse=True)
+
+
+def test_a_single_blob_in_new_folders_fsyncs_their_parents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`put_stream` (large imports) installs one blob: a new ab/cd/ and ab/ get their entries
+    fsynced too, after the blob's own folder."""
+    store = BlobStore(tmp_path / "blobs")
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    digest = store.put_stream(io.BytesIO(b"a large import"))
+    final = store.path(digest)
+    assert synced[1:] == [str(final.parent), str(final.parent.parent), str(store.root)]
 
 
 def test_put_many_that_fails_leaves_no_blob_and_no_temporary_file(
