@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -28,9 +29,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from structlog.contextvars import bind_contextvars
 
@@ -46,8 +48,13 @@ from ingest.tls import TlsConfigError, server_context
 
 log = logging.getLogger("diia_inbox.ingest.smtp")
 
+T = TypeVar("T")
+
 #: Bytes asked of the socket per read during DATA.
 READ_CHUNK = 256 * 1024
+
+#: At most this many blocking calls of one listener run at once (one per session at most).
+IO_THREADS = 8
 
 _SIZE_PARAM = re.compile(r"\bSIZE=(\d+)", re.IGNORECASE)
 
@@ -250,6 +257,11 @@ class _Listener:
     limits: SessionLimits
     max_message_bytes: int
     source: str
+    #: Threads for the receiver's blocking calls (the recipient policy when it must be read,
+    #: creating a message in the spool, the fsyncs of a commit): the receiver's own, so mail is
+    #: never queued behind the worker's steps or IMAP sessions in the loop's default executor
+    #: (a handful of threads on a small machine).
+    blocking: Executor
 
 
 #: Commands that move no mail: they spend the session's command budget.
@@ -401,7 +413,7 @@ class _Conversation:
             policy = self._listener.cached_policy()
             if policy is None:
                 policy = await asyncio.wait_for(
-                    asyncio.to_thread(self._listener.policy), POLICY_SECONDS
+                    self._blocking(self._listener.policy), POLICY_SECONDS
                 )
         except Exception:
             log.exception("recipient policy unavailable")
@@ -418,12 +430,16 @@ class _Conversation:
 
     # -- DATA ----------------------------------------------------------------------------
 
+    async def _blocking(self, call: Callable[[], T]) -> T:
+        """Run a blocking call on the receiver's own threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._listener.blocking, call)
+
     async def data(self, mail_from: str, rcpt_tos: tuple[str, ...], helo: str) -> None:
         self._in_data = True
         try:
             try:
                 # mkdir and open wait on the file system journal: keep them off the loop.
-                writer = await asyncio.to_thread(self._listener.spool.open_writer)
+                writer = await self._blocking(self._listener.spool.open_writer)
             except SpoolError:
                 log.exception("spool unavailable")
                 self._metrics.count_rejected("spool_error")
@@ -492,7 +508,7 @@ class _Conversation:
             helo=helo,
         )
         try:
-            item_id = await asyncio.to_thread(writer.commit, envelope)
+            item_id = await self._blocking(functools.partial(writer.commit, envelope))
         except SpoolError:
             log.exception("spool commit failed")
             self._metrics.count_rejected("spool_error")
@@ -545,6 +561,7 @@ class SmtpComponent:
         self._sessions: _Sessions | None = None
         self._tls: ssl.SSLContext | None = None
         self._listener: _Listener | None = None
+        self._threads: ThreadPoolExecutor | None = None
         self.on_spooled: Callable[[], None] | None = None
 
     def policy(self) -> ReceiverPolicy:
@@ -576,6 +593,10 @@ class SmtpComponent:
         await asyncio.to_thread(self.spool.clean_tmp)
         limits = SessionLimits.from_settings(s, lmtp=self.lmtp)
         self._sessions = _Sessions(limits.max_connections, limits.max_connections_per_client)
+        self._threads = ThreadPoolExecutor(
+            max_workers=min(IO_THREADS, limits.max_connections),
+            thread_name_prefix="smtp-io",
+        )
         self._listener = _Listener(
             policy=self.policy,
             cached_policy=self.cached_policy,
@@ -585,6 +606,7 @@ class SmtpComponent:
             limits=limits,
             max_message_bytes=s.max_message_bytes,
             source="lmtp" if self.lmtp else "smtp",
+            blocking=self._threads,
         )
         make_protocol = protocol_factory(
             self._conversation,
@@ -623,6 +645,10 @@ class SmtpComponent:
                 await asyncio.wait_for(sessions.empty.wait(), 5.0)
         await self._server.wait_closed()
         self._server = None
+        if self._threads is not None:
+            # Every session has ended, so no commit is left; the threads are idle.
+            self._threads.shutdown(wait=False)
+            self._threads = None
 
 
 def build_receivers(

@@ -26,7 +26,8 @@ below; pyproject.toml pins the version range they were checked against, and
 tests/ingest/test_aiosmtpd_seam.py fails when an upgrade renames or removes one, or when this
 module starts to use another private name without declaring it here. They are needed for the
 greeting pause (`_handle_client`, `_reader._buffer`), reading DATA from aiosmtpd's stream
-(`_reader`, with text pipelined after the end marker put back into `_reader._buffer`) and the
+(`_reader`, with text pipelined after the end marker put back into `_reader._buffer`, and
+`_reader._limit` raised while DATA streams so the socket is not paused after every chunk) and the
 idle and DATA timers (`_reset_timeout`, `_timeout_cb`).
 """
 
@@ -49,7 +50,10 @@ AIOSMTPD_PRIVATE_METHODS = {
     "_timeout_cb": ("self",),
 }
 AIOSMTPD_PRIVATE_ATTRIBUTES = ("_reader",)
-STREAMREADER_PRIVATE_ATTRIBUTES = ("_buffer",)
+STREAMREADER_PRIVATE_ATTRIBUTES: dict[str, type] = {"_buffer": bytearray, "_limit": int}
+
+#: Bytes aiosmtpd's stream reader may hold while DATA streams before it pauses the socket.
+DATA_BUFFER = 64 * 1024
 
 #: aiosmtpd's reply when `require_starttls` refuses a command (checked by the seam test).
 AIOSMTPD_TLS_FIRST = "530 Must issue a STARTTLS command first"
@@ -219,12 +223,17 @@ class _Session(SMTP):
 
     async def read(self, size: int, timeout: float) -> bytes:
         self._reset_timeout(max(0.001, timeout))
+        # aiosmtpd's reader holds at most two command lines before it pauses the socket, so
+        # during DATA every chunk received paused and resumed reading (two epoll_ctl calls and
+        # a stall per chunk). While DATA streams, the reader may hold `DATA_BUFFER` bytes.
+        self._reader._limit = DATA_BUFFER  # type: ignore[attr-defined]
         return await self._reader.read(size)
 
     def unread(self, data: bytes) -> None:
         self._reader._buffer[0:0] = data  # type: ignore[attr-defined]
 
     def reading_done(self) -> None:
+        self._reader._limit = self.line_length_limit  # type: ignore[attr-defined]
         if self.transport is not None:  # after connection_lost no timer may be left behind
             self._reset_timeout()
 

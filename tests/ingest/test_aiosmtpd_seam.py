@@ -58,8 +58,11 @@ def test_private_attributes_are_still_set_by_aiosmtpd() -> None:
     loop = asyncio.new_event_loop()  # its own: whatever loop an earlier test left set or not
     try:
         reader = asyncio.StreamReader(loop=loop)
-        for name in adapter.STREAMREADER_PRIVATE_ATTRIBUTES:
-            assert isinstance(getattr(reader, name, None), bytearray), f"StreamReader.{name}"
+        for name, kind in adapter.STREAMREADER_PRIVATE_ATTRIBUTES.items():
+            assert isinstance(getattr(reader, name, None), kind), f"StreamReader.{name}"
+        # The limit is what pauses the socket (feed_data) and resumes it (read).
+        source = inspect.getsource(asyncio.StreamReader)
+        assert "self._limit" in source and "2 * self._limit" in source
     finally:
         loop.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import os
 import select
 import shutil
 import smtplib
@@ -228,6 +229,75 @@ def test_pipelined_commands_after_data_are_not_lost(
         assert f.readline().startswith(b"250 2.0.0")
         assert f.readline().startswith(b"250")  # NOOP
         assert f.readline().startswith(b"221")
+    assert only_item(r)[0] == b"Subject: a\r\n\r\nbody\r\n"
+
+
+def test_data_streams_without_pausing_the_socket_and_commands_keep_their_limit(
+    receiver: Callable[..., RunningReceiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiosmtpd's reader pauses the socket once it holds two command lines; DATA raises that
+    to `DATA_BUFFER` while it streams (a 100 KB message is read without one pause, where every
+    chunk paused and resumed the socket before) and puts the line limit back for the commands
+    after it: an over-long command line is still refused."""
+    import asyncio.selector_events as selector_events
+
+    from ingest.smtp_adapter import DATA_BUFFER
+
+    pauses: list[int] = []
+    real_pause = selector_events._SelectorTransport.pause_reading
+
+    def pause(transport: selector_events._SelectorTransport) -> None:
+        pauses.append(1)
+        real_pause(transport)
+
+    monkeypatch.setattr(selector_events._SelectorTransport, "pause_reading", pause)
+    r = receiver()
+    body = b"Subject: a\r\n\r\n" + b"x" * 78 + b"\r\n"
+    message = body * (100_000 // len(body))
+    assert 2 * DATA_BUFFER > len(message) > 2 * 1001
+    with raw_session(r.port) as (s, f):
+        assert f.readline().startswith(b"220")
+        s.sendall(b"HELO c.example.net\r\n")
+        assert f.readline().startswith(b"250")
+        s.sendall(f"MAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode())
+        assert [f.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        s.sendall(message + b".\r\n")
+        assert f.readline().startswith(b"250 2.0.0")
+        assert pauses == []
+        s.sendall(b"NOOP " + b"n" * 1100 + b"\r\n")
+        assert f.readline().startswith(b"500")
+        s.sendall(b"QUIT\r\n")
+        assert f.readline().startswith(b"221")
+    assert only_item(r)[0] == message
+
+
+def test_a_commit_does_not_wait_for_the_loops_busy_default_threads(
+    receiver: Callable[..., RunningReceiver],
+) -> None:
+    """In `serve` the worker's steps and IMAP sessions hold the loop's default threads for
+    seconds at a time; the receiver's spool calls run on threads of its own, so a message is
+    still accepted while every default thread is taken."""
+    import threading
+
+    r = receiver()
+    release = threading.Event()
+    blockers = min(32, (os.cpu_count() or 1) + 4)  # the default executor's size
+
+    def occupy() -> None:
+        for _ in range(blockers):
+            r.loop.run_in_executor(None, release.wait)
+
+    r.loop.call_soon_threadsafe(occupy)
+    try:
+        with smtplib.SMTP("127.0.0.1", r.port, timeout=30) as client:
+            client.ehlo("client.example.net")
+            client.mail(SENDER)
+            client.rcpt(BRANCH_ADDRESS)
+            code, _ = client.data(b"Subject: a\r\n\r\nbody\r\n")
+        assert code == 250
+        assert not release.is_set()
+    finally:
+        release.set()
     assert only_item(r)[0] == b"Subject: a\r\n\r\nbody\r\n"
 
 
