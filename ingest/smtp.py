@@ -437,15 +437,24 @@ class _Conversation:
     async def data(self, mail_from: str, rcpt_tos: tuple[str, ...], helo: str) -> None:
         self._in_data = True
         try:
+            # The spool's folder and file are made on the receiver's threads (mkdir and open can
+            # wait on the file system journal) while the client already sends: the 354 does not
+            # wait for that hop. A spool that cannot take the message is answered after DATA.
+            opening = asyncio.ensure_future(self._blocking(self._listener.spool.open_writer))
+            writer: SpoolWriter | None = None
+            claimed = False
             try:
-                # mkdir and open wait on the file system journal: keep them off the loop.
-                writer = await self._blocking(self._listener.spool.open_writer)
-            except SpoolError:
-                log.exception("spool unavailable")
-                self._metrics.count_rejected("spool_error")
-                await self._channel.reply(R_SPOOL_FAILED)
-                return
-            await self._channel.reply("354 End data with <CR><LF>.<CR><LF>")
+                self._channel.reading_data()
+                await self._channel.reply("354 End data with <CR><LF>.<CR><LF>")
+                try:
+                    # Shielded: a session cut here leaves the file to the callback below.
+                    writer = await asyncio.shield(opening)
+                except SpoolError:
+                    log.exception("spool unavailable")
+                claimed = True
+            finally:
+                if not claimed:
+                    opening.add_done_callback(_abort_unclaimed)
             status = await self._receive_into(writer, mail_from, rcpt_tos, helo)
             await self._channel.end_transaction(status)
             self._idle_commands = 0  # a transaction: the budget starts again
@@ -457,16 +466,17 @@ class _Conversation:
             self._close_with(R_SESSION_TOO_LONG, "session_time_limit")
 
     async def _receive_into(
-        self, writer: SpoolWriter, mail_from: str, rcpt_tos: tuple[str, ...], helo: str
+        self, writer: SpoolWriter | None, mail_from: str, rcpt_tos: tuple[str, ...], helo: str
     ) -> str:
-        """Stream DATA into `writer`; commit and return the reply to send."""
+        """Stream DATA into `writer`; commit and return the reply to send. Without a writer
+        (the spool could not take a message) DATA is read to its end and refused."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._limits.data_timeout
         idle = self._limits.idle_timeout
         limit = self._listener.max_message_bytes
         decoder = DotDecoder()
         size = 0
-        failure: str | None = None
+        failure: str | None = None if writer is not None else "spool_unavailable"
         try:
             while True:
                 # Idle timeout per read, and the whole DATA must finish by the deadline.
@@ -475,7 +485,7 @@ class _Conversation:
                     raise ConnectionResetError("connection closed during DATA")
                 payload, rest = decoder.feed(chunk)
                 size += len(payload)
-                if failure is None and payload:
+                if failure is None and writer is not None and payload:
                     if limit and size > limit:
                         failure = "message_too_big"
                         writer.abort()
@@ -488,15 +498,19 @@ class _Conversation:
                 if decoder.done:
                     break
         except BaseException:
-            writer.abort()
+            if writer is not None:
+                writer.abort()
             raise
         finally:
             self._channel.reading_done()
         if rest:
             # Commands pipelined after the end marker go back to the command reader.
             self._channel.unread(rest)
-        if failure is not None:
-            self._metrics.count_rejected(failure)
+        if failure == "spool_unavailable":
+            self._metrics.count_rejected("spool_error")
+            return R_SPOOL_FAILED
+        if failure is not None or writer is None:
+            self._metrics.count_rejected(failure or "spool_error")
             log.info("message refused: %s, %d bytes", failure, size)
             return R_TOO_BIG if failure == "message_too_big" else R_NO_STORAGE
         envelope = Envelope(
@@ -526,6 +540,12 @@ class _Conversation:
             ",".join(sorted({address_domain(r) for r in envelope.rcpt_tos})),
         )
         return f"250 2.0.0 OK queued as {item_id}"
+
+
+def _abort_unclaimed(opening: asyncio.Future[SpoolWriter]) -> None:
+    """The session ended before it took the message file it had asked for: remove it."""
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().abort()
 
 
 class SmtpComponent:

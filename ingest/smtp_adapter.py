@@ -71,6 +71,9 @@ class Channel(Protocol):
     async def reply(self, line: str) -> None:
         """Send one reply line (without CRLF) and wait until it is flushed."""
 
+    def reading_data(self) -> None:
+        """DATA begins (before the 354): the message streams in large pieces from now on."""
+
     async def read(self, size: int, timeout: float) -> bytes:
         """Up to `size` bytes of DATA; b"" at end of stream. The connection is closed with a
         timeout reply if nothing arrives for `timeout` seconds."""
@@ -221,12 +224,14 @@ class _Session(SMTP):
     async def reply(self, line: str) -> None:
         await self.push(line)
 
-    async def read(self, size: int, timeout: float) -> bytes:
-        self._reset_timeout(max(0.001, timeout))
+    def reading_data(self) -> None:
         # aiosmtpd's reader holds at most two command lines before it pauses the socket, so
         # during DATA every chunk received paused and resumed reading (two epoll_ctl calls and
         # a stall per chunk). While DATA streams, the reader may hold `DATA_BUFFER` bytes.
         self._reader._limit = DATA_BUFFER  # type: ignore[attr-defined]
+
+    async def read(self, size: int, timeout: float) -> bytes:
+        self._reset_timeout(max(0.001, timeout))
         return await self._reader.read(size)
 
     def unread(self, data: bytes) -> None:

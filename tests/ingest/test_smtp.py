@@ -318,6 +318,65 @@ def test_client_disconnecting_mid_data_leaves_nothing(
     assert_spool_empty(r)
 
 
+def test_client_vanishing_while_its_message_file_is_made_leaves_nothing(
+    receiver: Callable[..., RunningReceiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 354 goes out while the spool's file is still being made on another thread; a client
+    that leaves at that moment ends the session before it takes the file, which is removed
+    once it exists."""
+    import threading
+    import time
+
+    from ingest.spool import Spool
+
+    r = receiver()
+    made = threading.Event()
+    real_open = Spool.open_writer
+
+    def slow_open(spool: Spool) -> object:
+        time.sleep(0.5)  # the client is gone before the file exists
+        writer = real_open(spool)
+        made.set()
+        return writer
+
+    monkeypatch.setattr(Spool, "open_writer", slow_open)
+    with raw_session(r.port) as (s, f):
+        f.readline()
+        s.sendall(
+            f"HELO c\r\nMAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode()
+        )
+        assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+    assert made.wait(10)
+    assert _wait_for(lambda: not any((r.spool.root / "tmp").iterdir()))
+    assert_spool_empty(r)
+
+
+def test_a_spool_that_cannot_make_the_file_refuses_after_data(
+    receiver: Callable[..., RunningReceiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 354 came before the spool's answer: when it cannot make the message's file the data
+    is read to its end and refused with 451 (try again later), and the session goes on."""
+    from ingest.spool import Spool, SpoolError
+
+    r = receiver()
+
+    def refuse(spool: Spool) -> object:
+        raise SpoolError("cannot create a spool file: No space left on device")
+
+    monkeypatch.setattr(Spool, "open_writer", refuse)
+    with raw_session(r.port) as (s, f):
+        f.readline()
+        s.sendall(
+            f"HELO c\r\nMAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode()
+        )
+        assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+        s.sendall(b"Subject: a\r\n\r\n" + b"x" * 200_000 + b"\r\n.\r\nNOOP\r\n")
+        assert f.readline().startswith(b"451 4.3.0")
+        assert f.readline().startswith(b"250")  # the NOOP: the session goes on
+    assert_spool_empty(r)
+    assert r.metrics.received == 0
+
+
 def test_connection_limit_answers_421(receiver: Callable[..., RunningReceiver]) -> None:
     r = receiver(max_connections=2)
     first = smtplib.SMTP("127.0.0.1", r.port)
