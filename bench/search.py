@@ -324,7 +324,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--skip-build",
         action="store_true",
-        help="query the embedded indexes already in --workdir (built by an earlier run)",
+        help="query the embedded indexes already in --workdir (built by an earlier run), and"
+        " with --pg-db the PostgreSQL database already filled",
+    )
+    p.add_argument(
+        "--pg-db",
+        default=None,
+        help="fill (or, with --skip-build, query) this PostgreSQL database and keep it, instead"
+        " of a scratch database dropped after the run (to look at its queries afterwards)",
     )
     args = p.parse_args(argv)
     names = [n.strip() for n in args.backends.split(",") if n.strip()]
@@ -345,15 +352,23 @@ def main(argv: list[str] | None = None) -> int:
             if name == "postgres":
                 import psycopg
 
-                db = f"diia_bench_{uuid.uuid4().hex[:8]}"
+                db = args.pg_db or f"diia_bench_{uuid.uuid4().hex[:8]}"
                 with psycopg.connect(args.pg, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{db}"')
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (db,)
+                    ).fetchone()
+                    if not exists:
+                        conn.execute(f'CREATE DATABASE "{db}"')
                 base = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+                reuse = bool(args.pg_db and args.skip_build)
                 try:
-                    results.append(bench_backend(name, f"{base}/{db}", args.docs, args.batch, mix))
+                    results.append(
+                        bench_backend(name, f"{base}/{db}", args.docs, args.batch, mix, reuse)
+                    )
                 finally:
-                    with psycopg.connect(args.pg, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+                    if not args.pg_db:
+                        with psycopg.connect(args.pg, autocommit=True) as conn:
+                            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             else:
                 target = Path(tmp) / name
                 target.mkdir(exist_ok=True)

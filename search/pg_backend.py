@@ -341,9 +341,14 @@ class PostgresBackend:
             conn.execute(text("DELETE FROM search_name_words"))
             count = self._write(docs, progress, conn)
             self._set_version(conn)
+        # VACUUM as well as ANALYZE: the GIN index took the rows through its pending list
+        # (fastupdate), which every search reads whole until a vacuum merges it (up to
+        # gin_pending_list_limit, 4 MB: about 300 pages per look-up at 100,000 rows), and the
+        # visibility map it sets spares the searches' heap visits a check per row. Autovacuum
+        # would do both, but later, and not at all where it is off.
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("ANALYZE search_documents")
+                text("VACUUM (ANALYZE) search_documents")
             )
         return count
 
@@ -381,21 +386,24 @@ class PostgresBackend:
                 if tier.separate:
                     exact, _p, _r = self._where(plan, False, {})
                 # Identical copies once: the best-ranked (by date, the latest) stands for the
-                # others, with how many there are. The text and the shown columns are joined
-                # to the page only: carried through the window functions they made every
-                # match's row wide.
+                # others. DISTINCT ON over one sort picks it (row_number() and count() over
+                # copy_key took two window passes over every match); how many copies there are
+                # is counted for the page's rows only, through the copy_key index. The text
+                # and the shown columns are joined to the page only: carried through the sort
+                # they made every match's row wide.
                 page_sql = (
-                    "SELECT id, score, exact, received_at, count(*) OVER () AS total, sent FROM ("
-                    f"SELECT *, row_number() OVER (PARTITION BY copy_key ORDER BY {order})"
-                    " AS nth, count(*) OVER (PARTITION BY copy_key) AS sent FROM ("
-                    f"SELECT id, received_at, copy_key, {'0' if by_date else rank} AS score,"
-                    f" ({exact}) AS exact FROM search_documents WHERE {where}) AS matched)"
-                    f" AS ranked WHERE nth = 1 ORDER BY {order} LIMIT :limit OFFSET :offset"
+                    "SELECT id, score, exact, received_at, copy_key, count(*) OVER () AS total"
+                    " FROM (SELECT DISTINCT ON (copy_key) id, received_at, copy_key,"
+                    f" {'0' if by_date else rank} AS score, ({exact}) AS exact"
+                    f" FROM search_documents WHERE {where} ORDER BY copy_key, {order})"
+                    f" AS copies ORDER BY {order} LIMIT :limit OFFSET :offset"
                 )
                 page_order = ", ".join("page." + part.strip() for part in order.split(","))
                 sql = (
-                    "SELECT page.id, page.score, page.total, page.sent, d.document_type,"
-                    " d.person_name, d.branch, d.received_at, d.indication, d.text"
+                    "SELECT page.id, page.score, page.total, (SELECT count(*) FROM"
+                    " search_documents AS same WHERE same.copy_key = page.copy_key"
+                    f" AND {where}) AS sent, d.document_type, d.person_name, d.branch,"
+                    " d.received_at, d.indication, d.text"
                     f" FROM ({page_sql}) AS page JOIN search_documents AS d ON d.id = page.id"
                     f" ORDER BY {page_order}"
                 )
@@ -463,26 +471,27 @@ class PostgresBackend:
             rank_parts.append(tsq)
             params[f"q{i}"] = tsq
             cond = f"keys @@ CAST(:q{i} AS tsquery)"
+            index_parts = [f"( {tsq} )"]
             if fuzzy and term.implicit_prefix:
                 params[f"p{i}"] = _lexeme(term.implicit_prefix) + ":*"
+                index_parts.append(params[f"p{i}"])
                 cond += f" OR keys @@ CAST(:p{i} AS tsquery)"
             if fuzzy and term.fuzzy:
-                # Levenshtein on the words of the names, first two letters equal (as Whoosh's
-                # fuzzy terms with prefixlength=2): the same rule on both backends. The near
-                # names (from the lexicon; names carry weight A in `keys`) let the GIN index
-                # find the candidates; the row's own names are checked as before.
-                for j, key in enumerate(term.fuzzy):
-                    near_words = near.get(key, [])
-                    if not near_words:
-                        continue
-                    params[f"f{i}_{j}"] = key
-                    params[f"fn{i}_{j}"] = " | ".join(_lexeme(w) + ":A" for w in near_words)
-                    cond += (
-                        f" OR (keys @@ CAST(:fn{i}_{j} AS tsquery) AND EXISTS (SELECT 1 FROM"
-                        " unnest(string_to_array(name_keys, ' ')) AS w"
-                        f" WHERE left(w, {FUZZY_PREFIX}) = left(:f{i}_{j}, {FUZZY_PREFIX})"
-                        f" AND levenshtein(w, :f{i}_{j}) <= {int(term.typos)}))"
-                    )
+                # The near names (search.tiers.within_typos of a fuzzy key: first letters
+                # equal, Levenshtein distance) come from the lexicon, which holds every word
+                # of every row's names: a row is a near match when one of its names' words is
+                # one of them, no Levenshtein per row. Names carry weight A in `keys`, so the
+                # near words as 'w':A let the GIN index find the candidates.
+                near_words = sorted({w for key in term.fuzzy for w in near.get(key, [])})
+                if near_words:
+                    params[f"fn{i}"] = near_words
+                    index_parts += [_lexeme(w) + ":A" for w in near_words]
+                    cond += f" OR string_to_array(name_keys, ' ') && CAST(:fn{i} AS text[])"
+            if len(index_parts) > 1:
+                # One look-up in the GIN index for all the arms (an OR of @@ made one index
+                # scan per arm, each reading the same posting lists), the arms checked per row.
+                params[f"any{i}"] = " | ".join(index_parts)
+                cond = f"keys @@ CAST(:any{i} AS tsquery) AND ({cond})"
             conds.append(f"({cond})")
         if plan.types:
             conds.append("document_type = ANY(:types)")
