@@ -425,7 +425,7 @@ class PostgresBackend:
             raise IndexUnavailable(
                 f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
             ) from exc
-        memo: dict[Any, dict[frozenset[str], bool]] = {}
+        memo: dict[Any, dict[Any, bool]] = {}
         hits = [
             Hit(
                 id=int(r.id),
