@@ -71,7 +71,38 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS search_name_words (word text PRIMARY KEY)",
     f"CREATE INDEX IF NOT EXISTS search_name_words_start ON search_name_words"
     f" (left(word, {FUZZY_PREFIX}))",
+    # Per row, each word it carries with weight A (its names' and numbers' keys) and the row's
+    # ts_rank for that word alone, as a search for it computes it: the first page of a search
+    # for one name is read here in rank order instead of ranking every match (`_one_word`).
+    # Written and deleted with the rows (no foreign key: the table of rows may be dropped to
+    # have it rebuilt, and then this one is emptied).
+    """CREATE TABLE IF NOT EXISTS search_ranks (
+        word text NOT NULL,
+        id bigint NOT NULL,
+        score real NOT NULL,
+        received_at timestamptz NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS search_ranks_order ON search_ranks"
+    " (word, score DESC, received_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS search_ranks_id ON search_ranks (id)",
+    # The rows whose copy key is not their own: the only ones that may share it with another.
+    "CREATE INDEX IF NOT EXISTS search_documents_shared_copy ON search_documents (id)"
+    " WHERE copy_key IS DISTINCT FROM 'id:' || id::text",
 )
+#: The rank rows of documents (all of them, or those of `:ids`). The tsquery is the text
+#: `_lexeme` makes of the word (quotes doubled, backslashes doubled), the one a search for it
+#: casts, so the score is the one that search computes.
+_RANKS_OF = (
+    "INSERT INTO search_ranks (word, id, score, received_at) SELECT u.lexeme, d.id,"
+    " ts_rank(d.keys, CAST(quote_tsq AS tsquery)), d.received_at"
+    " FROM search_documents AS d, unnest(d.keys) AS u,"
+    " LATERAL (SELECT chr(39) || replace(replace(u.lexeme, chr(92), chr(92) || chr(92)),"
+    " chr(39), chr(39) || chr(39)) || chr(39) AS quote_tsq) AS q"
+    " WHERE 'A' = ANY(u.weights)"
+)
+_FILL_RANKS = text(_RANKS_OF)
+_DROP_RANKS = text("DELETE FROM search_ranks WHERE id = ANY(:ids)")
+_ADD_RANKS = text(_RANKS_OF + " AND d.id = ANY(:ids)")
 #: Fills the lexicon from the rows already there (an index made before it existed).
 _FILL_NAME_WORDS = text(
     "INSERT INTO search_name_words (word) SELECT DISTINCT w FROM search_documents,"
@@ -195,13 +226,21 @@ class PostgresBackend:
         try:
             with self.engine.begin() as conn:
                 self._begin_write(conn)
-                had_words = conn.execute(
-                    text("SELECT to_regclass('search_name_words') IS NOT NULL")
-                ).scalar()
+                had_rows, had_words, had_ranks = conn.execute(
+                    text(
+                        "SELECT to_regclass('search_documents') IS NOT NULL,"
+                        " to_regclass('search_name_words') IS NOT NULL,"
+                        " to_regclass('search_ranks') IS NOT NULL"
+                    )
+                ).one()
                 for ddl in _DDL:
                     conn.execute(text(ddl))
                 if not had_words:
                     conn.execute(_FILL_NAME_WORDS)
+                if not had_rows:
+                    conn.execute(text("DELETE FROM search_ranks"))
+                elif not had_ranks:
+                    conn.execute(_FILL_RANKS)
                 version = conn.execute(
                     text("SELECT value FROM search_meta WHERE key = 'version'")
                 ).scalar()
@@ -283,14 +322,20 @@ class PostgresBackend:
 
         def flush() -> None:
             words = sorted({w for row in batch for w in row["name_keys"].split(" ") if w})
+            ids = [row["id"] for row in batch]
+
+            def write(c: Connection) -> None:
+                c.execute(_UPSERT, batch)
+                c.execute(_ADD_NAME_WORDS, {"words": words})
+                c.execute(_DROP_RANKS, {"ids": ids})
+                c.execute(_ADD_RANKS, {"ids": ids})
+
             if conn is not None:
-                conn.execute(_UPSERT, batch)
-                conn.execute(_ADD_NAME_WORDS, {"words": words})
+                write(conn)
             else:
                 with self.engine.begin() as c:
                     self._begin_write(c)
-                    c.execute(_UPSERT, batch)
-                    c.execute(_ADD_NAME_WORDS, {"words": words})
+                    write(c)
             batch.clear()
             if progress is not None:
                 progress(done)
@@ -317,6 +362,7 @@ class PostgresBackend:
             conn.execute(
                 text("DELETE FROM search_documents WHERE id = ANY(:ids)"), {"ids": id_list}
             )
+            conn.execute(_DROP_RANKS, {"ids": id_list})
             if words:
                 conn.execute(_DROP_ORPHAN_NAME_WORDS, {"words": words})
 
@@ -324,7 +370,7 @@ class PostgresBackend:
         """VACUUM the table so deleted rows' space is reclaimed (erasure, retention)."""
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM search_documents")
+                text("VACUUM search_documents, search_ranks")
             )
 
     def rebuild(
@@ -337,6 +383,7 @@ class PostgresBackend:
         """
         with self.engine.begin() as conn:
             self._begin_write(conn)
+            conn.execute(text("DELETE FROM search_ranks"))
             conn.execute(text("DELETE FROM search_documents"))
             conn.execute(text("DELETE FROM search_name_words"))
             count = self._write(docs, progress, conn)
@@ -348,7 +395,7 @@ class PostgresBackend:
         # would do both, but later, and not at all where it is off.
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM (ANALYZE) search_documents")
+                text("VACUUM (ANALYZE) search_documents, search_ranks")
             )
         return count
 
@@ -370,57 +417,20 @@ class PostgresBackend:
         # tier finds; by date the tiers mix (search.tiers). One statement orders by "exact".
         tier = tiers(plan, sort)
         by_date = sort == "date" or not plan.terms
-        order = (
-            "received_at DESC, id DESC"
-            if by_date
-            else "exact DESC, score DESC, received_at DESC, id DESC"
-        )
         try:
             # Autocommit: a search reads, so no BEGIN and no ROLLBACK around it (each is a
             # round trip to the server, which on a busy machine costs more than the query).
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 near = self._near_names(conn, plan) if tier.forgiving else {}
                 where, params, rank_q = self._where(plan, tier.forgiving, near)
-                rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
-                exact = "TRUE"
-                if tier.separate:
-                    exact, _p, _r = self._where(plan, False, {})
-                # Identical copies once: the best-ranked (by date, the latest) stands for the
-                # others. DISTINCT ON over one sort picks it (row_number() and count() over
-                # copy_key took two window passes over every match); how many copies there are
-                # is counted for the page's rows only, through the copy_key index. The text
-                # and the shown columns are joined to the page only: carried through the sort
-                # they made every match's row wide.
-                page_sql = (
-                    "SELECT id, score, exact, received_at, copy_key, count(*) OVER () AS total"
-                    " FROM (SELECT DISTINCT ON (copy_key) id, received_at, copy_key,"
-                    f" {'0' if by_date else rank} AS score, ({exact}) AS exact"
-                    f" FROM search_documents WHERE {where} ORDER BY copy_key, {order})"
-                    f" AS copies ORDER BY {order} LIMIT :limit OFFSET :offset"
-                )
-                page_order = ", ".join("page." + part.strip() for part in order.split(","))
-                sql = (
-                    "SELECT page.id, page.score, page.total, (SELECT count(*) FROM"
-                    " search_documents AS same WHERE same.copy_key = page.copy_key"
-                    f" AND {where}) AS sent, d.document_type, d.person_name, d.branch,"
-                    " d.received_at, d.indication, d.text"
-                    f" FROM ({page_sql}) AS page JOIN search_documents AS d ON d.id = page.id"
-                    f" ORDER BY {page_order}"
-                )
-                params.update(rank_q=rank_q, limit=limit, offset=offset)
-                rows = conn.execute(text(sql), params).all()
-                if rows:
-                    total = int(rows[0].total)
-                else:
-                    total = int(
-                        conn.execute(
-                            text(
-                                "SELECT count(DISTINCT copy_key) FROM search_documents"
-                                f" WHERE {where}"
-                            ),
-                            params,
-                        ).scalar_one()
+                found = None
+                if not by_date and limit > 0:
+                    found = self._one_word(conn, plan, near, where, params, limit, offset)
+                if found is None:
+                    found = self._ranked(
+                        conn, plan, by_date, tier.separate, where, params, rank_q, limit, offset
                     )
+                total, rows = found
         except SQLAlchemyError as exc:
             raise IndexUnavailable(
                 f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
@@ -447,6 +457,140 @@ class PostgresBackend:
             for r in rows
         ]
         return SearchResult(total=total, hits=hits)
+
+    def _ranked(
+        self,
+        conn: Connection,
+        plan: Plan,
+        by_date: bool,
+        separate: bool,
+        where: str,
+        params: dict[str, Any],
+        rank_q: str,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, Sequence[Any]]:
+        """Any search: the server ranks every match, in one statement (and counts them in a
+        second when the page is empty)."""
+        order = (
+            "received_at DESC, id DESC"
+            if by_date
+            else "exact DESC, score DESC, received_at DESC, id DESC"
+        )
+        rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q and not by_date else "0"
+        exact = "TRUE"
+        if separate:
+            exact, _p, _r = self._where(plan, False, {})
+        # Identical copies once: the best-ranked (by date, the latest) stands for the others.
+        # DISTINCT ON over one sort picks it (row_number() and count() over copy_key took two
+        # window passes over every match); how many copies there are is counted for the
+        # page's rows only, through the copy_key index. The text and the shown columns are
+        # joined to the page only: carried through the sort they made every match's row wide.
+        page_sql = (
+            "SELECT id, score, exact, received_at, copy_key, count(*) OVER () AS total"
+            " FROM (SELECT DISTINCT ON (copy_key) id, received_at, copy_key,"
+            f" {rank} AS score, ({exact}) AS exact"
+            f" FROM search_documents WHERE {where} ORDER BY copy_key, {order})"
+            f" AS copies ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        page_order = ", ".join("page." + part.strip() for part in order.split(","))
+        sql = (
+            "SELECT page.id, page.score, page.total, (SELECT count(*) FROM"
+            " search_documents AS same WHERE same.copy_key = page.copy_key"
+            f" AND {where}) AS sent, d.document_type, d.person_name, d.branch,"
+            " d.received_at, d.indication, d.text"
+            f" FROM ({page_sql}) AS page JOIN search_documents AS d ON d.id = page.id"
+            f" ORDER BY {page_order}"
+        )
+        rows = conn.execute(
+            text(sql), {**params, "rank_q": rank_q, "limit": limit, "offset": offset}
+        ).all()
+        if rows:
+            return int(rows[0].total), rows
+        count = text(f"SELECT count(DISTINCT copy_key) FROM search_documents WHERE {where}")
+        return int(conn.execute(count, params).scalar_one()), rows
+
+    def _one_word(
+        self,
+        conn: Connection,
+        plan: Plan,
+        near: dict[str, list[str]],
+        where: str,
+        params: dict[str, Any],
+        limit: int,
+        offset: int,
+    ) -> tuple[int, Sequence[Any]] | None:
+        """A search for one word of one key (a surname), by relevance and unfiltered, from
+        `search_ranks`; None when the page cannot come from there (`_ranked` answers then).
+
+        The rows that carry the key with weight A (in their names or numbers) rank above
+        every other match: ts_rank of a one-key query is at least 1/1.645 (about 0.61) when
+        one of the key's positions has weight A (1.0), and below 0.1 x 2.645 / 1.645 (about
+        0.16) when all have weight D (0.1, the text); what only the forgiving tier finds
+        comes after every exact match. So when they fill the page, the page is theirs, read
+        in rank order from `search_ranks` (the scores stored there are the same ts_rank
+        over the same tsvector and tsquery). Unless a match may share its copy key with
+        another (then copies must be collapsed: `_ranked`), the total is the number of
+        matches: counted from the GIN index (no heap visit for an all-visible page: the
+        tsquery has no weights), plus the rows only a near name finds.
+        """
+        if len(plan.terms) != 1 or _filtered(plan):
+            return None
+        term = plan.terms[0]
+        if term.kind != "word" or len(term.positions[0]) != 1:
+            return None
+        key = term.positions[0][0]
+        plain = [_lexeme(key)]
+        prefix = term.implicit_prefix if "p0" in params else ""
+        if prefix:
+            plain.append(params["p0"])
+        # A near name that is the key, or starts with the prefix, matches there already.
+        near_words = sorted(
+            {
+                w
+                for k in term.fuzzy
+                for w in near.get(k, [])
+                if w != key and not (prefix and w.startswith(prefix))
+            }
+        )
+        only_near = "0"
+        extra: dict[str, Any] = {}
+        if near_words:
+            only_near = (
+                "(SELECT count(*) FROM search_documents WHERE keys @@ CAST(:one_near AS tsquery)"
+                " AND NOT keys @@ CAST(:one_plain AS tsquery)"
+                " AND string_to_array(name_keys, ' ') && CAST(:one_near_words AS text[]))"
+            )
+            extra = {
+                "one_near": " | ".join(_lexeme(w) + ":A" for w in near_words),
+                "one_near_words": near_words,
+            }
+        sql = (
+            "SELECT r.id, r.score, 1 AS sent, d.document_type, d.person_name, d.branch,"
+            " d.received_at, d.indication, d.text,"
+            " (SELECT count(*) FROM search_documents WHERE keys @@ CAST(:one_plain AS tsquery))"
+            f" + {only_near} AS total,"
+            " EXISTS (SELECT 1 FROM search_documents WHERE copy_key IS DISTINCT FROM"
+            f" 'id:' || id::text AND {where}) AS shared"
+            " FROM (SELECT id, score, received_at FROM search_ranks WHERE word = :one_key"
+            " ORDER BY score DESC, received_at DESC, id DESC LIMIT :limit OFFSET :offset) AS r"
+            " JOIN search_documents AS d ON d.id = r.id"
+            " ORDER BY r.score DESC, r.received_at DESC, r.id DESC"
+        )
+        rows = conn.execute(
+            text(sql),
+            {
+                **params,
+                **extra,
+                "one_plain": " | ".join(plain),
+                "one_key": key,
+                "limit": limit,
+                "offset": offset,
+            },
+        ).all()
+        if len(rows) < limit or rows[0].shared:
+            return None
+        return int(rows[0].total), rows
 
     def _near_names(self, conn: Connection, plan: Plan) -> dict[str, list[str]]:
         """Per fuzzy key, the names' words within its typos (search.tiers.within_typos: first
@@ -537,6 +681,19 @@ class PostgresBackend:
     def close(self) -> None:
         if self._owns_engine:
             self.engine.dispose()
+
+
+def _filtered(plan: Plan) -> bool:
+    """Whether a search narrows its words' matches by type, status, branch, sender or date."""
+    return bool(
+        plan.types
+        or plan.statuses
+        or plan.branch_ids
+        or plan.branch_words
+        or plan.senders
+        or plan.received_from is not None
+        or plan.received_until is not None
+    )
 
 
 def _one_line(exc: BaseException) -> str:
