@@ -556,13 +556,15 @@ class PostgresBackend:
         only_near = "0"
         extra: dict[str, Any] = {}
         if near_words:
+            # The rows without the key and the prefix are sorted out in the index (a near
+            # word is often another form of the key, at the key's own position).
             only_near = (
                 "(SELECT count(*) FROM search_documents WHERE keys @@ CAST(:one_near AS tsquery)"
-                " AND NOT keys @@ CAST(:one_plain AS tsquery)"
                 " AND string_to_array(name_keys, ' ') && CAST(:one_near_words AS text[]))"
             )
+            near_any = " | ".join(_lexeme(w) + ":A" for w in near_words)
             extra = {
-                "one_near": " | ".join(_lexeme(w) + ":A" for w in near_words),
+                "one_near": f"( {near_any} ) & !( {' | '.join(plain)} )",
                 "one_near_words": near_words,
             }
         sql = (
@@ -570,7 +572,9 @@ class PostgresBackend:
             " d.received_at, d.indication, d.text,"
             " (SELECT count(*) FROM search_documents WHERE keys @@ CAST(:one_plain AS tsquery))"
             f" + {only_near} AS total,"
-            " EXISTS (SELECT 1 FROM search_documents WHERE copy_key IS DISTINCT FROM"
+            # Counted, not EXISTS: with EXISTS the planner expects an early hit and scans the
+            # whole table; counting goes through the (small) index of shared copy keys.
+            " (SELECT count(*) FROM search_documents WHERE copy_key IS DISTINCT FROM"
             f" 'id:' || id::text AND {where}) AS shared"
             " FROM (SELECT id, score, received_at FROM search_ranks WHERE word = :one_key"
             " ORDER BY score DESC, received_at DESC, id DESC LIMIT :limit OFFSET :offset) AS r"
@@ -588,7 +592,7 @@ class PostgresBackend:
                 "offset": offset,
             },
         ).all()
-        if len(rows) < limit or rows[0].shared:
+        if len(rows) < limit or rows[0].shared > 0:
             return None
         return int(rows[0].total), rows
 
