@@ -569,16 +569,17 @@ class PostgresBackend:
             }
         sql = (
             "SELECT r.id, r.score, 1 AS sent, d.document_type, d.person_name, d.branch,"
-            " d.received_at, d.indication, d.text,"
-            " (SELECT count(*) FROM search_documents WHERE keys @@ CAST(:one_plain AS tsquery))"
-            f" + {only_near} AS total,"
-            # Counted, not EXISTS: with EXISTS the planner expects an early hit and scans the
-            # whole table; counting goes through the (small) index of shared copy keys.
-            " (SELECT count(*) FROM search_documents WHERE copy_key IS DISTINCT FROM"
-            f" 'id:' || id::text AND {where}) AS shared"
+            " d.received_at, d.indication, d.text, shared.n AS shared,"
+            # Counted only when the page is this one (a sub-select runs when first needed).
+            " CASE WHEN shared.n = 0 THEN (SELECT count(*) FROM search_documents"
+            f" WHERE keys @@ CAST(:one_plain AS tsquery)) + {only_near} END AS total"
             " FROM (SELECT id, score, received_at FROM search_ranks WHERE word = :one_key"
             " ORDER BY score DESC, received_at DESC, id DESC LIMIT :limit OFFSET :offset) AS r"
             " JOIN search_documents AS d ON d.id = r.id"
+            # Counted, not EXISTS: with EXISTS the planner expects an early hit and scans the
+            # whole table; counting goes through the (small) index of shared copy keys.
+            " CROSS JOIN (SELECT count(*) AS n FROM search_documents WHERE copy_key IS DISTINCT"
+            f" FROM 'id:' || id::text AND {where}) AS shared"
             " ORDER BY r.score DESC, r.received_at DESC, r.id DESC"
         )
         rows = conn.execute(
