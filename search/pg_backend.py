@@ -421,12 +421,12 @@ class PostgresBackend:
             # Autocommit: a search reads, so no BEGIN and no ROLLBACK around it (each is a
             # round trip to the server, which on a busy machine costs more than the query).
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                near = self._near_names(conn, plan) if tier.forgiving else {}
-                where, params, rank_q = self._where(plan, tier.forgiving, near)
                 found = None
                 if not by_date and limit > 0:
-                    found = self._one_word(conn, plan, near, where, params, limit, offset)
+                    found = self._one_word(conn, plan, tier.forgiving, limit, offset)
                 if found is None:
+                    near = self._near_names(conn, plan) if tier.forgiving else {}
+                    where, params, rank_q = self._where(plan, tier.forgiving, near)
                     found = self._ranked(
                         conn, plan, by_date, tier.separate, where, params, rank_q, limit, offset
                     )
@@ -511,17 +511,11 @@ class PostgresBackend:
         return int(conn.execute(count, params).scalar_one()), rows
 
     def _one_word(
-        self,
-        conn: Connection,
-        plan: Plan,
-        near: dict[str, list[str]],
-        where: str,
-        params: dict[str, Any],
-        limit: int,
-        offset: int,
+        self, conn: Connection, plan: Plan, forgiving: bool, limit: int, offset: int
     ) -> tuple[int, Sequence[Any]] | None:
         """A search for one word of one key (a surname), by relevance and unfiltered, from
-        `search_ranks`; None when the page cannot come from there (`_ranked` answers then).
+        `search_ranks`, in one statement; None when the page cannot come from there
+        (`_ranked` answers then).
 
         The rows that carry the key with weight A (in their names or numbers) rank above
         every other match: ts_rank of a one-key query is at least 1/1.645 (about 0.61) when
@@ -531,8 +525,9 @@ class PostgresBackend:
         in rank order from `search_ranks` (the scores stored there are the same ts_rank
         over the same tsvector and tsquery). Unless a match may share its copy key with
         another (then copies must be collapsed: `_ranked`), the total is the number of
-        matches: counted from the GIN index (no heap visit for an all-visible page: the
-        tsquery has no weights), plus the rows only a near name finds.
+        matches: those of the key or its prefix, plus the rows only a near name finds.
+        The near names are looked up in the lexicon by the same statement (`_NEAR_NAMES`'s
+        rule), and `_where`'s forgiving arms are spelt out over them.
         """
         if len(plan.terms) != 1 or _filtered(plan):
             return None
@@ -540,59 +535,60 @@ class PostgresBackend:
         if term.kind != "word" or len(term.positions[0]) != 1:
             return None
         key = term.positions[0][0]
+        params: dict[str, Any] = {"one_key": key, "limit": limit, "offset": offset}
         plain = [_lexeme(key)]
-        prefix = term.implicit_prefix if "p0" in params else ""
+        prefix = term.implicit_prefix if forgiving else ""
         if prefix:
-            plain.append(params["p0"])
-        # A near name that is the key, or starts with the prefix, matches there already.
-        near_words = sorted(
-            {
-                w
-                for k in term.fuzzy
-                for w in near.get(k, [])
-                if w != key and not (prefix and w.startswith(prefix))
-            }
-        )
-        only_near = "0"
-        extra: dict[str, Any] = {}
-        if near_words:
-            # The rows without the key and the prefix are sorted out in the index (a near
-            # word is often another form of the key, at the key's own position).
-            only_near = (
-                "(SELECT count(*) FROM search_documents WHERE keys @@ CAST(:one_near AS tsquery)"
-                " AND string_to_array(name_keys, ' ') && CAST(:one_near_words AS text[]))"
+            plain.append(_lexeme(prefix) + ":*")
+        params["one_plain"] = " | ".join(plain)
+        # The near names of every fuzzy key, less those that are the key or start with the
+        # prefix (their rows match the key or the prefix already).
+        fuzzy = term.fuzzy if forgiving else ()
+        near = ["SELECT NULL::text AS word WHERE FALSE"]
+        for j, fkey in enumerate(fuzzy):
+            params[f"one_f{j}"] = fkey
+            near.append(
+                f"SELECT word FROM search_name_words WHERE left(word, {FUZZY_PREFIX})"
+                f" = left(:one_f{j}, {FUZZY_PREFIX})"
+                f" AND levenshtein(word, :one_f{j}) <= {int(term.typos)}"
             )
-            near_any = " | ".join(_lexeme(w) + ":A" for w in near_words)
-            extra = {
-                "one_near": f"( {near_any} ) & !( {' | '.join(plain)} )",
-                "one_near_words": near_words,
-            }
+        keep = "word <> :one_key"
+        if prefix:
+            keep += " AND NOT starts_with(word, :one_prefix)"
+            params["one_prefix"] = prefix
+        quoted = (
+            "chr(39) || replace(replace(w, chr(92), chr(92) || chr(92)),"
+            " chr(39), chr(39) || chr(39)) || chr(39) || chr(58) || 'A'"  # ':A', not a bind
+        )
         sql = (
-            "SELECT r.id, r.score, 1 AS sent, d.document_type, d.person_name, d.branch,"
+            f"WITH near AS MATERIALIZED ({' UNION '.join(near)}),"
+            " words AS MATERIALIZED (SELECT coalesce(array_agg(word), '{}') AS arr FROM near"
+            f" WHERE {keep})"
+            " SELECT r.id, r.score, 1 AS sent, d.document_type, d.person_name, d.branch,"
             " d.received_at, d.indication, d.text, shared.n AS shared,"
             # Counted only when the page is this one (a sub-select runs when first needed).
             " CASE WHEN shared.n = 0 THEN (SELECT count(*) FROM search_documents"
-            f" WHERE keys @@ CAST(:one_plain AS tsquery)) + {only_near} END AS total"
+            " WHERE keys @@ CAST(:one_plain AS tsquery)) + (SELECT CASE WHEN"
+            " cardinality(words.arr) = 0 THEN 0 ELSE (SELECT count(*) FROM search_documents"
+            # The rows with the key or the prefix are left out in the index (a near word is
+            # often another form of the key, at the key's own position).
+            f" WHERE keys @@ CAST('( ' || array_to_string(ARRAY(SELECT {quoted}"
+            " FROM unnest(words.arr) AS w), ' | ') || ' ) & !( ' || :one_plain || ' )'"
+            " AS tsquery) AND string_to_array(name_keys, ' ') && words.arr) END FROM words)"
+            " END AS total"
             " FROM (SELECT id, score, received_at FROM search_ranks WHERE word = :one_key"
             " ORDER BY score DESC, received_at DESC, id DESC LIMIT :limit OFFSET :offset) AS r"
             " JOIN search_documents AS d ON d.id = r.id"
             # Counted, not EXISTS: with EXISTS the planner expects an early hit and scans the
-            # whole table; counting goes through the (small) index of shared copy keys.
-            " CROSS JOIN (SELECT count(*) AS n FROM search_documents WHERE copy_key IS DISTINCT"
-            f" FROM 'id:' || id::text AND {where}) AS shared"
+            # whole table; counting goes through the (small) index of shared copy keys. The
+            # condition is `_where`'s: the key, the prefix, or a name that is a near name.
+            " CROSS JOIN (SELECT count(*) AS n FROM search_documents, words"
+            " WHERE copy_key IS DISTINCT FROM 'id:' || id::text"
+            " AND (keys @@ CAST(:one_plain AS tsquery)"
+            " OR string_to_array(name_keys, ' ') && words.arr)) AS shared"
             " ORDER BY r.score DESC, r.received_at DESC, r.id DESC"
         )
-        rows = conn.execute(
-            text(sql),
-            {
-                **params,
-                **extra,
-                "one_plain": " | ".join(plain),
-                "one_key": key,
-                "limit": limit,
-                "offset": offset,
-            },
-        ).all()
+        rows = conn.execute(text(sql), params).all()
         if len(rows) < limit or rows[0].shared > 0:
             return None
         return int(rows[0].total), rows
