@@ -247,18 +247,51 @@ def _query(
         run = lambda q, spec: backend.query(spec)  # noqa: E731
     for _kind, q, spec in mix[:20]:  # warm caches and the morphology dictionary
         run(q, spec)
+    server = _server_cpu(backend) if name == "postgres" else None
     timings: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
+    server_cpu: dict[str, list[float]] = {}
     empty = 0
     for kind, q, spec in mix:
+        s = server() if server else 0.0
         t, c = time.perf_counter(), time.process_time()
         found = run(q, spec)
         timings.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
         cpu.setdefault(kind, []).append((time.process_time() - c) * 1000)
+        if server:
+            server_cpu.setdefault(kind, []).append(server() - s)
         empty += found == 0
     rss, hwm = _rss_mb()
     backend.close()
-    out.send({"timings": timings, "cpu": cpu, "empty": empty, "rss": rss, "hwm": hwm})
+    out.send(
+        {
+            "timings": timings,
+            "cpu": cpu,
+            "server_cpu": server_cpu,
+            "empty": empty,
+            "rss": rss,
+            "hwm": hwm,
+        }
+    )
+
+
+def _server_cpu(backend: Any) -> Callable[[], float] | None:
+    """CPU time (ms) of the PostgreSQL server process serving `backend`'s one pooled
+    connection, read from /proc (a local server, readable by us), else None."""
+    from sqlalchemy import text
+
+    with backend.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    path = Path(f"/proc/{pid}/schedstat")
+
+    def read() -> float:
+        return int(path.read_text().split()[0]) / 1e6
+
+    try:
+        read()
+    except (OSError, ValueError):
+        return None
+    return read
 
 
 def bench_backend(
@@ -305,6 +338,7 @@ def bench_backend(
         "cpu": _percentiles([v for vs in cpu.values() for v in vs]),
         "by_kind": {k: _percentiles(v) for k, v in timings.items()},
         "cpu_by_kind": {k: _percentiles(v) for k, v in cpu.items()},
+        "server_by_kind": {k: _percentiles(v) for k, v in ran["server_cpu"].items()},
         "empty": ran["empty"],
         "rss": ran["rss"],
         "hwm": ran["hwm"],
@@ -324,7 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--skip-build",
         action="store_true",
-        help="query the embedded indexes already in --workdir (built by an earlier run)",
+        help="query the embedded indexes already in --workdir (built by an earlier run), and"
+        " with --pg-db the PostgreSQL database already filled",
+    )
+    p.add_argument(
+        "--pg-db",
+        default=None,
+        help="fill (or, with --skip-build, query) this PostgreSQL database and keep it, instead"
+        " of a scratch database dropped after the run (to look at its queries afterwards)",
     )
     args = p.parse_args(argv)
     names = [n.strip() for n in args.backends.split(",") if n.strip()]
@@ -345,15 +386,23 @@ def main(argv: list[str] | None = None) -> int:
             if name == "postgres":
                 import psycopg
 
-                db = f"diia_bench_{uuid.uuid4().hex[:8]}"
+                db = args.pg_db or f"diia_bench_{uuid.uuid4().hex[:8]}"
                 with psycopg.connect(args.pg, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{db}"')
+                    exists = conn.execute(
+                        "SELECT 1 FROM pg_database WHERE datname = %s", (db,)
+                    ).fetchone()
+                    if not exists:
+                        conn.execute(f'CREATE DATABASE "{db}"')
                 base = args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+                reuse = bool(args.pg_db and args.skip_build)
                 try:
-                    results.append(bench_backend(name, f"{base}/{db}", args.docs, args.batch, mix))
+                    results.append(
+                        bench_backend(name, f"{base}/{db}", args.docs, args.batch, mix, reuse)
+                    )
                 finally:
-                    with psycopg.connect(args.pg, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+                    if not args.pg_db:
+                        with psycopg.connect(args.pg, autocommit=True) as conn:
+                            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             else:
                 target = Path(tmp) / name
                 target.mkdir(exist_ok=True)
@@ -378,7 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         " opened the index and ran the mix"
     )
     print()
-    print("CPU time of the querying process, p50/p95/p99 ms (excludes the PostgreSQL server):")
+    print(
+        "CPU time of the querying process, p50/p95/p99 ms (excludes the PostgreSQL server; its"
+        " process's CPU per query is the 'server CPU' line below each postgres figure):"
+    )
     for r in results:
         a, b, c = r["cpu"]
         print(f"  {r['name']:<9} {a:.2f}/{b:.2f}/{c:.2f}")
@@ -404,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"    {r['name']:<9} {a:7.2f} {b:7.2f} {c:7.2f} | {x:7.2f} {y:7.2f} {z:7.2f}{ratio}"
             )
+            if kind in r["server_by_kind"]:
+                a, b, c = r["server_by_kind"][kind]
+                print(f"      server CPU {a:7.2f} {b:7.2f} {c:7.2f}")
     return 0
 
 

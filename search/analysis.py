@@ -155,20 +155,41 @@ class Analyzer:
         """Keys per word position; alternatives (lemmas) share a position."""
         return [self.word_keys(w) for _s, _e, w in self.words(text)]
 
-    def spans(self, text: str, keep: Callable[[frozenset[str]], bool] | None = None) -> list[Span]:
+    def spans(
+        self,
+        text: str,
+        keep: Callable[[frozenset[str]], bool] | None = None,
+        known: dict[str, bool] | None = None,
+    ) -> list[Span]:
         """Words and document numbers of `text` with their keys, in text order; only those
         whose keys `keep` accepts when given (a snippet wants the few that match a query:
-        making and sorting spans of the others cost as much as finding them)."""
+        making and sorting spans of the others cost as much as finding them). `known`
+        remembers `keep`'s answer per word as written (one dict lookup for a word seen in an
+        earlier text of the page instead of its keys and `keep`)."""
         spans: list[Span] = []
-        for s, e, w in self.words(text):
-            keys = self.key_set(w)
-            if keep is None or keep(keys):
-                spans.append(Span(s, e, keys))
         nfc = unicodedata.normalize("NFC", text)
-        for m in _NUMBER_IN_TEXT.finditer(nfc):
-            keys = frozenset(number_keys(m.group(0)))
-            if keep is None or keep(keys):
-                spans.append(Span(m.start(), m.end(), keys))
+        if keep is None:
+            for m in _WORD.finditer(nfc.translate(_APOS_TABLE)):
+                spans.append(Span(m.start(), m.end(), self.key_set(m.group(0))))
+            for m in _NUMBER_IN_TEXT.finditer(nfc):
+                spans.append(Span(m.start(), m.end(), frozenset(number_keys(m.group(0)))))
+        else:
+            seen: dict[str, bool] = {} if known is None else known
+            for m in _WORD.finditer(nfc.translate(_APOS_TABLE)):
+                w = m.group(0)
+                found = seen.get(w)
+                if found is None:
+                    found = seen[w] = keep(self.key_set(w))
+                if found:
+                    spans.append(Span(m.start(), m.end(), self.key_set(w)))
+            for m in _NUMBER_IN_TEXT.finditer(nfc):
+                # Apart from the words: a number's keys are not its word's keys.
+                n = "\x00" + m.group(0)
+                found = seen.get(n)
+                if found is None:
+                    found = seen[n] = keep(frozenset(number_keys(m.group(0))))
+                if found:
+                    spans.append(Span(m.start(), m.end(), frozenset(number_keys(m.group(0)))))
         spans.sort(key=lambda sp: (sp.start, -sp.end))
         return spans
 
@@ -199,7 +220,7 @@ def make_snippet(
     *,
     prefixes: Iterable[str] = (),
     width: int = 200,
-    memo: dict[Any, dict[frozenset[str], bool]] | None = None,
+    memo: dict[Any, dict[Any, bool]] | None = None,
 ) -> str:
     """A piece of `text` around the densest match, HTML-escaped, matches in <mark> tags.
 
@@ -214,6 +235,7 @@ def make_snippet(
     keys = frozenset(keys)
     pre = tuple(prefixes)
     known: dict[frozenset[str], bool] = {} if memo is None else memo.setdefault((keys, pre), {})
+    written: dict[str, bool] = {} if memo is None else memo.setdefault(("written", keys, pre), {})
 
     def hit(word_keys: frozenset[str]) -> bool:
         found = known.get(word_keys)
@@ -223,7 +245,7 @@ def make_snippet(
             )
         return found
 
-    spans = analyzer.spans(flat, hit) if keys or pre else []
+    spans = analyzer.spans(flat, hit, written) if keys or pre else []
     if not spans:
         cut = flat[:width]
         return html.escape(cut) + ("…" if len(flat) > width else "")

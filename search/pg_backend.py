@@ -71,7 +71,38 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS search_name_words (word text PRIMARY KEY)",
     f"CREATE INDEX IF NOT EXISTS search_name_words_start ON search_name_words"
     f" (left(word, {FUZZY_PREFIX}))",
+    # Per row, each word it carries with weight A (its names' and numbers' keys) and the row's
+    # ts_rank for that word alone, as a search for it computes it: the first page of a search
+    # for one name is read here in rank order instead of ranking every match (`_one_word`).
+    # Written and deleted with the rows (no foreign key: the table of rows may be dropped to
+    # have it rebuilt, and then this one is emptied).
+    """CREATE TABLE IF NOT EXISTS search_ranks (
+        word text NOT NULL,
+        id bigint NOT NULL,
+        score real NOT NULL,
+        received_at timestamptz NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS search_ranks_order ON search_ranks"
+    " (word, score DESC, received_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS search_ranks_id ON search_ranks (id)",
+    # The rows whose copy key is not their own: the only ones that may share it with another.
+    "CREATE INDEX IF NOT EXISTS search_documents_shared_copy ON search_documents (id)"
+    " WHERE copy_key IS DISTINCT FROM 'id:' || id::text",
 )
+#: The rank rows of documents (all of them, or those of `:ids`). The tsquery is the text
+#: `_lexeme` makes of the word (quotes doubled, backslashes doubled), the one a search for it
+#: casts, so the score is the one that search computes.
+_RANKS_OF = (
+    "INSERT INTO search_ranks (word, id, score, received_at) SELECT u.lexeme, d.id,"
+    " ts_rank(d.keys, CAST(quote_tsq AS tsquery)), d.received_at"
+    " FROM search_documents AS d, unnest(d.keys) AS u,"
+    " LATERAL (SELECT chr(39) || replace(replace(u.lexeme, chr(92), chr(92) || chr(92)),"
+    " chr(39), chr(39) || chr(39)) || chr(39) AS quote_tsq) AS q"
+    " WHERE 'A' = ANY(u.weights)"
+)
+_FILL_RANKS = text(_RANKS_OF)
+_DROP_RANKS = text("DELETE FROM search_ranks WHERE id = ANY(:ids)")
+_ADD_RANKS = text(_RANKS_OF + " AND d.id = ANY(:ids)")
 #: Fills the lexicon from the rows already there (an index made before it existed).
 _FILL_NAME_WORDS = text(
     "INSERT INTO search_name_words (word) SELECT DISTINCT w FROM search_documents,"
@@ -195,13 +226,21 @@ class PostgresBackend:
         try:
             with self.engine.begin() as conn:
                 self._begin_write(conn)
-                had_words = conn.execute(
-                    text("SELECT to_regclass('search_name_words') IS NOT NULL")
-                ).scalar()
+                had_rows, had_words, had_ranks = conn.execute(
+                    text(
+                        "SELECT to_regclass('search_documents') IS NOT NULL,"
+                        " to_regclass('search_name_words') IS NOT NULL,"
+                        " to_regclass('search_ranks') IS NOT NULL"
+                    )
+                ).one()
                 for ddl in _DDL:
                     conn.execute(text(ddl))
                 if not had_words:
                     conn.execute(_FILL_NAME_WORDS)
+                if not had_rows:
+                    conn.execute(text("DELETE FROM search_ranks"))
+                elif not had_ranks:
+                    conn.execute(_FILL_RANKS)
                 version = conn.execute(
                     text("SELECT value FROM search_meta WHERE key = 'version'")
                 ).scalar()
@@ -283,14 +322,20 @@ class PostgresBackend:
 
         def flush() -> None:
             words = sorted({w for row in batch for w in row["name_keys"].split(" ") if w})
+            ids = [row["id"] for row in batch]
+
+            def write(c: Connection) -> None:
+                c.execute(_UPSERT, batch)
+                c.execute(_ADD_NAME_WORDS, {"words": words})
+                c.execute(_DROP_RANKS, {"ids": ids})
+                c.execute(_ADD_RANKS, {"ids": ids})
+
             if conn is not None:
-                conn.execute(_UPSERT, batch)
-                conn.execute(_ADD_NAME_WORDS, {"words": words})
+                write(conn)
             else:
                 with self.engine.begin() as c:
                     self._begin_write(c)
-                    c.execute(_UPSERT, batch)
-                    c.execute(_ADD_NAME_WORDS, {"words": words})
+                    write(c)
             batch.clear()
             if progress is not None:
                 progress(done)
@@ -317,6 +362,7 @@ class PostgresBackend:
             conn.execute(
                 text("DELETE FROM search_documents WHERE id = ANY(:ids)"), {"ids": id_list}
             )
+            conn.execute(_DROP_RANKS, {"ids": id_list})
             if words:
                 conn.execute(_DROP_ORPHAN_NAME_WORDS, {"words": words})
 
@@ -324,7 +370,7 @@ class PostgresBackend:
         """VACUUM the table so deleted rows' space is reclaimed (erasure, retention)."""
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM search_documents")
+                text("VACUUM search_documents, search_ranks")
             )
 
     def rebuild(
@@ -337,13 +383,19 @@ class PostgresBackend:
         """
         with self.engine.begin() as conn:
             self._begin_write(conn)
+            conn.execute(text("DELETE FROM search_ranks"))
             conn.execute(text("DELETE FROM search_documents"))
             conn.execute(text("DELETE FROM search_name_words"))
             count = self._write(docs, progress, conn)
             self._set_version(conn)
+        # VACUUM as well as ANALYZE: the GIN index took the rows through its pending list
+        # (fastupdate), which every search reads whole until a vacuum merges it (up to
+        # gin_pending_list_limit, 4 MB: about 300 pages per look-up at 100,000 rows), and the
+        # visibility map it sets spares the searches' heap visits a check per row. Autovacuum
+        # would do both, but later, and not at all where it is off.
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("ANALYZE search_documents")
+                text("VACUUM (ANALYZE) search_documents, search_ranks")
             )
         return count
 
@@ -365,59 +417,25 @@ class PostgresBackend:
         # tier finds; by date the tiers mix (search.tiers). One statement orders by "exact".
         tier = tiers(plan, sort)
         by_date = sort == "date" or not plan.terms
-        order = (
-            "received_at DESC, id DESC"
-            if by_date
-            else "exact DESC, score DESC, received_at DESC, id DESC"
-        )
         try:
             # Autocommit: a search reads, so no BEGIN and no ROLLBACK around it (each is a
             # round trip to the server, which on a busy machine costs more than the query).
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                near = self._near_names(conn, plan) if tier.forgiving else {}
-                where, params, rank_q = self._where(plan, tier.forgiving, near)
-                rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q else "0"
-                exact = "TRUE"
-                if tier.separate:
-                    exact, _p, _r = self._where(plan, False, {})
-                # Identical copies once: the best-ranked (by date, the latest) stands for the
-                # others, with how many there are. The text and the shown columns are joined
-                # to the page only: carried through the window functions they made every
-                # match's row wide.
-                page_sql = (
-                    "SELECT id, score, exact, received_at, count(*) OVER () AS total, sent FROM ("
-                    f"SELECT *, row_number() OVER (PARTITION BY copy_key ORDER BY {order})"
-                    " AS nth, count(*) OVER (PARTITION BY copy_key) AS sent FROM ("
-                    f"SELECT id, received_at, copy_key, {'0' if by_date else rank} AS score,"
-                    f" ({exact}) AS exact FROM search_documents WHERE {where}) AS matched)"
-                    f" AS ranked WHERE nth = 1 ORDER BY {order} LIMIT :limit OFFSET :offset"
-                )
-                page_order = ", ".join("page." + part.strip() for part in order.split(","))
-                sql = (
-                    "SELECT page.id, page.score, page.total, page.sent, d.document_type,"
-                    " d.person_name, d.branch, d.received_at, d.indication, d.text"
-                    f" FROM ({page_sql}) AS page JOIN search_documents AS d ON d.id = page.id"
-                    f" ORDER BY {page_order}"
-                )
-                params.update(rank_q=rank_q, limit=limit, offset=offset)
-                rows = conn.execute(text(sql), params).all()
-                if rows:
-                    total = int(rows[0].total)
-                else:
-                    total = int(
-                        conn.execute(
-                            text(
-                                "SELECT count(DISTINCT copy_key) FROM search_documents"
-                                f" WHERE {where}"
-                            ),
-                            params,
-                        ).scalar_one()
+                found = None
+                if not by_date and limit > 0:
+                    found = self._one_word(conn, plan, tier.forgiving, limit, offset)
+                if found is None:
+                    near = self._near_names(conn, plan) if tier.forgiving else {}
+                    where, params, rank_q = self._where(plan, tier.forgiving, near)
+                    found = self._ranked(
+                        conn, plan, by_date, tier.separate, where, params, rank_q, limit, offset
                     )
+                total, rows = found
         except SQLAlchemyError as exc:
             raise IndexUnavailable(
                 f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
             ) from exc
-        memo: dict[Any, dict[frozenset[str], bool]] = {}
+        memo: dict[Any, dict[Any, bool]] = {}
         hits = [
             Hit(
                 id=int(r.id),
@@ -439,6 +457,141 @@ class PostgresBackend:
             for r in rows
         ]
         return SearchResult(total=total, hits=hits)
+
+    def _ranked(
+        self,
+        conn: Connection,
+        plan: Plan,
+        by_date: bool,
+        separate: bool,
+        where: str,
+        params: dict[str, Any],
+        rank_q: str,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, Sequence[Any]]:
+        """Any search: the server ranks every match, in one statement (and counts them in a
+        second when the page is empty)."""
+        order = (
+            "received_at DESC, id DESC"
+            if by_date
+            else "exact DESC, score DESC, received_at DESC, id DESC"
+        )
+        rank = "ts_rank(keys, CAST(:rank_q AS tsquery))" if rank_q and not by_date else "0"
+        exact = "TRUE"
+        if separate:
+            exact, _p, _r = self._where(plan, False, {})
+        # Identical copies once: the best-ranked (by date, the latest) stands for the others.
+        # DISTINCT ON over one sort picks it (row_number() and count() over copy_key took two
+        # window passes over every match); how many copies there are is counted for the
+        # page's rows only, through the copy_key index. The text and the shown columns are
+        # joined to the page only: carried through the sort they made every match's row wide.
+        page_sql = (
+            "SELECT id, score, exact, received_at, copy_key, count(*) OVER () AS total"
+            " FROM (SELECT DISTINCT ON (copy_key) id, received_at, copy_key,"
+            f" {rank} AS score, ({exact}) AS exact"
+            f" FROM search_documents WHERE {where} ORDER BY copy_key, {order})"
+            f" AS copies ORDER BY {order} LIMIT :limit OFFSET :offset"
+        )
+        page_order = ", ".join("page." + part.strip() for part in order.split(","))
+        sql = (
+            "SELECT page.id, page.score, page.total, (SELECT count(*) FROM"
+            " search_documents AS same WHERE same.copy_key = page.copy_key"
+            f" AND {where}) AS sent, d.document_type, d.person_name, d.branch,"
+            " d.received_at, d.indication, d.text"
+            f" FROM ({page_sql}) AS page JOIN search_documents AS d ON d.id = page.id"
+            f" ORDER BY {page_order}"
+        )
+        rows = conn.execute(
+            text(sql), {**params, "rank_q": rank_q, "limit": limit, "offset": offset}
+        ).all()
+        if rows:
+            return int(rows[0].total), rows
+        count = text(f"SELECT count(DISTINCT copy_key) FROM search_documents WHERE {where}")
+        return int(conn.execute(count, params).scalar_one()), rows
+
+    def _one_word(
+        self, conn: Connection, plan: Plan, forgiving: bool, limit: int, offset: int
+    ) -> tuple[int, Sequence[Any]] | None:
+        """A search for one word of one key (a surname), by relevance and unfiltered, from
+        `search_ranks`, in one statement; None when the page cannot come from there
+        (`_ranked` answers then).
+
+        The rows that carry the key with weight A (in their names or numbers) rank above
+        every other match: ts_rank of a one-key query is at least 1/1.645 (about 0.61) when
+        one of the key's positions has weight A (1.0), and below 0.1 x 2.645 / 1.645 (about
+        0.16) when all have weight D (0.1, the text); what only the forgiving tier finds
+        comes after every exact match. So when they fill the page, the page is theirs, read
+        in rank order from `search_ranks` (the scores stored there are the same ts_rank
+        over the same tsvector and tsquery). Unless a match may share its copy key with
+        another (then copies must be collapsed: `_ranked`), the total is the number of
+        matches: those of the key or its prefix, plus the rows only a near name finds.
+        The near names are looked up in the lexicon by the same statement (`_NEAR_NAMES`'s
+        rule), and `_where`'s forgiving arms are spelt out over them.
+        """
+        if len(plan.terms) != 1 or _filtered(plan):
+            return None
+        term = plan.terms[0]
+        if term.kind != "word" or len(term.positions[0]) != 1:
+            return None
+        key = term.positions[0][0]
+        params: dict[str, Any] = {"one_key": key, "limit": limit, "offset": offset}
+        plain = [_lexeme(key)]
+        prefix = term.implicit_prefix if forgiving else ""
+        if prefix:
+            plain.append(_lexeme(prefix) + ":*")
+        params["one_plain"] = " | ".join(plain)
+        # The near names of every fuzzy key, less those that are the key or start with the
+        # prefix (their rows match the key or the prefix already).
+        fuzzy = term.fuzzy if forgiving else ()
+        near = ["SELECT NULL::text AS word WHERE FALSE"]
+        for j, fkey in enumerate(fuzzy):
+            params[f"one_f{j}"] = fkey
+            near.append(
+                f"SELECT word FROM search_name_words WHERE left(word, {FUZZY_PREFIX})"
+                f" = left(:one_f{j}, {FUZZY_PREFIX})"
+                f" AND levenshtein(word, :one_f{j}) <= {int(term.typos)}"
+            )
+        keep = "word <> :one_key"
+        if prefix:
+            keep += " AND NOT starts_with(word, :one_prefix)"
+            params["one_prefix"] = prefix
+        quoted = (
+            "chr(39) || replace(replace(w, chr(92), chr(92) || chr(92)),"
+            " chr(39), chr(39) || chr(39)) || chr(39) || chr(58) || 'A'"  # ':A', not a bind
+        )
+        sql = (
+            f"WITH near AS MATERIALIZED ({' UNION '.join(near)}),"
+            " words AS MATERIALIZED (SELECT coalesce(array_agg(word), '{}') AS arr FROM near"
+            f" WHERE {keep})"
+            " SELECT r.id, r.score, 1 AS sent, d.document_type, d.person_name, d.branch,"
+            " d.received_at, d.indication, d.text, shared.n AS shared,"
+            # Counted only when the page is this one (a sub-select runs when first needed).
+            " CASE WHEN shared.n = 0 THEN (SELECT count(*) FROM search_documents"
+            " WHERE keys @@ CAST(:one_plain AS tsquery)) + (SELECT CASE WHEN"
+            " cardinality(words.arr) = 0 THEN 0 ELSE (SELECT count(*) FROM search_documents"
+            # The rows with the key or the prefix are left out in the index (a near word is
+            # often another form of the key, at the key's own position).
+            f" WHERE keys @@ CAST('( ' || array_to_string(ARRAY(SELECT {quoted}"
+            " FROM unnest(words.arr) AS w), ' | ') || ' ) & !( ' || :one_plain || ' )'"
+            " AS tsquery) AND string_to_array(name_keys, ' ') && words.arr) END FROM words)"
+            " END AS total"
+            " FROM (SELECT id, score, received_at FROM search_ranks WHERE word = :one_key"
+            " ORDER BY score DESC, received_at DESC, id DESC LIMIT :limit OFFSET :offset) AS r"
+            " JOIN search_documents AS d ON d.id = r.id"
+            # Counted, not EXISTS: with EXISTS the planner expects an early hit and scans the
+            # whole table; counting goes through the (small) index of shared copy keys. The
+            # condition is `_where`'s: the key, the prefix, or a name that is a near name.
+            " CROSS JOIN (SELECT count(*) AS n FROM search_documents, words"
+            " WHERE copy_key IS DISTINCT FROM 'id:' || id::text"
+            " AND (keys @@ CAST(:one_plain AS tsquery)"
+            " OR string_to_array(name_keys, ' ') && words.arr)) AS shared"
+            " ORDER BY r.score DESC, r.received_at DESC, r.id DESC"
+        )
+        rows = conn.execute(text(sql), params).all()
+        if len(rows) < limit or rows[0].shared > 0:
+            return None
+        return int(rows[0].total), rows
 
     def _near_names(self, conn: Connection, plan: Plan) -> dict[str, list[str]]:
         """Per fuzzy key, the names' words within its typos (search.tiers.within_typos: first
@@ -463,26 +616,27 @@ class PostgresBackend:
             rank_parts.append(tsq)
             params[f"q{i}"] = tsq
             cond = f"keys @@ CAST(:q{i} AS tsquery)"
+            index_parts = [f"( {tsq} )"]
             if fuzzy and term.implicit_prefix:
                 params[f"p{i}"] = _lexeme(term.implicit_prefix) + ":*"
+                index_parts.append(params[f"p{i}"])
                 cond += f" OR keys @@ CAST(:p{i} AS tsquery)"
             if fuzzy and term.fuzzy:
-                # Levenshtein on the words of the names, first two letters equal (as Whoosh's
-                # fuzzy terms with prefixlength=2): the same rule on both backends. The near
-                # names (from the lexicon; names carry weight A in `keys`) let the GIN index
-                # find the candidates; the row's own names are checked as before.
-                for j, key in enumerate(term.fuzzy):
-                    near_words = near.get(key, [])
-                    if not near_words:
-                        continue
-                    params[f"f{i}_{j}"] = key
-                    params[f"fn{i}_{j}"] = " | ".join(_lexeme(w) + ":A" for w in near_words)
-                    cond += (
-                        f" OR (keys @@ CAST(:fn{i}_{j} AS tsquery) AND EXISTS (SELECT 1 FROM"
-                        " unnest(string_to_array(name_keys, ' ')) AS w"
-                        f" WHERE left(w, {FUZZY_PREFIX}) = left(:f{i}_{j}, {FUZZY_PREFIX})"
-                        f" AND levenshtein(w, :f{i}_{j}) <= {int(term.typos)}))"
-                    )
+                # The near names (search.tiers.within_typos of a fuzzy key: first letters
+                # equal, Levenshtein distance) come from the lexicon, which holds every word
+                # of every row's names: a row is a near match when one of its names' words is
+                # one of them, no Levenshtein per row. Names carry weight A in `keys`, so the
+                # near words as 'w':A let the GIN index find the candidates.
+                near_words = sorted({w for key in term.fuzzy for w in near.get(key, [])})
+                if near_words:
+                    params[f"fn{i}"] = near_words
+                    index_parts += [_lexeme(w) + ":A" for w in near_words]
+                    cond += f" OR string_to_array(name_keys, ' ') && CAST(:fn{i} AS text[])"
+            if len(index_parts) > 1:
+                # One look-up in the GIN index for all the arms (an OR of @@ made one index
+                # scan per arm, each reading the same posting lists), the arms checked per row.
+                params[f"any{i}"] = " | ".join(index_parts)
+                cond = f"keys @@ CAST(:any{i} AS tsquery) AND ({cond})"
             conds.append(f"({cond})")
         if plan.types:
             conds.append("document_type = ANY(:types)")
@@ -528,6 +682,19 @@ class PostgresBackend:
     def close(self) -> None:
         if self._owns_engine:
             self.engine.dispose()
+
+
+def _filtered(plan: Plan) -> bool:
+    """Whether a search narrows its words' matches by type, status, branch, sender or date."""
+    return bool(
+        plan.types
+        or plan.statuses
+        or plan.branch_ids
+        or plan.branch_words
+        or plan.senders
+        or plan.received_from is not None
+        or plan.received_until is not None
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -159,3 +159,21 @@ def test_snippet_never_leaks_markup(analyzer: Analyzer, text: str, keys: set[str
     out = make_snippet(analyzer, text, keys)
     stripped = out.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped and ">" not in stripped
+
+
+def test_a_page_memo_changes_no_snippet(analyzer: Analyzer) -> None:
+    """The hits of a page share what they learnt about words (as written) and numbers: the
+    same snippets as each made alone, whatever the order, a word matching as itself in one
+    text and a number whose digits are another text's word."""
+    texts = [
+        "Паспорт Шевченко Тарас Григорович, номер СН 123456, РНОКПП 1234567899",
+        "ФОП Шевченка; 123456 та Шевченкові, ще раз Шевченко",
+        "Нічого спільного: Коваленко 654321",
+        "Шевчено Іван, 123456789",
+    ]
+    for keys, prefixes in (({"shevchenko", "123456"}, ()), ({"taras"}, ("shevch",)), (set(), ())):
+        alone = [make_snippet(analyzer, t, keys, prefixes=prefixes) for t in texts]
+        memo: dict[object, dict[object, bool]] = {}
+        shared = [make_snippet(analyzer, t, keys, prefixes=prefixes, memo=memo) for t in texts]
+        again = [make_snippet(analyzer, t, keys, prefixes=prefixes, memo=memo) for t in texts]
+        assert shared == alone == again

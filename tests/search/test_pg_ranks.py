@@ -1,0 +1,227 @@
+"""PostgreSQL's page of a one-word search read from `search_ranks` (issue 15): the same hits,
+scores, totals and copies as ranking every match, and the table kept with the rows it mirrors.
+
+The copies: several people named Коваленко (the name in their names: weight A), a copy whose
+text alone mentions a Коваленко (weight D), a near name one letter away, a longer name the
+prefix finds, and resends of one Руденко copy (copies to collapse: the page cannot come from
+`search_ranks` then).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from archive.models import Document
+from search.index import SearchResult, open_backend
+from search.pg_backend import PostgresBackend
+from tests.search.conftest import Archive, add_copy
+
+
+def _copy(name: str, extra: str = "") -> str:
+    return "\n".join(
+        [
+            "Паспорт громадянина України (ID-картка)",
+            name,
+            "Дата народження: 01.02.1990",
+            f"Копію створено для {extra or 'ТОВ «Готель Дніпро»'}",
+        ]
+    )
+
+
+PEOPLE = (
+    _copy("Коваленко Олег Петрович"),
+    _copy("Коваленко Ірина Іванівна"),
+    _copy("Коваленко Марія Олегівна"),
+    _copy("Коваленко Тарас Андрійович"),
+    _copy("Бойко Петро Іванович", extra="ФОП Коваленко"),  # the name in the text only
+    _copy("Ковеленко Іван Петрович"),  # one letter from Коваленко
+    _copy("Коваленков Юрій Петрович"),  # found by the prefix
+    _copy("Руденко Ігор Миколайович"),
+)
+
+
+@pytest.fixture
+def pg(archive: Archive) -> Iterator[tuple[PostgresBackend, Archive, list[int]]]:
+    if archive.settings.backend != "postgres":
+        pytest.skip("search_ranks is PostgreSQL's")
+    ids = []
+    for i, body in enumerate(PEOPLE):
+        ids.append(
+            add_copy(
+                archive.db,
+                text=body,
+                filename="id.pdf",
+                received_at=dt.datetime(2026, 11, 1 + i, 9, 0, tzinfo=dt.UTC),
+                branch_email="khr@example.org",
+                sender=f"p{i}@example.com",
+            )
+        )
+    resends = [
+        add_copy(
+            archive.db,
+            text=PEOPLE[-1],
+            filename="id.pdf",
+            received_at=dt.datetime(2026, 11, 20 + day, 9, 0, tzinfo=dt.UTC),
+            branch_email="khr@example.org",
+            sender="ihor@example.com",
+        )
+        for day in (1, 2)
+    ]
+    pdf_hash = hashlib.sha256(b"the same PDF bytes").hexdigest()
+    with archive.db.session() as s:
+        for doc_id in (ids[-1], *resends):
+            doc = s.get(Document, doc_id)
+            assert doc is not None
+            doc.pdf_sha256 = pdf_hash
+    b = open_backend(archive.settings, archive.index_dir, archive.db)
+    assert isinstance(b, PostgresBackend)
+    try:
+        yield b, archive, ids
+    finally:
+        b.close()
+
+
+def _shown(result: SearchResult) -> tuple[int, list[tuple[Any, ...]]]:
+    return result.total, [
+        (h.id, h.score, h.sent, h.snippet, h.person_name, h.received_at) for h in result.hits
+    ]
+
+
+QUERIES = ("коваленко", "Коваленко", "KOVALENKO", "ковеленко", "шевченко", "руденко", "бойко")
+PAGES = ((20, 0), (1, 0), (2, 1), (3, 3), (1, 4), (1, 5), (2, 6))
+
+
+def test_one_word_page_is_the_page_of_every_match_ranked(
+    pg: tuple[PostgresBackend, Archive, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend, _archive, ids = pg
+    answered: list[bool] = []
+    one_word = PostgresBackend._one_word
+
+    def spy(self: PostgresBackend, *args: Any, **kwargs: Any) -> Any:
+        found = one_word(self, *args, **kwargs)
+        answered.append(found is not None)
+        return found
+
+    fast = {}
+    monkeypatch.setattr(PostgresBackend, "_one_word", spy)
+    for q in QUERIES:
+        for limit, offset in PAGES:
+            answered.clear()
+            shown = _shown(backend.search(q, limit=limit, offset=offset))
+            fast[q, limit, offset] = (shown, answered == [True])
+    monkeypatch.setattr(PostgresBackend, "_one_word", lambda *a, **k: None)
+    for (q, limit, offset), (shown, _) in fast.items():
+        assert shown == _shown(backend.search(q, limit=limit, offset=offset)), (q, limit, offset)
+
+    # The names' rows answered (the text-only, near and prefix matches counted in the total);
+    # past them, and where copies must be collapsed, every match was ranked.
+    (total, hits), answered_here = fast["коваленко", 2, 1]
+    assert answered_here
+    # Five names (the fixture's Olena too), the text's mention, the near name, the prefix.
+    assert total == 8
+    assert [h[0] for h in hits] == [ids[2], ids[1]]  # newest first among equal scores
+    assert fast["коваленко", 1, 4][1]  # the 5th name
+    assert not fast["коваленко", 20, 0][1]  # five names' rows: not a full page
+    assert not fast["коваленко", 2, 6][1]  # past the names
+    assert not fast["руденко", 1, 0][1]  # resends: copies collapsed by the ranked path
+    assert fast["руденко", 1, 0][0][1][0][2] == 3
+
+
+def test_ranks_follow_the_rows(pg: tuple[PostgresBackend, Archive, list[int]]) -> None:
+    backend, archive, ids = pg
+    taras = archive.ids["taras"]
+
+    def ranks(doc_id: int) -> dict[str, float]:
+        with archive.db.engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT word, score FROM search_ranks WHERE id = :id"), {"id": doc_id}
+            ).all()
+        return {r.word: r.score for r in rows}
+
+    with archive.db.engine.connect() as conn:
+        expected = conn.execute(
+            text(
+                "SELECT ts_rank(keys, CAST('''shevchenko''' AS tsquery)) FROM search_documents"
+                " WHERE id = :id"
+            ),
+            {"id": taras},
+        ).scalar_one()
+    mine = ranks(taras)
+    assert mine["shevchenko"] == expected  # the score a search for the word computes
+    assert "taras" in mine and "000123456" in mine  # names' and numbers' words
+    assert "pasport" not in mine  # words of the text only (weight D) are not there
+
+    backend.delete([taras])
+    assert ranks(taras) == {}  # erasure leaves no name behind here either
+    backend.add(backend.source.docs([ids[0]]))  # type: ignore[union-attr]
+    assert "kovalenko" in ranks(ids[0])
+
+
+def test_ranks_filled_for_an_index_older_than_them(
+    pg: tuple[PostgresBackend, Archive, list[int]],
+) -> None:
+    backend, archive, _ids = pg
+    before = _shown(backend.search("коваленко", limit=2))
+    backend.close()
+    with archive.db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE search_ranks"))
+    again = open_backend(archive.settings, archive.index_dir, archive.db)
+    try:
+        assert _shown(again.search("коваленко", limit=2)) == before
+        with archive.db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM search_ranks")).scalar_one() > 0
+    finally:
+        again.close()
+
+
+def test_rebuild_leaves_the_table_vacuumed(
+    pg: tuple[PostgresBackend, Archive, list[int]],
+) -> None:
+    """After a rebuild the GIN index's pending list is merged and the visibility map set (a
+    VACUUM), not left to an autovacuum that may be off."""
+    backend, archive, _ids = pg
+    assert backend.source is not None
+    backend.rebuild(backend.source.docs())
+    with archive.db.engine.connect() as conn:
+        pages, visible = conn.execute(
+            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'search_documents'")
+        ).one()
+    assert pages > 0 and visible == pages
+
+
+def test_a_dropped_table_of_rows_takes_its_ranks_along(
+    pg: tuple[PostgresBackend, Archive, list[int]],
+) -> None:
+    """Dropping search_documents has the index rebuilt; the ranks of rows gone (an erased
+    copy's among them) do not outlive it."""
+    backend, archive, ids = pg
+    backend.close()
+    with archive.db.session() as s:
+        doc = s.get(Document, ids[0])
+        assert doc is not None
+        s.delete(doc)  # gone from the archive while the index was away
+    with archive.db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE search_documents"))
+    again = open_backend(archive.settings, archive.index_dir, archive.db)
+    try:
+        with archive.db.engine.connect() as conn:
+            orphans = conn.execute(
+                text(
+                    "SELECT count(*) FROM search_ranks r WHERE NOT EXISTS"
+                    " (SELECT 1 FROM search_documents d WHERE d.id = r.id)"
+                )
+            ).scalar_one()
+            mine = conn.execute(
+                text("SELECT count(*) FROM search_ranks WHERE id = :id"), {"id": ids[0]}
+            ).scalar_one()
+        assert (orphans, mine) == (0, 0)
+        assert ids[0] not in [h.id for h in again.search("коваленко").hits]
+    finally:
+        again.close()
