@@ -201,8 +201,10 @@ def scrub(db: Database) -> None:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     else:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            # search_documents is the PostgreSQL search backend's table, when that is in use.
+            # The search_* tables are the PostgreSQL search backend's, when that is in use: the
+            # rows, the lexicon of name words and the ranks of the weight-A words hold names.
             present = set(inspect(conn).get_table_names())
-            for table in ("documents", "messages", "search_documents"):
+            tables = ("search_documents", "search_name_words", "search_ranks")
+            for table in ("documents", "messages", *tables):
                 if table in present:
                     conn.exec_driver_sql(f"VACUUM {table}")

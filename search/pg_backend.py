@@ -370,7 +370,7 @@ class PostgresBackend:
         """VACUUM the table so deleted rows' space is reclaimed (erasure, retention)."""
         with self.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                text("VACUUM search_documents, search_ranks")
+                text("VACUUM search_documents, search_ranks, search_name_words")
             )
 
     def rebuild(

@@ -225,3 +225,44 @@ def test_a_dropped_table_of_rows_takes_its_ranks_along(
         assert ids[0] not in [h.id for h in again.search("коваленко").hits]
     finally:
         again.close()
+
+
+def test_scrub_and_optimize_vacuum_every_table_that_holds_names(
+    pg: tuple[PostgresBackend, Archive, list[int]],
+) -> None:
+    """Retention's scrub and the erasure's `optimize` VACUUM the rows, the lexicon of name words
+    and the ranks: a deleted row's names must not stay readable in dead tuples until an
+    autovacuum that may be off."""
+    from archive.retention import scrub
+
+    backend, archive, _ids = pg
+    tables = ("search_documents", "search_name_words", "search_ranks")
+
+    def vacuums() -> dict[str, int]:
+        with archive.db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            rows = conn.execute(
+                text(
+                    "SELECT relname, vacuum_count FROM pg_stat_user_tables"
+                    " WHERE relname IN ('search_documents', 'search_name_words', 'search_ranks')"
+                )
+            ).all()
+        return {name: int(count) for name, count in rows}
+
+    def waited_for_more_than(before: dict[str, int]) -> bool:
+        import time
+
+        deadline = time.monotonic() + 10  # the statistics collector reports a little later
+        while time.monotonic() < deadline:
+            now = vacuums()
+            if all(now.get(t, 0) > before.get(t, 0) for t in tables):
+                return True
+            time.sleep(0.2)
+        return False
+
+    before = vacuums()
+    scrub(archive.db)
+    assert waited_for_more_than(before)
+    before = vacuums()
+    backend.optimize()
+    assert waited_for_more_than(before)
