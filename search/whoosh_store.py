@@ -46,6 +46,7 @@ from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, IndexDoc
 from search.plan import sender_keys
 from search.settings import SearchSettings
+from search.whoosh_bulk import SegmentBuilder, commit_segments
 from search.whoosh_segments import SegmentArrays, SegmentCache
 
 log = logging.getLogger(__name__)
@@ -407,26 +408,56 @@ class WhooshStore:
         ix: windex.Index,
         docs: Iterable[IndexDoc],
         progress: Callable[[int], None] | None,
-        *,
-        fresh: bool = False,
     ) -> int:
-        report = max(1, self.settings.commit_batch)
-        size = max(report, self.settings.rebuild_commit_batch) if fresh else report
+        size = max(1, self.settings.commit_batch)
         done = 0
         batch: list[dict[str, Any]] = []
         for doc in docs:
             batch.append(self._fields(doc))
             if len(batch) >= size:
-                done += self._commit_batch(ix, batch, replace=not fresh)
-            if progress is not None and (done + len(batch)) % report == 0:
+                done += self._commit_batch(ix, batch)
+            if progress is not None and (done + len(batch)) % size == 0:
                 progress(done + len(batch))
         if batch:
-            done += self._commit_batch(ix, batch, replace=not fresh)
+            done += self._commit_batch(ix, batch)
+        if progress is not None and done % size:
+            progress(done)
+        return done
+
+    def _write_segments(
+        self,
+        ix: windex.Index,
+        docs: Iterable[IndexDoc],
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """A new index's documents as segments of `rebuild_commit_batch` documents written by
+        search.whoosh_bulk (the same files as Whoosh's writer, without its posting pool), listed
+        in one table of contents at the end."""
+        report = max(1, self.settings.commit_batch)
+        size = max(report, self.settings.rebuild_commit_batch)
+        done = 0
+        segments = []
+        builder = SegmentBuilder(ix, PositionsTokenizer)
+        try:
+            for doc in docs:
+                builder.add(self._fields(doc))
+                done += 1
+                if len(builder) >= size:
+                    segments.append(builder.finish())
+                    builder = SegmentBuilder(ix, PositionsTokenizer)
+                if progress is not None and done % report == 0:
+                    progress(done)
+            if len(builder):
+                segments.append(builder.finish())
+        finally:
+            builder.close()
+        if segments:
+            commit_segments(ix, segments)
         if progress is not None and done % report:
             progress(done)
         return done
 
-    def _commit_batch(self, ix: windex.Index, batch: list[dict[str, Any]], *, replace: bool) -> int:
+    def _commit_batch(self, ix: windex.Index, batch: list[dict[str, Any]]) -> int:
         """One batch, one commit. Replacing deletes first, in a commit of its own, and only the
         ids the index already has.
 
@@ -437,18 +468,17 @@ class WhooshStore:
         microseconds, while a delete commit for nothing cost three quarters of an add at 100,000
         documents (each one rewrites the deletion lists of every segment).
         """
-        if replace:
-            with ix.reader() as reader:
-                present = [f["id"] for f in batch if ("id", f["id"]) in reader]
-            if present:
-                writer = _writer(ix)
-                try:
-                    for doc_id in present:
-                        writer.delete_by_term("id", doc_id)
-                except BaseException:
-                    writer.cancel()
-                    raise
-                writer.commit(merge=False)
+        with ix.reader() as reader:
+            present = [f["id"] for f in batch if ("id", f["id"]) in reader]
+        if present:
+            writer = _writer(ix)
+            try:
+                for doc_id in present:
+                    writer.delete_by_term("id", doc_id)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(merge=False)
         writer = _writer(ix)
         try:
             for fields in batch:
@@ -525,7 +555,7 @@ class WhooshStore:
         path.mkdir()
         ix = windex.create_in(str(path), make_schema())
         try:
-            count = self._write_batches(ix, docs, progress, fresh=True)
+            count = self._write_segments(ix, docs, progress)
         finally:
             ix.close()
         (path / "VERSION").write_text(self._version + "\n", "ascii")
