@@ -21,34 +21,50 @@ its own `index()`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import pickle
 import struct
+import zlib
 from array import array
 from collections.abc import Iterable
 from typing import Any
 
 from whoosh import formats
 from whoosh.codec import default_codec
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.index import TOC, FileIndex, clean_files
-from whoosh.system import pack_uint
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 #: What Whoosh's Positions format pickles per posting: the count, then the position deltas.
 _dumps_protocol = 2
 
 _LENGTH_BYTE = [length_to_byte(n) for n in range(1024)]
+#: A length byte's length, as the lengths column reads it back.
+_BYTE_LENGTH = [byte_to_length(b) for b in range(256)]
+_MAGIC = WHOOSH3_HEADER_MAGIC
+_TERMINFO = W3TermInfo._struct
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # HashWriter's record header
 
 
-def _quantized(length: int) -> int | None:
-    """A field length as the lengths column gives it back (None for 0, as Whoosh's reader)."""
-    b = _LENGTH_BYTE[length] if length < 1024 else length_to_byte(length)
-    return byte_to_length(b) if b else None
+def _length_byte(length: int) -> int:
+    return _LENGTH_BYTE[length] if length < 1024 else length_to_byte(length)
 
 
 class SegmentBuilder:
     """One new segment of `ix`, filled by `add` (the fields of `add_document`) and written by
-    `finish`. Not registered in the index: `commit_segments` lists the finished ones."""
+    `finish`. Not registered in the index: `commit_segments` lists the finished ones.
+
+    Postings in memory, per field and term (most terms have one document: numbers, ids,
+    the date trie):
+    - fields of `splitter`: a (docnum, value) tuple for one document, else a flat list
+      [docnum, value, docnum, value, ...]; the value is the encoded positions (Positions) or
+      the count (Frequency);
+    - other fields: the docnum alone for a posting of weight 1.0 and no value, else a
+      (docnum, weight, value) tuple; one such item, or a list of them.
+    Field lengths are one byte per document, as Whoosh's lengths column stores them.
+    """
 
     def __init__(self, ix: FileIndex, splitter: type | None = None) -> None:
         self.storage = ix.storage
@@ -58,11 +74,11 @@ class SegmentBuilder:
         self.segment = self.codec.new_segment(self.storage, self.indexname)
         self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
         self.docnum = 0
-        #: Per field: term bytes -> flat list of (docnum, weight, value) triples.
-        self.postings: dict[str, dict[bytes, list[Any]]] = {}
-        #: Per field: docnum -> length as read back (only fields that record lengths).
-        self.lengths: dict[str, dict[int, int | None]] = {}
+        self.postings: dict[str, dict[bytes, Any]] = {}
+        #: Per scorable field: the length byte of each document (0: none).
+        self.lengths: dict[str, bytearray] = {}
         self._plan = self._fields_plan(splitter)
+        self._singles: dict[tuple[Any, ...], tuple[bytes, float, float, int | None, int]] = {}
 
     def _fields_plan(self, splitter: type | None) -> dict[str, tuple[Any, ...]]:
         plan: dict[str, tuple[Any, ...]] = {}
@@ -78,20 +94,11 @@ class SegmentBuilder:
                 and type(fmt) in (formats.Positions, formats.Frequency)
             ):
                 fast = "positions" if type(fmt) is formats.Positions else "frequency"
-            column = field.column_type
-            plan[name] = (
-                field,
-                fast,
-                field.indexed,
-                field.scorable,
-                field.stored,
-                column,
-                fmt.field_boost if fmt is not None else 1.0,
-            )
+            plan[name] = (field, fast, field.indexed, field.scorable, field.stored)
             if field.indexed:
                 self.postings[name] = {}
                 if field.scorable:
-                    self.lengths[name] = {}
+                    self.lengths[name] = bytearray()
         return plan
 
     def close(self) -> None:
@@ -105,10 +112,11 @@ class SegmentBuilder:
         return self.docnum
 
     def add(self, fields: dict[str, Any]) -> None:
-        """What `SegmentWriter.add_document(**fields)` does, postings kept here."""
+        """What `SegmentWriter.add_document(**fields)` does, postings kept here. Boosts given
+        as fields ("_boost", "_<field>_boost") are not supported."""
         pdw = self.perdoc
         docnum = self.docnum
-        names = sorted(n for n in fields if not n.startswith("_"))
+        names = sorted(fields)
         for name in names:
             if name not in self._plan:
                 raise KeyError(f"no field named {name!r}")
@@ -117,61 +125,35 @@ class SegmentBuilder:
             value = fields[name]
             if value is None:
                 continue
-            field, fast, indexed, scorable, stored, column, _fb = self._plan[name]
+            field, fast, indexed, scorable, stored = self._plan[name]
             length = 0
             if indexed:
                 table = self.postings[name]
                 if fast is not None:
-                    length = self._split(table, docnum, value, fast == "positions")
+                    length = _split(table, docnum, value, fast == "positions")
                 else:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         if scorable:
                             length += freq
+                        item = docnum if weight == 1.0 and not vbytes else (docnum, weight, vbytes)
                         entry = table.get(tbytes)
                         if entry is None:
-                            table[tbytes] = [docnum, weight, vbytes]
+                            table[tbytes] = item
+                        elif type(entry) is list:
+                            entry.append(item)
                         else:
-                            entry += (docnum, weight, vbytes)
-                if scorable and length:
-                    self.lengths[name][docnum] = _quantized(length)
+                            table[tbytes] = [entry, item]
+                if scorable:
+                    self.lengths[name].append(_length_byte(length))
             pdw.add_field(name, field, value if stored else None, length)
+            column = field.column_type
             if column is not None:
                 pdw.add_column_value(name, column, field.to_column_value(value))
+        for lengths in self.lengths.values():
+            if len(lengths) == docnum:  # not in this document
+                lengths.append(0)
         pdw.finish_doc()
         self.docnum += 1
-
-    @staticmethod
-    def _split(table: dict[bytes, list[Any]], docnum: int, value: str, positions: bool) -> int:
-        """PositionsTokenizer's tokens ("a|b c") as (docnum, value) pairs: the Positions
-        format's encoded positions, or the Frequency format's count (its weight is the count
-        times the field boost, made at `finish`). Returns the field length (tokens)."""
-        seen: dict[str, list[int]] = {}
-        length = 0
-        for pos, group in enumerate(value.split(" ")):
-            for key in group.split("|"):
-                if key:
-                    length += 1
-                    at = seen.get(key)
-                    if at is None:
-                        seen[key] = [pos]
-                    else:
-                        at.append(pos)
-        for key, poslist in seen.items():
-            if not positions:
-                v: Any = len(poslist)
-            elif len(poslist) == 1:
-                v = _ONE_POSITION.get(poslist[0])
-                if v is None:
-                    v = _ONE_POSITION[poslist[0]] = _positions(poslist)
-            else:
-                v = _positions(poslist)
-            tbytes = key.encode("utf-8")
-            entry = table.get(tbytes)
-            if entry is None:
-                table[tbytes] = [docnum, v]
-            else:
-                entry += (docnum, v)
-        return length
 
     def finish(self) -> Any:
         """Write the segment's files; returns the Whoosh segment (for `commit_segments`)."""
@@ -180,53 +162,207 @@ class SegmentBuilder:
         try:
             for name in sorted(self.postings):
                 table = self.postings[name]
-                if not table:
-                    continue
-                field, fast, _i, _s, _st, _c, fb = self._plan[name]
-                lengths = self.lengths.get(name)
-                fw.start_field(name, field)
-                pw = fw._postwriter
-                limit = pw._blocklimit
-                step = 3 if fast is None else 2
-                for tbytes in sorted(table):
-                    entry = table.pop(tbytes)
-                    fw.start_term(tbytes)
-                    n = len(entry) // step
-                    for start in range(0, n, limit):
-                        end = min(n, start + limit)
-                        ids = entry[start * step : end * step : step]
-                        if fast is None:
-                            weights = entry[start * 3 + 1 : end * 3 : 3]
-                            values = [v for v in entry[start * 3 + 2 : end * 3 : 3] if v]
-                        elif fast == "positions":
-                            shared = entry[start * 2 + 1 : end * 2 : 2]
-                            weights = [_count(v)[0] * fb for v in shared]
-                            # Distinct objects, as Whoosh's are: pickle writes a repeated
-                            # object of one block as a reference.
-                            values = [bytes(bytearray(v)) for v in shared]
-                        else:
-                            counts = entry[start * 2 + 1 : end * 2 : 2]
-                            weights = [float(c) * fb for c in counts]
-                            values = [pack_uint(c) for c in counts]
-                        pw._ids = array("I", ids)
-                        pw._weights = array("f", weights)
-                        pw._values = values
-                        top = max(weights)
-                        pw._maxweight = top if top > 0 else 0
-                        if lengths is not None:
-                            ls = [x for x in map(lengths.get, ids) if x]
-                            pw._minlength = min(ls) if ls else None
-                            pw._maxlength = max(ls) if ls else 0
-                        if end < n:
-                            pw._write_block()
-                    fw.finish_term()
-                fw.finish_field()
+                if table:
+                    fw.start_field(name, self._plan[name][0])
+                    self._write_field(fw, name, table)
+                    fw.finish_field()
         finally:
             fw.close()
         self.postings.clear()
         self.lengths.clear()
         self.segment.set_doc_count(self.docnum)
         return self.segment
+
+    def _write_field(self, fw: Any, name: str, table: dict[bytes, Any]) -> None:
+        """Every term of one field, as W3FieldWriter.start_term / add / finish_term write it:
+        W3PostingsWriter's blocks (at most `blocklimit` postings; header, pickled and
+        compressed ids, weights and values) and W3TermInfo's row in the term table."""
+        field, fast, _indexed, scorable, _stored = self._plan[name]
+        fmt = field.format
+        fb = fmt.field_boost
+        fixed = fmt.fixed_value_size()
+        lengths = self.lengths.get(name) if scorable else None
+        pw = fw._postwriter
+        limit, level = pw._blocklimit, pw._compression
+        postfile, tindex = fw._postfile, fw._tindex
+        prefix = pack_ushort(fw._fieldid)
+        offset = postfile.tell()
+        out: list[bytes] = []
+        tfile, hashfn, buckets = tindex.dbfile, tindex.hashfn, tindex.buckets
+        tpos = tfile.tell()
+        rows: list[bytes] = []
+        singles = self._singles
+        for tbytes in sorted(table):
+            entry = table.pop(tbytes)
+            # ids, weights and values of the term's postings, in document order
+            if fast is not None:
+                if type(entry) is tuple:
+                    ids, raw = [entry[0]], [entry[1]]
+                else:
+                    ids, raw = entry[0::2], entry[1::2]
+                if fast == "positions":
+                    weights = [_count(v)[0] * fb for v in raw]
+                    # Distinct objects, as Whoosh's are: pickle writes an object repeated in
+                    # one block as a reference to the first.
+                    values = [bytes(bytearray(v)) for v in raw]
+                else:
+                    weights = [float(c) * fb for c in raw]
+                    values = [pack_uint(c) for c in raw]
+            else:
+                items = entry if type(entry) is list else [entry]
+                ids, weights, values = [], [], []
+                for item in items:
+                    if type(item) is int:
+                        ids.append(item)
+                        weights.append(1.0)
+                    else:
+                        ids.append(item[0])
+                        weights.append(item[1])
+                        if item[2]:
+                            values.append(item[2])
+            n = len(ids)
+            start = offset
+            out.append(_MAGIC)
+            offset += 4
+            total_w: float = 0
+            top_w: float = 0
+            min_len: int | None = None
+            max_len = 0
+            if n == 1:
+                # Most terms have one posting, and many of those the same block bytes (a
+                # document's ids, numbers and date terms): made once per segment.
+                d, w = ids[0], weights[0]
+                lb = lengths[d] if lengths is not None else 0
+                key = (d, w, values[0] if values else None, lb, fixed)
+                made = singles.get(key)
+                if made is None:
+                    made = _block_bytes(ids, weights, values, fixed, level, lengths, True)
+                    singles[key] = made
+                    if len(singles) > 30_000:
+                        singles.clear()
+                block, total_w, top_w, min_len, max_len = made
+                out.append(block)
+                offset += len(block)
+            for b in range(0, n if n > 1 else 0, limit):
+                e = min(n, b + limit)
+                block, bw, mw, lo, hi = _block_bytes(
+                    ids[b:e], weights[b:e], values[b:e], fixed, level, lengths, e == n
+                )
+                out.append(block)
+                offset += len(block)
+                total_w += bw
+                top_w = max(top_w, mw)
+                min_len = lo if min_len is None else min(min_len, lo)  # type: ignore[type-var]
+                max_len = max(max_len, hi)
+            row = (
+                _TERMINFO.pack(
+                    False,
+                    total_w,
+                    n,
+                    0 if min_len is None else length_to_byte(min_len),
+                    length_to_byte(max_len),
+                    top_w,
+                    ids[0],
+                    ids[-1],
+                )
+                + pack_long(start)
+                + pack_int(offset - start)
+            )
+            # OrderedHashWriter.add, with the file position counted here.
+            tkey = prefix + tbytes
+            if tkey <= tindex.lastkey:
+                raise ValueError(f"terms out of order: {tkey!r}")
+            tindex.index.append(tpos)
+            h = hashfn(tkey)
+            buckets[h & 255].append((h, tpos))
+            record = _KEY_VALUE_LENGTHS.pack(len(tkey), len(row)) + tkey + row
+            rows.append(record)
+            tpos += len(record)
+            tindex.lastkey = tkey
+            if len(out) > 256:
+                postfile.write(b"".join(out))
+                out.clear()
+                tfile.write(b"".join(rows))
+                rows.clear()
+        postfile.write(b"".join(out))
+        tfile.write(b"".join(rows))
+
+
+def _block_bytes(
+    ids: list[int],
+    weights: list[float],
+    values: list[bytes],
+    fixed: int | None,
+    level: int,
+    lengths: bytearray | None,
+    last: bool,
+) -> tuple[bytes, float, float, int | None, int]:
+    """W3PostingsWriter._write_block of these postings: the block's bytes, then what
+    W3TermInfo.add_block takes of it (weight sum, top weight, shortest and longest length)."""
+    bw = array("f", weights)
+    if len(ids) == 1:
+        deltas: tuple[int, ...] = (ids[0],)
+    else:
+        deltas = (ids[0], *[y - x for x, y in itertools.pairwise(ids)])
+    if all(w == 1.0 for w in bw):
+        mini_w: Any = None
+    elif all(w == bw[0] for w in bw):
+        mini_w = bw[0]
+    else:
+        mini_w = tuple(bw)
+    if fixed is None or fixed < 0:
+        mini_v: Any = tuple(values)
+    elif fixed == 0:
+        mini_v = None
+    else:
+        mini_v = b"".join(values)
+    data = zlib.compress(pickle.dumps((deltas, mini_w, mini_v), 2), level)
+    mw = max(weights)
+    mw = mw if mw > 0 else 0
+    lo: int | None = None
+    hi = 0
+    if lengths is not None:
+        ls = [_BYTE_LENGTH[lengths[d]] for d in ids if lengths[d]]
+        if ls:
+            lo, hi = min(ls), max(ls)
+    info = pickle.dumps((len(ids), ids[-1], mw, level, length_to_byte(lo), length_to_byte(hi)), 2)
+    size = len(info) + len(data)
+    return pack_int(-size if last else size) + info + data, sum(bw), mw, lo, hi
+
+
+def _split(table: dict[bytes, Any], docnum: int, value: str, positions: bool) -> int:
+    """PositionsTokenizer's tokens ("a|b c") as (docnum, value) postings: the Positions
+    format's encoded positions, or the Frequency format's count (its weight is the count
+    times the field boost, made at `finish`). Returns the field length (tokens)."""
+    seen: dict[str, list[int]] = {}
+    length = 0
+    for pos, group in enumerate(value.split(" ")):
+        for key in group.split("|"):
+            if key:
+                length += 1
+                at = seen.get(key)
+                if at is None:
+                    seen[key] = [pos]
+                else:
+                    at.append(pos)
+    for key, poslist in seen.items():
+        if not positions:
+            v: Any = len(poslist)
+        elif len(poslist) == 1:
+            v = _ONE_POSITION.get(poslist[0])
+            if v is None:
+                v = _ONE_POSITION[poslist[0]] = _positions(poslist)
+        else:
+            v = _positions(poslist)
+        tbytes = key.encode("utf-8")
+        entry = table.get(tbytes)
+        if entry is None:
+            table[tbytes] = (docnum, v)
+        elif type(entry) is list:
+            entry += (docnum, v)
+        else:
+            table[tbytes] = [*entry, docnum, v]
+    return length
 
 
 def _positions(poslist: list[int]) -> bytes:
