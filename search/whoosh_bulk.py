@@ -24,6 +24,8 @@ import contextlib
 import itertools
 import pickle
 import struct
+import subprocess
+import sys
 import zlib
 from array import array
 from collections.abc import Iterable
@@ -77,29 +79,13 @@ class SegmentBuilder:
         self.postings: dict[str, dict[bytes, Any]] = {}
         #: Per scorable field: the length byte of each document (0: none).
         self.lengths: dict[str, bytearray] = {}
-        self._plan = self._fields_plan(splitter)
-        self._singles: dict[tuple[Any, ...], tuple[bytes, float, float, int | None, int]] = {}
-
-    def _fields_plan(self, splitter: type | None) -> dict[str, tuple[Any, ...]]:
-        plan: dict[str, tuple[Any, ...]] = {}
-        for name, field in self.schema.items():
-            if field.separate_spelling() or field.vector:
-                raise NotImplementedError(f"field {name!r}: spelling or vectors")
-            fmt = field.format
-            fast = None
-            if (
-                field.indexed
-                and splitter is not None
-                and isinstance(field.analyzer, splitter)
-                and type(fmt) in (formats.Positions, formats.Frequency)
-            ):
-                fast = "positions" if type(fmt) is formats.Positions else "frequency"
-            plan[name] = (field, fast, field.indexed, field.scorable, field.stored)
-            if field.indexed:
+        self._plan = fields_plan(self.schema, splitter)
+        for name, (_field, _f, indexed, scorable, _s) in self._plan.items():
+            if indexed:
                 self.postings[name] = {}
-                if field.scorable:
+                if scorable:
                     self.lengths[name] = bytearray()
-        return plan
+        self._singles: dict[tuple[Any, ...], tuple[bytes, float, float, int | None, int]] = {}
 
     def close(self) -> None:
         """Release the per-document writer's files if `finish` was never called (a failed
@@ -112,30 +98,32 @@ class SegmentBuilder:
         return self.docnum
 
     def add(self, fields: dict[str, Any]) -> None:
-        """What `SegmentWriter.add_document(**fields)` does, postings kept here. Boosts given
-        as fields ("_boost", "_<field>_boost") are not supported."""
+        """What `SegmentWriter.add_document(**fields)` does, postings kept here."""
+        self.add_prepared(prepare(self._plan, fields))
+
+    def add_prepared(self, prepared: list[tuple[Any, ...]]) -> None:
+        """A document made ready by `prepare` (maybe in another process)."""
         pdw = self.perdoc
         docnum = self.docnum
-        names = sorted(fields)
-        for name in names:
-            if name not in self._plan:
-                raise KeyError(f"no field named {name!r}")
+        plan = self._plan
         pdw.start_doc(docnum)
-        for name in names:
-            value = fields[name]
-            if value is None:
-                continue
-            field, fast, indexed, scorable, stored = self._plan[name]
-            length = 0
+        for name, stored, length, column, postings in prepared:
+            field, fast, indexed, scorable, _stored = plan[name]
             if indexed:
                 table = self.postings[name]
                 if fast is not None:
-                    length = _split(table, docnum, value, fast == "positions")
+                    it = iter(postings)
+                    for tbytes, v in zip(it, it, strict=True):
+                        entry = table.get(tbytes)
+                        if entry is None:
+                            table[tbytes] = (docnum, v)
+                        elif type(entry) is list:
+                            entry += (docnum, v)
+                        else:
+                            table[tbytes] = [*entry, docnum, v]
                 else:
-                    for tbytes, freq, weight, vbytes in field.index(value):
-                        if scorable:
-                            length += freq
-                        item = docnum if weight == 1.0 and not vbytes else (docnum, weight, vbytes)
+                    for tbytes, extra in postings:
+                        item = docnum if extra is None else (docnum, *extra)
                         entry = table.get(tbytes)
                         if entry is None:
                             table[tbytes] = item
@@ -145,10 +133,9 @@ class SegmentBuilder:
                             table[tbytes] = [entry, item]
                 if scorable:
                     self.lengths[name].append(_length_byte(length))
-            pdw.add_field(name, field, value if stored else None, length)
-            column = field.column_type
+            pdw.add_field(name, field, stored, length)
             if column is not None:
-                pdw.add_column_value(name, column, field.to_column_value(value))
+                pdw.add_column_value(name, field.column_type, column[0])
         for lengths in self.lengths.values():
             if len(lengths) == docnum:  # not in this document
                 lengths.append(0)
@@ -330,10 +317,60 @@ def _block_bytes(
     return pack_int(-size if last else size) + info + data, sum(bw), mw, lo, hi
 
 
-def _split(table: dict[bytes, Any], docnum: int, value: str, positions: bool) -> int:
-    """PositionsTokenizer's tokens ("a|b c") as (docnum, value) postings: the Positions
-    format's encoded positions, or the Frequency format's count (its weight is the count
-    times the field boost, made at `finish`). Returns the field length (tokens)."""
+def fields_plan(schema: Schema, splitter: type | None) -> dict[str, tuple[Any, ...]]:
+    """Per field: (field, fast, indexed, scorable, stored); fast is "positions" or
+    "frequency" for fields analysed by `splitter` (tokenized by `_split`), else None."""
+    plan: dict[str, tuple[Any, ...]] = {}
+    for name, field in schema.items():
+        if field.separate_spelling() or field.vector:
+            raise NotImplementedError(f"field {name!r}: spelling or vectors")
+        fmt = field.format
+        fast = None
+        if (
+            field.indexed
+            and splitter is not None
+            and isinstance(field.analyzer, splitter)
+            and type(fmt) in (formats.Positions, formats.Frequency)
+        ):
+            fast = "positions" if type(fmt) is formats.Positions else "frequency"
+        plan[name] = (field, fast, field.indexed, field.scorable, field.stored)
+    return plan
+
+
+def prepare(plan: dict[str, tuple[Any, ...]], fields: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """One document as SegmentBuilder.add_prepared takes it (picklable): per field with a
+    value, in name order as add_document goes, (name, stored value, length, (column value,)
+    or None, postings). Postings are [term, value, term, value, ...] for `_split` fields, else
+    (term, None) for a weight-1 posting without value or (term, (weight, value)). Boosts
+    given as fields ("_boost", "_<field>_boost") are not supported."""
+    out: list[tuple[Any, ...]] = []
+    for name in sorted(fields):
+        if name not in plan:
+            raise KeyError(f"no field named {name!r}")
+        value = fields[name]
+        if value is None:
+            continue
+        field, fast, indexed, scorable, stored = plan[name]
+        length = 0
+        postings: list[Any] = []
+        if indexed:
+            if fast is not None:
+                length = _split(postings, value, fast == "positions")
+            else:
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if scorable:
+                        length += freq
+                    extra = None if weight == 1.0 and not vbytes else (weight, vbytes)
+                    postings.append((tbytes, extra))
+        column = (field.to_column_value(value),) if field.column_type is not None else None
+        out.append((name, value if stored else None, length, column, postings))
+    return out
+
+
+def _split(out: list[Any], value: str, positions: bool) -> int:
+    """PositionsTokenizer's tokens ("a|b c") as term, value pairs appended to `out`: the
+    Positions format's encoded positions, or the Frequency format's count (its weight is the
+    count times the field boost, made at `finish`). Returns the field length (tokens)."""
     seen: dict[str, list[int]] = {}
     length = 0
     for pos, group in enumerate(value.split(" ")):
@@ -354,14 +391,7 @@ def _split(table: dict[bytes, Any], docnum: int, value: str, positions: bool) ->
                 v = _ONE_POSITION[poslist[0]] = _positions(poslist)
         else:
             v = _positions(poslist)
-        tbytes = key.encode("utf-8")
-        entry = table.get(tbytes)
-        if entry is None:
-            table[tbytes] = (docnum, v)
-        elif type(entry) is list:
-            entry += (docnum, v)
-        else:
-            table[tbytes] = [*entry, docnum, v]
+        out += (key.encode("utf-8"), v)
     return length
 
 
@@ -390,3 +420,125 @@ def commit_segments(ix: FileIndex, segments: Iterable[Any]) -> None:
     clean_files(ix.storage, ix.indexname, generation, listed)
     # The per-document writers' scratch folder, as SegmentWriter removes it after a commit.
     ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
+
+
+class ChildSegments:
+    """Segments built by a child process from documents `prepare`d here: the parent analyses
+    (and tokenizes) the next documents while the child files the postings and writes
+    segments, so a rebuild uses both cores.
+
+    The child is a fresh interpreter (`python -m search.whoosh_bulk FOLDER SPLITTER`) that
+    imports Whoosh and this module only, not a copy of the parent's memory nor its main
+    module. It builds the segments into `folder`, which must hold the index's table of
+    contents; the parent lists them with `commit_segments`. Batches of documents go pickled
+    through its standard input, which blocks the parent when the child falls behind, so
+    neither side holds more than a batch in flight. If either process dies, the other sees
+    the pipe close: the rebuild fails and its generation is never made current.
+    """
+
+    def __init__(self, folder: str, splitter: type | None, batch: int = 200) -> None:
+        name = f"{splitter.__module__}:{splitter.__qualname__}" if splitter else ""
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "search.whoosh_bulk", folder, name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._batch = batch
+        self._pending: list[list[tuple[Any, ...]]] = []
+        #: Resource use of the child (see `finish`): CPU seconds and peak RSS in MB.
+        self.cpu_seconds = 0.0
+        self.peak_mb = 0.0
+
+    def add_prepared(self, prepared: list[tuple[Any, ...]]) -> None:
+        self._pending.append(prepared)
+        if len(self._pending) >= self._batch:
+            self._send(("docs", self._pending))
+            self._pending = []
+
+    def cut(self) -> None:
+        """End the segment being built (the next document starts another)."""
+        if self._pending:
+            self._send(("docs", self._pending))
+            self._pending = []
+        self._send(("cut",))
+
+    def finish(self) -> list[Any]:
+        """The segments built, in document order, once the child has written them all."""
+        self.cut()
+        self._send(("end",))
+        assert self._proc.stdout is not None
+        try:
+            reply = pickle.load(self._proc.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            reply = None
+        code = self._proc.wait()
+        if not reply or reply[0] != "ok" or code != 0:
+            raise RuntimeError(f"segment builder process failed (exit code {code})")
+        self.cpu_seconds, self.peak_mb = reply[2], reply[3]
+        return list(reply[1])
+
+    def close(self) -> None:
+        """Stop the child if it still runs (a failed rebuild)."""
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        assert self._proc.stdin is not None
+        try:
+            pickle.dump(message, self._proc.stdin, pickle.HIGHEST_PROTOCOL)
+            self._proc.stdin.flush()
+        except OSError:
+            code = self._proc.wait()
+            raise RuntimeError(f"segment builder process ended (exit code {code})") from None
+
+
+def _serve_segments(folder: str, splitter_name: str) -> int:
+    """The child of ChildSegments: builds segments from batches on standard input until told
+    "end", then answers the segments and its resource use on standard output."""
+    import importlib
+    import resource
+
+    from whoosh import index as windex
+
+    splitter = None
+    if splitter_name:
+        module, _colon, qualname = splitter_name.partition(":")
+        splitter = getattr(importlib.import_module(module), qualname)
+    source, sink = sys.stdin.buffer, sys.stdout.buffer
+    ix = windex.open_dir(folder)
+    segments: list[Any] = []
+    builder: SegmentBuilder | None = None
+    try:
+        while True:
+            try:
+                message = pickle.load(source)
+            except EOFError:  # the parent is gone: nothing will use these files
+                return 1
+            kind = message[0]
+            if kind == "docs":
+                if builder is None:
+                    builder = SegmentBuilder(ix, splitter)
+                for prepared in message[1]:
+                    builder.add_prepared(prepared)
+            elif kind in ("cut", "end") and builder is not None:
+                segments.append(builder.finish())
+                builder = None
+            if kind == "end":
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                cpu = usage.ru_utime + usage.ru_stime
+                pickle.dump(("ok", segments, cpu, usage.ru_maxrss / 1024), sink)
+                sink.flush()
+                return 0
+    finally:
+        if builder is not None:
+            builder.close()
+        ix.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(_serve_segments(sys.argv[1], sys.argv[2]))

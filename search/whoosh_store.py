@@ -46,13 +46,21 @@ from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, IndexDoc
 from search.plan import sender_keys
 from search.settings import SearchSettings
-from search.whoosh_bulk import SegmentBuilder, commit_segments
+from search.whoosh_bulk import (
+    ChildSegments,
+    SegmentBuilder,
+    commit_segments,
+    fields_plan,
+    prepare,
+)
 from search.whoosh_segments import SegmentArrays, SegmentCache
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4
 _WRITER_MB = 64
+#: A rebuild of at least this many documents writes its segments in a child process.
+CHILD_FROM = 2_000
 
 
 def _writer(ix: windex.Index) -> Any:
@@ -223,6 +231,8 @@ class WhooshStore:
         self._gen: str | None = None
         self._open: OpenSearcher | None = None
         self.segment_cache = SegmentCache()
+        #: CPU seconds and peak RSS (MB) of the last rebuild's child process, if it had one.
+        self.child_usage = (0.0, 0.0)
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- generations ---------------------------------------------------------------------
@@ -432,25 +442,61 @@ class WhooshStore:
     ) -> int:
         """A new index's documents as segments of `rebuild_commit_batch` documents written by
         search.whoosh_bulk (the same files as Whoosh's writer, without its posting pool), listed
-        in one table of contents at the end."""
+        in one table of contents at the end.
+
+        This process analyses; past CHILD_FROM documents a child process files the postings
+        and writes the segments (whoosh_bulk.ChildSegments), so a large rebuild uses two
+        cores. Fewer documents are built here (a child costs about a second to start)."""
         report = max(1, self.settings.commit_batch)
         size = max(report, self.settings.rebuild_commit_batch)
+        plan = fields_plan(ix.schema, PositionsTokenizer)
         done = 0
-        segments = []
-        builder = SegmentBuilder(ix, PositionsTokenizer)
+        #: Prepared documents (None: a segment ends) while no child is worth starting.
+        waiting: list[Any] = []
+        child: ChildSegments | None = None
+        builder: SegmentBuilder | None = None
+        self.child_usage = (0.0, 0.0)
         try:
             for doc in docs:
-                builder.add(self._fields(doc))
+                prepared = prepare(plan, self._fields(doc))
                 done += 1
-                if len(builder) >= size:
-                    segments.append(builder.finish())
-                    builder = SegmentBuilder(ix, PositionsTokenizer)
+                if child is not None:
+                    child.add_prepared(prepared)
+                    if done % size == 0:
+                        child.cut()
+                else:
+                    waiting.append(prepared)
+                    if done % size == 0:
+                        waiting.append(None)
+                    if done >= CHILD_FROM:
+                        child = ChildSegments(ix.storage.folder, PositionsTokenizer)
+                        for item in waiting:
+                            if item is None:
+                                child.cut()
+                            else:
+                                child.add_prepared(item)
+                        waiting.clear()
                 if progress is not None and done % report == 0:
                     progress(done)
-            if len(builder):
-                segments.append(builder.finish())
+            if child is not None:
+                segments = child.finish()
+                self.child_usage = (child.cpu_seconds, child.peak_mb)
+            else:
+                segments = []
+                for item in [*waiting, None]:
+                    if item is None:
+                        if builder is not None and len(builder):
+                            segments.append(builder.finish())
+                        builder = None
+                        continue
+                    if builder is None:
+                        builder = SegmentBuilder(ix, PositionsTokenizer)
+                    builder.add_prepared(item)
         finally:
-            builder.close()
+            if child is not None:
+                child.close()
+            if builder is not None:
+                builder.close()
         if segments:
             commit_segments(ix, segments)
         if progress is not None and done % report:

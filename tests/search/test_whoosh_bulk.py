@@ -207,3 +207,60 @@ def test_an_empty_rebuild_is_an_empty_index(tmp_path: Path, settings: SearchSett
         assert backend.search("шевченко").total == 0
     finally:
         backend.close()
+
+
+def test_a_large_rebuild_builds_its_segments_in_a_child(
+    tmp_path: Path, settings: SearchSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past CHILD_FROM documents the segments are written by a child process: the same
+    files, and the child's resource use is reported."""
+    from search import whoosh_store
+
+    docs = corpus(300)
+    here = WhooshBackend(tmp_path / "here", settings, repair=False)
+    there = WhooshBackend(tmp_path / "there", settings, repair=False)
+    try:
+        here.rebuild(docs)
+        monkeypatch.setattr(whoosh_store, "CHILD_FROM", 100)
+        there.rebuild(docs)
+        cpu, peak = there.store.child_usage
+        assert cpu > 0 and peak > 0
+        assert here.store.child_usage == (0.0, 0.0)
+        folders = [
+            root / (root / "CURRENT").read_text().strip()
+            for root in (tmp_path / "here", tmp_path / "there")
+        ]
+        expected = _segment_files(folders[0])
+        assert len(expected) == 3  # 120 + 120 + 60
+        assert _segment_files(folders[1]) == expected
+        assert _results(there) == _results(here)
+    finally:
+        here.close()
+        there.close()
+
+
+def test_a_failing_child_fails_the_rebuild_and_keeps_the_index(
+    tmp_path: Path, settings: SearchSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import whoosh_bulk, whoosh_store
+
+    backend = WhooshBackend(tmp_path / "index", settings, repair=False)
+    try:
+        backend.rebuild(corpus(50))
+        monkeypatch.setattr(whoosh_store, "CHILD_FROM", 100)
+        # A document the child cannot file (a field the schema lacks) kills it mid-way.
+        real = whoosh_bulk.prepare
+
+        def broken(plan: dict[str, object], fields: dict[str, object]) -> object:
+            out = real(plan, fields)  # type: ignore[arg-type]
+            if fields["id"] == "250":
+                out.append(("no_such_field", None, 0, None, []))
+            return out
+
+        monkeypatch.setattr(whoosh_store, "prepare", broken)
+        with pytest.raises(RuntimeError, match="segment builder"):
+            backend.rebuild(corpus(300))
+        assert backend.doc_count() == 50
+        assert {h.id for h in backend.search("0000000007").hits} == {7}
+    finally:
+        backend.close()
