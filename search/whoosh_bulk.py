@@ -23,9 +23,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import pickle
+import queue
 import struct
 import subprocess
 import sys
+import threading
 import zlib
 from array import array
 from collections.abc import Iterable
@@ -68,20 +70,34 @@ class SegmentBuilder:
     Field lengths are one byte per document, as Whoosh's lengths column stores them.
     """
 
-    def __init__(self, ix: FileIndex, splitter: type | None = None) -> None:
+    def __init__(
+        self,
+        ix: FileIndex,
+        splitter: type | None = None,
+        *,
+        docs: bool = True,
+        postings: bool = True,
+        segid: str | None = None,
+    ) -> None:
+        """`docs` writes the per-document files (stored fields, lengths, columns), `postings`
+        the term table and posting lists: both, or one each in two processes (the same
+        `segid`), make the whole segment."""
         self.storage = ix.storage
         self.indexname = ix.indexname
         self.schema: Schema = ix.schema
         self.codec = default_codec()
         self.segment = self.codec.new_segment(self.storage, self.indexname)
-        self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        if segid is not None:
+            self.segment.segid = segid
+        self.perdoc = self.codec.per_document_writer(self.storage, self.segment) if docs else None
+        self.with_postings = postings
         self.docnum = 0
         self.postings: dict[str, dict[bytes, Any]] = {}
         #: Per scorable field: the length byte of each document (0: none).
         self.lengths: dict[str, bytearray] = {}
         self._plan = fields_plan(self.schema, splitter)
         for name, (_field, _f, indexed, scorable, _s) in self._plan.items():
-            if indexed:
+            if indexed and postings:
                 self.postings[name] = {}
                 if scorable:
                     self.lengths[name] = bytearray()
@@ -90,7 +106,7 @@ class SegmentBuilder:
     def close(self) -> None:
         """Release the per-document writer's files if `finish` was never called (a failed
         rebuild: its generation is removed by the next one)."""
-        if not self.perdoc.is_closed:
+        if self.perdoc is not None and not self.perdoc.is_closed:
             with contextlib.suppress(Exception):
                 self.perdoc.close()
 
@@ -106,10 +122,12 @@ class SegmentBuilder:
         pdw = self.perdoc
         docnum = self.docnum
         plan = self._plan
-        pdw.start_doc(docnum)
+        with_postings = self.with_postings
+        if pdw is not None:
+            pdw.start_doc(docnum)
         for name, stored, length, column, postings in prepared:
             field, fast, indexed, scorable, _stored = plan[name]
-            if indexed:
+            if indexed and with_postings:
                 table = self.postings[name]
                 if fast is not None:
                     it = iter(postings)
@@ -133,28 +151,32 @@ class SegmentBuilder:
                             table[tbytes] = [entry, item]
                 if scorable:
                     self.lengths[name].append(_length_byte(length))
-            pdw.add_field(name, field, stored, length)
-            if column is not None:
-                pdw.add_column_value(name, field.column_type, column[0])
+            if pdw is not None:
+                pdw.add_field(name, field, stored, length)
+                if column is not None:
+                    pdw.add_column_value(name, field.column_type, column[0])
         for lengths in self.lengths.values():
             if len(lengths) == docnum:  # not in this document
                 lengths.append(0)
-        pdw.finish_doc()
+        if pdw is not None:
+            pdw.finish_doc()
         self.docnum += 1
 
     def finish(self) -> Any:
         """Write the segment's files; returns the Whoosh segment (for `commit_segments`)."""
-        self.perdoc.close()
-        fw = self.codec.field_writer(self.storage, self.segment)
-        try:
-            for name in sorted(self.postings):
-                table = self.postings[name]
-                if table:
-                    fw.start_field(name, self._plan[name][0])
-                    self._write_field(fw, name, table)
-                    fw.finish_field()
-        finally:
-            fw.close()
+        if self.perdoc is not None:
+            self.perdoc.close()
+        if self.with_postings:
+            fw = self.codec.field_writer(self.storage, self.segment)
+            try:
+                for name in sorted(self.postings):
+                    table = self.postings[name]
+                    if table:
+                        fw.start_field(name, self._plan[name][0])
+                        self._write_field(fw, name, table)
+                        fw.finish_field()
+            finally:
+                fw.close()
         self.postings.clear()
         self.lengths.clear()
         self.segment.set_doc_count(self.docnum)
@@ -422,35 +444,72 @@ def commit_segments(ix: FileIndex, segments: Iterable[Any]) -> None:
     ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
 
 
+#: Batches (of 200 documents' postings, about 300 KB pickled) that may wait for the child.
+_OUTBOX_BATCHES = 100
+
+
 class ChildSegments:
     """Segments built by a child process from documents `prepare`d here: the parent analyses
     (and tokenizes) the next documents while the child files the postings and writes
     segments, so a rebuild uses both cores.
 
-    The child is a fresh interpreter (`python -m search.whoosh_bulk FOLDER SPLITTER`) that
+    The parent writes each segment's per-document files (stored fields, lengths, columns);
+    the child, a fresh interpreter (`python -m search.whoosh_bulk FOLDER SPLITTER`) that
     imports Whoosh and this module only, not a copy of the parent's memory nor its main
-    module. It builds the segments into `folder`, which must hold the index's table of
-    contents; the parent lists them with `commit_segments`. Batches of documents go pickled
-    through its standard input, which blocks the parent when the child falls behind, so
-    neither side holds more than a batch in flight. If either process dies, the other sees
-    the pipe close: the rebuild fails and its generation is never made current.
+    module, writes the same segment's term table and posting lists. The parent lists the
+    segments with `commit_segments` once the child has written them all. Batches of
+    documents go pickled through its standard input, which blocks the parent when the child
+    falls behind, so neither side holds more than a batch in flight. If either process dies,
+    the other sees the pipe close: the rebuild fails and its generation is never made
+    current.
     """
 
-    def __init__(self, folder: str, splitter: type | None, batch: int = 200) -> None:
+    def __init__(self, ix: FileIndex, splitter: type | None, batch: int = 200) -> None:
         name = f"{splitter.__module__}:{splitter.__qualname__}" if splitter else ""
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "search.whoosh_bulk", folder, name],
+            [sys.executable, "-m", "search.whoosh_bulk", ix.storage.folder, name],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
+        self._ix = ix
+        self._splitter = splitter
         self._batch = batch
         self._pending: list[list[tuple[Any, ...]]] = []
+        #: The per-document half of the segment being built (written here).
+        self._docs: SegmentBuilder | None = None
+        self._segments: list[Any] = []
         #: Resource use of the child (see `finish`): CPU seconds and peak RSS in MB.
         self.cpu_seconds = 0.0
         self.peak_mb = 0.0
+        # Pickled batches wait here for a thread that writes them to the child: while the
+        # child writes a segment's postings (seconds) it reads nothing, and a parent writing
+        # to the pipe itself would wait all that time instead of analysing the next documents.
+        self._outbox: queue.Queue[bytes | None] = queue.Queue(maxsize=_OUTBOX_BATCHES)
+        self._broken = False
+        self._pump = threading.Thread(target=self._write_out, name="segment-builder-pipe")
+        self._pump.daemon = True
+        self._pump.start()
+
+    def _write_out(self) -> None:
+        pipe = self._proc.stdin
+        assert pipe is not None
+        while (data := self._outbox.get()) is not None:
+            try:
+                pipe.write(data)
+                pipe.flush()
+            except OSError:
+                self._broken = True
+                return
+        with contextlib.suppress(OSError):
+            pipe.close()
 
     def add_prepared(self, prepared: list[tuple[Any, ...]]) -> None:
-        self._pending.append(prepared)
+        """The stored fields and columns are written here, the postings by the child."""
+        if self._docs is None:
+            self._docs = SegmentBuilder(self._ix, self._splitter, postings=False)
+            self._send(("segment", self._docs.segment.segid))
+        self._docs.add_prepared(prepared)
+        self._pending.append([(r[0], None, r[2], None, r[4]) for r in prepared if r[4]])
         if len(self._pending) >= self._batch:
             self._send(("docs", self._pending))
             self._pending = []
@@ -460,12 +519,19 @@ class ChildSegments:
         if self._pending:
             self._send(("docs", self._pending))
             self._pending = []
-        self._send(("cut",))
+        if self._docs is not None:
+            self._segments.append(self._docs.finish())
+            self._docs = None
+            self._send(("cut",))
 
     def finish(self) -> list[Any]:
         """The segments built, in document order, once the child has written them all."""
         self.cut()
         self._send(("end",))
+        self._put(None)
+        self._pump.join()
+        if self._broken:
+            self._failed()
         assert self._proc.stdout is not None
         try:
             reply = pickle.load(self._proc.stdout)
@@ -474,32 +540,49 @@ class ChildSegments:
         code = self._proc.wait()
         if not reply or reply[0] != "ok" or code != 0:
             raise RuntimeError(f"segment builder process failed (exit code {code})")
+        if reply[1] != len(self._segments):
+            raise RuntimeError("segment builder process wrote another number of segments")
         self.cpu_seconds, self.peak_mb = reply[2], reply[3]
-        return list(reply[1])
+        return self._segments
 
     def close(self) -> None:
         """Stop the child if it still runs (a failed rebuild)."""
+        if self._docs is not None:
+            self._docs.close()
+        if self._proc.poll() is None:
+            self._proc.kill()  # the pump's write fails, if it was writing
+        self._proc.wait()
+        while self._pump.is_alive():
+            with contextlib.suppress(queue.Full):
+                self._outbox.put(None, timeout=0.1)
+        self._pump.join()
         for pipe in (self._proc.stdin, self._proc.stdout):
             with contextlib.suppress(OSError):
                 if pipe is not None:
                     pipe.close()
-        if self._proc.poll() is None:
-            self._proc.kill()
-        self._proc.wait()
 
     def _send(self, message: tuple[Any, ...]) -> None:
-        assert self._proc.stdin is not None
-        try:
-            pickle.dump(message, self._proc.stdin, pickle.HIGHEST_PROTOCOL)
-            self._proc.stdin.flush()
-        except OSError:
-            code = self._proc.wait()
-            raise RuntimeError(f"segment builder process ended (exit code {code})") from None
+        self._put(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    def _put(self, data: bytes | None) -> None:
+        while True:
+            if self._broken:
+                self._failed()
+            try:
+                self._outbox.put(data, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _failed(self) -> None:
+        code = self._proc.wait()
+        raise RuntimeError(f"segment builder process ended (exit code {code})")
 
 
 def _serve_segments(folder: str, splitter_name: str) -> int:
-    """The child of ChildSegments: builds segments from batches on standard input until told
-    "end", then answers the segments and its resource use on standard output."""
+    """The child of ChildSegments: writes the postings of the segments named on standard
+    input ("segment", then batches of documents, then "cut"; "end" at the end), then answers
+    how many it wrote and its resource use on standard output."""
     import importlib
     import resource
 
@@ -511,7 +594,7 @@ def _serve_segments(folder: str, splitter_name: str) -> int:
         splitter = getattr(importlib.import_module(module), qualname)
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     ix = windex.open_dir(folder)
-    segments: list[Any] = []
+    written = 0
     builder: SegmentBuilder | None = None
     try:
         while True:
@@ -520,18 +603,19 @@ def _serve_segments(folder: str, splitter_name: str) -> int:
             except EOFError:  # the parent is gone: nothing will use these files
                 return 1
             kind = message[0]
-            if kind == "docs":
-                if builder is None:
-                    builder = SegmentBuilder(ix, splitter)
+            if kind == "segment":
+                builder = SegmentBuilder(ix, splitter, docs=False, segid=message[1])
+            elif kind == "docs" and builder is not None:
                 for prepared in message[1]:
                     builder.add_prepared(prepared)
-            elif kind in ("cut", "end") and builder is not None:
-                segments.append(builder.finish())
+            elif kind == "cut" and builder is not None:
+                builder.finish()
                 builder = None
-            if kind == "end":
+                written += 1
+            elif kind == "end":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 cpu = usage.ru_utime + usage.ru_stime
-                pickle.dump(("ok", segments, cpu, usage.ru_maxrss / 1024), sink)
+                pickle.dump(("ok", written, cpu, usage.ru_maxrss / 1024), sink)
                 sink.flush()
                 return 0
     finally:

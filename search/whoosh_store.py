@@ -469,7 +469,7 @@ class WhooshStore:
                     if done % size == 0:
                         waiting.append(None)
                     if done >= CHILD_FROM:
-                        child = ChildSegments(ix.storage.folder, PositionsTokenizer)
+                        child = ChildSegments(ix, PositionsTokenizer)
                         for item in waiting:
                             if item is None:
                                 child.cut()

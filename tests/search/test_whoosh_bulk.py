@@ -239,27 +239,30 @@ def test_a_large_rebuild_builds_its_segments_in_a_child(
         there.close()
 
 
-def test_a_failing_child_fails_the_rebuild_and_keeps_the_index(
+def test_a_killed_child_fails_the_rebuild_and_keeps_the_index(
     tmp_path: Path, settings: SearchSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import os
+    import signal
+
     from search import whoosh_bulk, whoosh_store
 
     backend = WhooshBackend(tmp_path / "index", settings, repair=False)
     try:
         backend.rebuild(corpus(50))
         monkeypatch.setattr(whoosh_store, "CHILD_FROM", 100)
-        # A document the child cannot file (a field the schema lacks) kills it mid-way.
-        real = whoosh_bulk.prepare
+        real = whoosh_bulk.ChildSegments.add_prepared
+        seen = [0]
 
-        def broken(plan: dict[str, object], fields: dict[str, object]) -> object:
-            out = real(plan, fields)  # type: ignore[arg-type]
-            if fields["id"] == "250":
-                out.append(("no_such_field", None, 0, None, []))
-            return out
+        def then_kill(self: whoosh_bulk.ChildSegments, prepared: list[tuple[object, ...]]) -> None:
+            seen[0] += 1
+            if seen[0] == 150:
+                os.kill(self._proc.pid, signal.SIGKILL)
+            real(self, prepared)
 
-        monkeypatch.setattr(whoosh_store, "prepare", broken)
-        with pytest.raises(RuntimeError, match="segment builder"):
-            backend.rebuild(corpus(300))
+        monkeypatch.setattr(whoosh_bulk.ChildSegments, "add_prepared", then_kill)
+        with pytest.raises(RuntimeError, match="segment builder process"):
+            backend.rebuild(corpus(3000))
         assert backend.doc_count() == 50
         assert {h.id for h in backend.search("0000000007").hits} == {7}
     finally:
