@@ -102,6 +102,7 @@ class SegmentBuilder:
                 if scorable:
                     self.lengths[name] = bytearray()
         self._singles: dict[tuple[Any, ...], tuple[bytes, float, float, int | None, int]] = {}
+        self._memo: dict[str, dict[Any, Any]] = {}
 
     def close(self) -> None:
         """Release the per-document writer's files if `finish` was never called (a failed
@@ -115,19 +116,26 @@ class SegmentBuilder:
 
     def add(self, fields: dict[str, Any]) -> None:
         """What `SegmentWriter.add_document(**fields)` does, postings kept here."""
-        self.add_prepared(prepare(self._plan, fields))
+        self.add_prepared(prepare(self._plan, fields, self._memo))
 
-    def add_prepared(self, prepared: list[tuple[Any, ...]]) -> None:
-        """A document made ready by `prepare` (maybe in another process)."""
+    def add_prepared(self, prepared: tuple[Any, Any]) -> None:
+        """A document made ready by `prepare` (maybe in another process); the per-document
+        part may be None when this builder writes postings only."""
         pdw = self.perdoc
         docnum = self.docnum
         plan = self._plan
-        with_postings = self.with_postings
+        docs, posts = prepared
         if pdw is not None:
             pdw.start_doc(docnum)
-        for name, stored, length, column, postings in prepared:
-            field, fast, indexed, scorable, _stored = plan[name]
-            if indexed and with_postings:
+            for name, stored, length, column in docs:
+                field = plan[name][0]
+                pdw.add_field(name, field, stored, length)
+                if column is not None:
+                    pdw.add_column_value(name, field.column_type, column[0])
+            pdw.finish_doc()
+        if self.with_postings:
+            for name, length, postings in posts:
+                _field, fast, _indexed, scorable, _stored = plan[name]
                 table = self.postings[name]
                 if fast is not None:
                     it = iter(postings)
@@ -151,15 +159,9 @@ class SegmentBuilder:
                             table[tbytes] = [entry, item]
                 if scorable:
                     self.lengths[name].append(_length_byte(length))
-            if pdw is not None:
-                pdw.add_field(name, field, stored, length)
-                if column is not None:
-                    pdw.add_column_value(name, field.column_type, column[0])
-        for lengths in self.lengths.values():
-            if len(lengths) == docnum:  # not in this document
-                lengths.append(0)
-        if pdw is not None:
-            pdw.finish_doc()
+            for lengths in self.lengths.values():
+                if len(lengths) == docnum:  # not in this document
+                    lengths.append(0)
         self.docnum += 1
 
     def finish(self) -> Any:
@@ -359,13 +361,22 @@ def fields_plan(schema: Schema, splitter: type | None) -> dict[str, tuple[Any, .
     return plan
 
 
-def prepare(plan: dict[str, tuple[Any, ...]], fields: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """One document as SegmentBuilder.add_prepared takes it (picklable): per field with a
-    value, in name order as add_document goes, (name, stored value, length, (column value,)
-    or None, postings). Postings are [term, value, term, value, ...] for `_split` fields, else
-    (term, None) for a weight-1 posting without value or (term, (weight, value)). Boosts
-    given as fields ("_boost", "_<field>_boost") are not supported."""
-    out: list[tuple[Any, ...]] = []
+def prepare(
+    plan: dict[str, tuple[Any, ...]],
+    fields: dict[str, Any],
+    memo: dict[str, dict[Any, Any]] | None = None,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """One document as SegmentBuilder.add_prepared takes it (picklable): the per-document
+    part, (name, stored value, length, (column value,) or None) per field with a value in
+    name order as add_document goes; and the postings part, (name, length, postings) per
+    indexed field with postings. Postings are [term, value, term, value, ...] for `_split`
+    fields, else (term, None) for a weight-1 posting without value or (term, (weight,
+    value)). Boosts given as fields ("_boost", "_<field>_boost") are not supported.
+
+    `memo` (one dict kept across documents) remembers the other fields' analysis of values
+    that repeat (a type, a day, a branch), up to MEMO_VALUES distinct values per field."""
+    docs: list[tuple[Any, ...]] = []
+    posts: list[tuple[Any, ...]] = []
     for name in sorted(fields):
         if name not in plan:
             raise KeyError(f"no field named {name!r}")
@@ -375,18 +386,34 @@ def prepare(plan: dict[str, tuple[Any, ...]], fields: dict[str, Any]) -> list[tu
         field, fast, indexed, scorable, stored = plan[name]
         length = 0
         postings: list[Any] = []
-        if indexed:
-            if fast is not None:
-                length = _split(postings, value, fast == "positions")
+        if fast is not None:
+            length = _split(postings, value, fast == "positions")
+            column = (field.to_column_value(value),) if field.column_type is not None else None
+        else:
+            known = memo.get(name) if memo is not None else None
+            made = known.get(value) if known is not None and type(value) is str else None
+            if made is None:
+                if indexed:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        if scorable:
+                            length += freq
+                        extra = None if weight == 1.0 and not vbytes else (weight, vbytes)
+                        postings.append((tbytes, extra))
+                column = (field.to_column_value(value),) if field.column_type is not None else None
+                if memo is not None and type(value) is str:
+                    known = memo.setdefault(name, {})
+                    if len(known) < MEMO_VALUES:
+                        known[value] = (length, postings, column)
             else:
-                for tbytes, freq, weight, vbytes in field.index(value):
-                    if scorable:
-                        length += freq
-                    extra = None if weight == 1.0 and not vbytes else (weight, vbytes)
-                    postings.append((tbytes, extra))
-        column = (field.to_column_value(value),) if field.column_type is not None else None
-        out.append((name, value if stored else None, length, column, postings))
-    return out
+                length, postings, column = made
+        docs.append((name, value if stored else None, length, column))
+        if postings:
+            posts.append((name, length, postings))
+    return docs, posts
+
+
+#: Distinct values per field whose analysis `prepare` remembers.
+MEMO_VALUES = 4096
 
 
 def _split(out: list[Any], value: str, positions: bool) -> int:
@@ -444,8 +471,9 @@ def commit_segments(ix: FileIndex, segments: Iterable[Any]) -> None:
     ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
 
 
-#: Batches (of 200 documents' postings, about 300 KB pickled) that may wait for the child.
-_OUTBOX_BATCHES = 100
+#: Batches (of 200 documents' postings, about 300 KB pickled) that may wait for the child:
+#: enough for the seconds it spends writing a segment.
+_OUTBOX_BATCHES = 50
 
 
 class ChildSegments:
@@ -474,7 +502,7 @@ class ChildSegments:
         self._ix = ix
         self._splitter = splitter
         self._batch = batch
-        self._pending: list[list[tuple[Any, ...]]] = []
+        self._pending: list[tuple[Any, Any]] = []
         #: The per-document half of the segment being built (written here).
         self._docs: SegmentBuilder | None = None
         self._segments: list[Any] = []
@@ -503,13 +531,13 @@ class ChildSegments:
         with contextlib.suppress(OSError):
             pipe.close()
 
-    def add_prepared(self, prepared: list[tuple[Any, ...]]) -> None:
+    def add_prepared(self, prepared: tuple[Any, Any]) -> None:
         """The stored fields and columns are written here, the postings by the child."""
         if self._docs is None:
             self._docs = SegmentBuilder(self._ix, self._splitter, postings=False)
             self._send(("segment", self._docs.segment.segid))
         self._docs.add_prepared(prepared)
-        self._pending.append([(r[0], None, r[2], None, r[4]) for r in prepared if r[4]])
+        self._pending.append((None, prepared[1]))
         if len(self._pending) >= self._batch:
             self._send(("docs", self._pending))
             self._pending = []

@@ -450,6 +450,7 @@ class WhooshStore:
         report = max(1, self.settings.commit_batch)
         size = max(report, self.settings.rebuild_commit_batch)
         plan = fields_plan(ix.schema, PositionsTokenizer)
+        memo: dict[str, dict[Any, Any]] = {}
         done = 0
         #: Prepared documents (None: a segment ends) while no child is worth starting.
         waiting: list[Any] = []
@@ -458,7 +459,7 @@ class WhooshStore:
         self.child_usage = (0.0, 0.0)
         try:
             for doc in docs:
-                prepared = prepare(plan, self._fields(doc))
+                prepared = prepare(plan, self._fields(doc), memo)
                 done += 1
                 if child is not None:
                     child.add_prepared(prepared)

@@ -254,7 +254,7 @@ def test_a_killed_child_fails_the_rebuild_and_keeps_the_index(
         real = whoosh_bulk.ChildSegments.add_prepared
         seen = [0]
 
-        def then_kill(self: whoosh_bulk.ChildSegments, prepared: list[tuple[object, ...]]) -> None:
+        def then_kill(self: whoosh_bulk.ChildSegments, prepared: tuple[object, object]) -> None:
             seen[0] += 1
             if seen[0] == 150:
                 os.kill(self._proc.pid, signal.SIGKILL)
