@@ -38,7 +38,7 @@ from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.index import TOC, FileIndex, clean_files
-from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 #: What Whoosh's Positions format pickles per posting: the count, then the position deltas.
@@ -50,9 +50,13 @@ _BYTE_LENGTH = [byte_to_length(b) for b in range(256)]
 _MAGIC = WHOOSH3_HEADER_MAGIC
 _TERMINFO = W3TermInfo._struct
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # HashWriter's record header
+_EXTENT = struct.Struct("!qi")  # W3TermInfo: pack_long(offset) + pack_int(length)
 
 
-def _length_byte(length: int) -> int:
+def _length_byte(length: int | None) -> int:
+    """Whoosh's length_to_byte (None: 0), by table for the usual lengths."""
+    if length is None:
+        return 0
     return _LENGTH_BYTE[length] if length < 1024 else length_to_byte(length)
 
 
@@ -101,7 +105,7 @@ class SegmentBuilder:
                 self.postings[name] = {}
                 if scorable:
                     self.lengths[name] = bytearray()
-        self._singles: dict[tuple[Any, ...], tuple[bytes, float, float, int | None, int]] = {}
+        self._singles: dict[tuple[Any, ...], tuple[bytes, bytes]] = {}
         self._memo: dict[str, dict[Any, Any]] = {}
 
     def close(self) -> None:
@@ -203,82 +207,98 @@ class SegmentBuilder:
         tpos = tfile.tell()
         rows: list[bytes] = []
         singles = self._singles
+        positions = fast == "positions"
         for tbytes in sorted(table):
             entry = table.pop(tbytes)
-            # ids, weights and values of the term's postings, in document order
-            if fast is not None:
-                if type(entry) is tuple:
-                    ids, raw = [entry[0]], [entry[1]]
-                else:
-                    ids, raw = entry[0::2], entry[1::2]
-                if fast == "positions":
-                    weights = [_count(v)[0] * fb for v in raw]
-                    # Distinct objects, as Whoosh's are: pickle writes an object repeated in
-                    # one block as a reference to the first.
-                    values = [bytes(bytearray(v)) for v in raw]
-                else:
-                    weights = [float(c) * fb for c in raw]
-                    values = [pack_uint(c) for c in raw]
-            else:
-                items = entry if type(entry) is list else [entry]
-                ids, weights, values = [], [], []
-                for item in items:
-                    if type(item) is int:
-                        ids.append(item)
-                        weights.append(1.0)
-                    else:
-                        ids.append(item[0])
-                        weights.append(item[1])
-                        if item[2]:
-                            values.append(item[2])
-            n = len(ids)
+            kind = type(entry)
             start = offset
-            out.append(_MAGIC)
-            offset += 4
-            total_w: float = 0
-            top_w: float = 0
-            min_len: int | None = None
-            max_len = 0
-            if n == 1:
-                # Most terms have one posting, and many of those the same block bytes (a
-                # document's ids, numbers and date terms): made once per segment.
-                d, w = ids[0], weights[0]
+            if kind is not list:
+                # One posting (most terms), and many of those with the same block bytes (a
+                # document's id, copy key and date-trie terms): made once per segment.
+                if fast is not None:
+                    d, raw = entry
+                    if positions:
+                        w, v = _count(raw)[0] * fb, raw
+                    else:
+                        w, v = float(raw) * fb, pack_uint(raw)
+                elif kind is int:
+                    d, w, v = entry, 1.0, None
+                else:
+                    d, w, v = entry[0], entry[1], entry[2] or None
                 lb = lengths[d] if lengths is not None else 0
-                key = (d, w, values[0] if values else None, lb, fixed)
+                key = (d, w, v, lb, fixed)
                 made = singles.get(key)
                 if made is None:
-                    made = _block_bytes(ids, weights, values, fixed, level, lengths, True)
-                    singles[key] = made
+                    block, bw, mw, lo, hi = _block_bytes(
+                        [d], [w], [v] if v else [], fixed, level, lengths, True
+                    )
+                    info = _TERMINFO.pack(
+                        False,
+                        bw,
+                        1,
+                        0 if lo is None else _length_byte(lo),
+                        _length_byte(hi),
+                        mw,
+                        d,
+                        d,
+                    )
+                    made = singles[key] = (_MAGIC + block, info)
                     if len(singles) > 30_000:
                         singles.clear()
-                block, total_w, top_w, min_len, max_len = made
-                out.append(block)
-                offset += len(block)
-            for b in range(0, n if n > 1 else 0, limit):
-                e = min(n, b + limit)
-                block, bw, mw, lo, hi = _block_bytes(
-                    ids[b:e], weights[b:e], values[b:e], fixed, level, lengths, e == n
-                )
-                out.append(block)
-                offset += len(block)
-                total_w += bw
-                top_w = max(top_w, mw)
-                min_len = lo if min_len is None else min(min_len, lo)  # type: ignore[type-var]
-                max_len = max(max_len, hi)
-            row = (
-                _TERMINFO.pack(
+                out.append(made[0])
+                offset += len(made[0])
+                row = made[1] + _EXTENT.pack(start, offset - start)
+            else:
+                # ids, weights and values of the term's postings, in document order
+                if fast is not None:
+                    ids, raw = entry[0::2], entry[1::2]
+                    if positions:
+                        weights = [_count(v)[0] * fb for v in raw]
+                        # Distinct objects, as Whoosh's are: pickle writes an object
+                        # repeated in one block as a reference to the first.
+                        values = [bytes(bytearray(v)) for v in raw]
+                    else:
+                        weights = [float(c) * fb for c in raw]
+                        values = [pack_uint(c) for c in raw]
+                else:
+                    ids, weights, values = [], [], []
+                    for item in entry:
+                        if type(item) is int:
+                            ids.append(item)
+                            weights.append(1.0)
+                        else:
+                            ids.append(item[0])
+                            weights.append(item[1])
+                            if item[2]:
+                                values.append(item[2])
+                n = len(ids)
+                out.append(_MAGIC)
+                offset += 4
+                total_w: float = 0
+                top_w: float = 0
+                min_len: int | None = None
+                max_len = 0
+                for b in range(0, n, limit):
+                    e = min(n, b + limit)
+                    block, bw, mw, lo, hi = _block_bytes(
+                        ids[b:e], weights[b:e], values[b:e], fixed, level, lengths, e == n
+                    )
+                    out.append(block)
+                    offset += len(block)
+                    total_w += bw
+                    top_w = max(top_w, mw)
+                    min_len = lo if min_len is None else min(min_len, lo)  # type: ignore[type-var]
+                    max_len = max(max_len, hi)
+                row = _TERMINFO.pack(
                     False,
                     total_w,
                     n,
-                    0 if min_len is None else length_to_byte(min_len),
-                    length_to_byte(max_len),
+                    0 if min_len is None else _length_byte(min_len),
+                    _length_byte(max_len),
                     top_w,
                     ids[0],
                     ids[-1],
-                )
-                + pack_long(start)
-                + pack_int(offset - start)
-            )
+                ) + _EXTENT.pack(start, offset - start)
             # OrderedHashWriter.add, with the file position counted here.
             tkey = prefix + tbytes
             if tkey <= tindex.lastkey:
@@ -336,7 +356,7 @@ def _block_bytes(
         ls = [_BYTE_LENGTH[lengths[d]] for d in ids if lengths[d]]
         if ls:
             lo, hi = min(ls), max(ls)
-    info = pickle.dumps((len(ids), ids[-1], mw, level, length_to_byte(lo), length_to_byte(hi)), 2)
+    info = pickle.dumps((len(ids), ids[-1], mw, level, _length_byte(lo), _length_byte(hi)), 2)
     size = len(info) + len(data)
     return pack_int(-size if last else size) + info + data, sum(bw), mw, lo, hi
 
@@ -440,8 +460,18 @@ def _split(out: list[Any], value: str, positions: bool) -> int:
                 v = _ONE_POSITION[poslist[0]] = _positions(poslist)
         else:
             v = _positions(poslist)
-        out += (key.encode("utf-8"), v)
+        tbytes = _TERM_BYTES.get(key)
+        if tbytes is None:
+            tbytes = key.encode("utf-8")
+            if len(_TERM_BYTES) < 100_000:
+                _TERM_BYTES[key] = tbytes
+        out += (tbytes, v)
     return length
+
+
+#: One bytes object per frequent term: a batch of documents pickles a repeated object as a
+#: reference, which is smaller and cheaper to load than the bytes again.
+_TERM_BYTES: dict[str, bytes] = {}
 
 
 def _positions(poslist: list[int]) -> bytes:
