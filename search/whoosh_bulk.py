@@ -501,6 +501,10 @@ def commit_segments(ix: FileIndex, segments: Iterable[Any]) -> None:
     ix.storage.temp_storage(f"{ix.indexname}.tmp").destroy()
 
 
+#: Whether the rebuilding process writes the per-document files (stored fields, lengths,
+#: columns) or the child does: whichever side has less to do.
+DOCS_HERE = True
+
 #: Batches (of 200 documents' postings, about 300 KB pickled) that may wait for the child:
 #: enough for the seconds it spends writing a segment.
 _OUTBOX_BATCHES = 50
@@ -522,7 +526,15 @@ class ChildSegments:
     current.
     """
 
-    def __init__(self, ix: FileIndex, splitter: type | None, batch: int = 200) -> None:
+    def __init__(
+        self,
+        ix: FileIndex,
+        splitter: type | None,
+        batch: int = 200,
+        docs_here: bool | None = None,
+    ) -> None:
+        """`docs_here`: this process writes the per-document files (else the child does,
+        and the stored values go through the pipe); DOCS_HERE when None."""
         name = f"{splitter.__module__}:{splitter.__qualname__}" if splitter else ""
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "search.whoosh_bulk", ix.storage.folder, name],
@@ -532,6 +544,8 @@ class ChildSegments:
         self._ix = ix
         self._splitter = splitter
         self._batch = batch
+        self._docs_here = DOCS_HERE if docs_here is None else docs_here
+        self._open = False  # a segment is being built
         self._pending: list[tuple[Any, Any]] = []
         #: The per-document half of the segment being built (written here).
         self._docs: SegmentBuilder | None = None
@@ -563,11 +577,18 @@ class ChildSegments:
 
     def add_prepared(self, prepared: tuple[Any, Any]) -> None:
         """The stored fields and columns are written here, the postings by the child."""
-        if self._docs is None:
-            self._docs = SegmentBuilder(self._ix, self._splitter, postings=False)
-            self._send(("segment", self._docs.segment.segid))
-        self._docs.add_prepared(prepared)
-        self._pending.append((None, prepared[1]))
+        if not self._open:
+            self._open = True
+            if self._docs_here:
+                self._docs = SegmentBuilder(self._ix, self._splitter, postings=False)
+                self._send(("segment", self._docs.segment.segid, False))
+            else:
+                self._send(("segment", None, True))
+        if self._docs is not None:
+            self._docs.add_prepared(prepared)
+            self._pending.append((None, prepared[1]))
+        else:
+            self._pending.append(prepared)
         if len(self._pending) >= self._batch:
             self._send(("docs", self._pending))
             self._pending = []
@@ -577,9 +598,11 @@ class ChildSegments:
         if self._pending:
             self._send(("docs", self._pending))
             self._pending = []
-        if self._docs is not None:
-            self._segments.append(self._docs.finish())
-            self._docs = None
+        if self._open:
+            if self._docs is not None:
+                self._segments.append(self._docs.finish())
+                self._docs = None
+            self._open = False
             self._send(("cut",))
 
     def finish(self) -> list[Any]:
@@ -598,7 +621,9 @@ class ChildSegments:
         code = self._proc.wait()
         if not reply or reply[0] != "ok" or code != 0:
             raise RuntimeError(f"segment builder process failed (exit code {code})")
-        if reply[1] != len(self._segments):
+        if not self._docs_here:
+            self._segments = list(reply[1])
+        elif reply[1] != len(self._segments):
             raise RuntimeError("segment builder process wrote another number of segments")
         self.cpu_seconds, self.peak_mb = reply[2], reply[3]
         return self._segments
@@ -652,7 +677,8 @@ def _serve_segments(folder: str, splitter_name: str) -> int:
         splitter = getattr(importlib.import_module(module), qualname)
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     ix = windex.open_dir(folder)
-    written = 0
+    segments: list[Any] = []
+    segment_docs: list[bool] = []
     builder: SegmentBuilder | None = None
     try:
         while True:
@@ -662,18 +688,22 @@ def _serve_segments(folder: str, splitter_name: str) -> int:
                 return 1
             kind = message[0]
             if kind == "segment":
-                builder = SegmentBuilder(ix, splitter, docs=False, segid=message[1])
+                builder = SegmentBuilder(ix, splitter, docs=message[2], segid=message[1])
+                segment_docs.append(message[2])
             elif kind == "docs" and builder is not None:
                 for prepared in message[1]:
                     builder.add_prepared(prepared)
             elif kind == "cut" and builder is not None:
-                builder.finish()
+                segments.append(builder.finish())
                 builder = None
-                written += 1
             elif kind == "end":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 cpu = usage.ru_utime + usage.ru_stime
-                pickle.dump(("ok", written, cpu, usage.ru_maxrss / 1024), sink)
+                # The segments when their per-document files were written here, else how
+                # many (the parent has them).
+                docs_here = all(not b_docs for b_docs in segment_docs)
+                answer: Any = len(segments) if docs_here else segments
+                pickle.dump(("ok", answer, cpu, usage.ru_maxrss / 1024), sink)
                 sink.flush()
                 return 0
     finally:

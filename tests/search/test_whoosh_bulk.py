@@ -209,12 +209,16 @@ def test_an_empty_rebuild_is_an_empty_index(tmp_path: Path, settings: SearchSett
         backend.close()
 
 
+@pytest.mark.parametrize("docs_here", [True, False])
 def test_a_large_rebuild_builds_its_segments_in_a_child(
-    tmp_path: Path, settings: SearchSettings, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, settings: SearchSettings, monkeypatch: pytest.MonkeyPatch, docs_here: bool
 ) -> None:
-    """Past CHILD_FROM documents the segments are written by a child process: the same
-    files, and the child's resource use is reported."""
-    from search import whoosh_store
+    """Past CHILD_FROM documents the segments are written with a child process (postings
+    there, the per-document files here or there): the same files, and the child's resource
+    use is reported."""
+    from search import whoosh_bulk, whoosh_store
+
+    monkeypatch.setattr(whoosh_bulk, "DOCS_HERE", docs_here)
 
     docs = corpus(300)
     here = WhooshBackend(tmp_path / "here", settings, repair=False)
