@@ -21,6 +21,7 @@ its own `index()`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import itertools
 import pickle
 import queue
@@ -36,7 +37,7 @@ from typing import Any
 from whoosh import formats
 from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.fields import Schema
+from whoosh.fields import DATETIME, NUMERIC, Schema
 from whoosh.index import TOC, FileIndex, clean_files
 from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -406,7 +407,21 @@ def prepare(
         field, fast, indexed, scorable, stored = plan[name]
         length = 0
         postings: list[Any] = []
-        if fast is not None:
+        if (
+            fast is None
+            and type(field) is DATETIME
+            and type(value) is dt.datetime
+            and indexed
+            and not scorable
+            and field.shift_step
+        ):
+            # DATETIME.index and to_column_value, the moment converted once instead of once
+            # per trie term and once more for the column.
+            moment = field.prepare_datetime(value)
+            for shift in range(0, field.bits, field.shift_step):
+                postings.append((NUMERIC.to_bytes(field, moment, shift), None))
+            column = (moment,) if field.column_type is not None else None
+        elif fast is not None:
             length = _split(postings, value, fast == "positions")
             column = (field.to_column_value(value),) if field.column_type is not None else None
         else:
