@@ -6,16 +6,18 @@ commit, then handed to the codec one posting at a time with a column lookup for 
 length. At 100,000 documents that was most of a rebuild's three minutes of CPU (issue 15).
 
 `SegmentBuilder` keeps a segment's postings in memory grouped by term (its documents are added
-in order, so each term's documents are already sorted) and hands them to the codec a block at a
-time. The files are Whoosh's: its per-document writer stores fields, lengths and columns, its
-field writer writes the term table, and its postings writer pickles and compresses each block
-(`_write_block`). The builder only fills the block buffers that `add_posting` would have filled,
-the same ids, weights, values and length statistics, so the bytes written are those of
-`IndexWriter.add_document` plus `commit` (tests/search/test_whoosh_bulk.py compares the files).
+in order, so each term's documents are already sorted) and writes them a term at a time.
+Whoosh's per-document writer stores fields, lengths and columns and its field writer opens the
+term table and postings file; the blocks and term-table rows are made here the way
+W3PostingsWriter._write_block, W3TermInfo.to_bytes and OrderedHashWriter.add make them (the
+same pickles, compression level and statistics), so the bytes written are those of
+`IndexWriter.add_document` plus `commit` (tests/search/test_whoosh_bulk.py compares the files,
+which also guards against a Whoosh upgrade changing its format).
 
 Fields analysed by `PositionsTokenizer` ("a|b c": alternatives share a position) are tokenized
-here with string splits instead of Whoosh's token objects; any other indexed field goes through
-its own `index()`.
+here with string splits instead of Whoosh's token objects; DATETIME values go through
+NUMERIC.to_bytes once converted; any other indexed field goes through its own `index()`.
+`ChildSegments` splits the work between the rebuilding process and a child.
 """
 
 from __future__ import annotations
