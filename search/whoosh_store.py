@@ -46,12 +46,21 @@ from search.errors import IndexUnavailable, SearchError
 from search.index import ArchiveSource, IndexDoc
 from search.plan import sender_keys
 from search.settings import SearchSettings
+from search.whoosh_bulk import (
+    ChildSegments,
+    SegmentBuilder,
+    commit_segments,
+    fields_plan,
+    prepare,
+)
 from search.whoosh_segments import SegmentArrays, SegmentCache
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 4
 _WRITER_MB = 64
+#: A rebuild of at least this many documents writes its segments in a child process.
+CHILD_FROM = 2_000
 
 
 def _writer(ix: windex.Index) -> Any:
@@ -222,6 +231,8 @@ class WhooshStore:
         self._gen: str | None = None
         self._open: OpenSearcher | None = None
         self.segment_cache = SegmentCache()
+        #: CPU seconds and peak RSS (MB) of the last rebuild's child process, if it had one.
+        self.child_usage = (0.0, 0.0)
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- generations ---------------------------------------------------------------------
@@ -407,26 +418,93 @@ class WhooshStore:
         ix: windex.Index,
         docs: Iterable[IndexDoc],
         progress: Callable[[int], None] | None,
-        *,
-        fresh: bool = False,
     ) -> int:
-        report = max(1, self.settings.commit_batch)
-        size = max(report, self.settings.rebuild_commit_batch) if fresh else report
+        size = max(1, self.settings.commit_batch)
         done = 0
         batch: list[dict[str, Any]] = []
         for doc in docs:
             batch.append(self._fields(doc))
             if len(batch) >= size:
-                done += self._commit_batch(ix, batch, replace=not fresh)
-            if progress is not None and (done + len(batch)) % report == 0:
+                done += self._commit_batch(ix, batch)
+            if progress is not None and (done + len(batch)) % size == 0:
                 progress(done + len(batch))
         if batch:
-            done += self._commit_batch(ix, batch, replace=not fresh)
+            done += self._commit_batch(ix, batch)
+        if progress is not None and done % size:
+            progress(done)
+        return done
+
+    def _write_segments(
+        self,
+        ix: windex.Index,
+        docs: Iterable[IndexDoc],
+        progress: Callable[[int], None] | None,
+    ) -> int:
+        """A new index's documents as segments of `rebuild_commit_batch` documents written by
+        search.whoosh_bulk (the same files as Whoosh's writer, without its posting pool), listed
+        in one table of contents at the end.
+
+        This process analyses; past CHILD_FROM documents a child process files the postings
+        and writes the segments (whoosh_bulk.ChildSegments), so a large rebuild uses two
+        cores. Fewer documents are built here (a child costs about a second to start)."""
+        report = max(1, self.settings.commit_batch)
+        size = max(report, self.settings.rebuild_commit_batch)
+        plan = fields_plan(ix.schema, PositionsTokenizer)
+        memo: dict[str, dict[Any, Any]] = {}
+        done = 0
+        #: Prepared documents (None: a segment ends) while no child is worth starting.
+        waiting: list[Any] = []
+        child: ChildSegments | None = None
+        builder: SegmentBuilder | None = None
+        self.child_usage = (0.0, 0.0)
+        try:
+            for doc in docs:
+                prepared = prepare(plan, self._fields(doc), memo)
+                done += 1
+                if child is not None:
+                    child.add_prepared(prepared)
+                    if done % size == 0:
+                        child.cut()
+                else:
+                    waiting.append(prepared)
+                    if done % size == 0:
+                        waiting.append(None)
+                    if done >= CHILD_FROM:
+                        child = ChildSegments(ix, PositionsTokenizer)
+                        for item in waiting:
+                            if item is None:
+                                child.cut()
+                            else:
+                                child.add_prepared(item)
+                        waiting.clear()
+                if progress is not None and done % report == 0:
+                    progress(done)
+            if child is not None:
+                segments = child.finish()
+                self.child_usage = (child.cpu_seconds, child.peak_mb)
+            else:
+                segments = []
+                for item in [*waiting, None]:
+                    if item is None:
+                        if builder is not None and len(builder):
+                            segments.append(builder.finish())
+                        builder = None
+                        continue
+                    if builder is None:
+                        builder = SegmentBuilder(ix, PositionsTokenizer)
+                    builder.add_prepared(item)
+        finally:
+            if child is not None:
+                child.close()
+            if builder is not None:
+                builder.close()
+        if segments:
+            commit_segments(ix, segments)
         if progress is not None and done % report:
             progress(done)
         return done
 
-    def _commit_batch(self, ix: windex.Index, batch: list[dict[str, Any]], *, replace: bool) -> int:
+    def _commit_batch(self, ix: windex.Index, batch: list[dict[str, Any]]) -> int:
         """One batch, one commit. Replacing deletes first, in a commit of its own, and only the
         ids the index already has.
 
@@ -437,18 +515,17 @@ class WhooshStore:
         microseconds, while a delete commit for nothing cost three quarters of an add at 100,000
         documents (each one rewrites the deletion lists of every segment).
         """
-        if replace:
-            with ix.reader() as reader:
-                present = [f["id"] for f in batch if ("id", f["id"]) in reader]
-            if present:
-                writer = _writer(ix)
-                try:
-                    for doc_id in present:
-                        writer.delete_by_term("id", doc_id)
-                except BaseException:
-                    writer.cancel()
-                    raise
-                writer.commit(merge=False)
+        with ix.reader() as reader:
+            present = [f["id"] for f in batch if ("id", f["id"]) in reader]
+        if present:
+            writer = _writer(ix)
+            try:
+                for doc_id in present:
+                    writer.delete_by_term("id", doc_id)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(merge=False)
         writer = _writer(ix)
         try:
             for fields in batch:
@@ -525,7 +602,7 @@ class WhooshStore:
         path.mkdir()
         ix = windex.create_in(str(path), make_schema())
         try:
-            count = self._write_batches(ix, docs, progress, fresh=True)
+            count = self._write_segments(ix, docs, progress)
         finally:
             ix.close()
         (path / "VERSION").write_text(self._version + "\n", "ascii")

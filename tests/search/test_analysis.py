@@ -126,6 +126,17 @@ def test_positions_encoding_keeps_alternatives_together(analyzer: Analyzer) -> N
     assert encoded == "hromadianyna|hromadianyn ukrainy|ukraina"
 
 
+def test_numbers_and_dates_are_not_cached_words() -> None:
+    """A rebuild meets each document number once or twice: caching their keys only filled the
+    cache (60 MB at 100,000 copies). Words are cached, and the keys are the same either way."""
+    fresh = Analyzer()
+    text = "Шевченко Тарас, номер СН 123456, РНОКПП 1234567899, 09.03.1814 та 1814-03-09"
+    keys = fresh.positions(text)
+    assert keys == [fresh._word_keys(w) for _s, _e, w in fresh.words(text)]
+    assert ("sn",) in keys and ("123456",) in keys and ("1814-03-09",) in keys
+    assert fresh.word_keys.cache_info().currsize == 6  # шевченко тарас номер сн рнокпп та
+
+
 def test_snippet_marks_matches_and_escapes_markup(analyzer: Analyzer) -> None:
     text = "Примітка <script>alert(1)</script> & Шевченка Тараса бачили"
     out = make_snippet(analyzer, text, {"shevchenko"})
