@@ -417,7 +417,7 @@ class PostgresBackend:
             raise IndexUnavailable(
                 f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
             ) from exc
-        memo: dict[Any, dict[frozenset[str], bool]] = {}
+        memo: dict[Any, Any] = {}
         hits = [
             Hit(
                 id=int(r.id),

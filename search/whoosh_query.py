@@ -120,7 +120,7 @@ class WhooshQuery:
                 more_total, more_page = self._count(view, more_q, allowed, exact_docs), []
             total = exact_total + more_total
             page = exact_page + more_page
-        memo: dict[Any, dict[frozenset[str], bool]] = {}
+        memo: dict[Any, Any] = {}
         hits = [
             self._hit(searcher.stored_fields(d), score, plan, sent, memo) for d, score, sent in page
         ]
@@ -305,7 +305,7 @@ class WhooshQuery:
         score: float,
         plan: Plan,
         sent: int = 1,
-        memo: dict[Any, dict[frozenset[str], bool]] | None = None,
+        memo: dict[Any, Any] | None = None,
     ) -> Hit:
         return Hit(
             id=int(stored["id"]),

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from search.analysis import (
     Analyzer,
+    _matching_spans,
     encode_positions,
     find_numbers,
     fold_number,
@@ -159,3 +160,43 @@ def test_snippet_never_leaks_markup(analyzer: Analyzer, text: str, keys: set[str
     out = make_snippet(analyzer, text, keys)
     stripped = out.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped and ">" not in stripped
+
+
+SNIPPET_TEXTS = [
+    "Паспорт громадянина України\nШевченко Тарас Григорович\nНомер документа: ТН 28179657\n"
+    "РНОКПП: 2296877970\nДата народження: 09.03.1814 Шевченка зустріли",
+    "Ім’я: Олександр О'Брайен, п`ятниця; серія І-БК № 654321, 1234567 Шевчук",
+    "Коваль Коваленко Ковальчук ВХЕ 123456 CH 777777 шевч ЩЖ 123456",
+]
+
+
+@pytest.mark.parametrize("text", SNIPPET_TEXTS)
+@pytest.mark.parametrize(
+    ("keys", "prefixes"),
+    [
+        ({"shevchenko"}, ()),
+        ({"shevchenko"}, ("shevch",)),
+        ({"koval"}, ("koval",)),
+        ({"123456"}, ()),
+        (set(), ("th",)),  # a letters-only prefix that begins a number's series
+        (set(), ("shchzh",)),
+        (set(), ("12",)),
+        ({"obraien", "imia"}, ()),
+        (set(), ("",)),  # an empty prefix matches every word and number
+    ],
+)
+def test_snippet_spans_are_those_of_analyzer_spans(
+    analyzer: Analyzer, text: str, keys: set[str], prefixes: tuple[str, ...]
+) -> None:
+    """The snippet's own search for matching words (decided once per distinct word, numbers
+    skipped when they cannot match) finds exactly the spans Analyzer.spans keeps."""
+    key_set, pre = frozenset(keys), tuple(prefixes)
+    flat = " ".join(text.split())
+
+    def keep(word_keys: frozenset[str]) -> bool:
+        return bool(word_keys & key_set) or any(k.startswith(pre) for k in word_keys)
+
+    memo: dict[object, object] = {}
+    expected = analyzer.spans(flat, keep)
+    assert _matching_spans(analyzer, flat, key_set, pre, memo) == expected
+    assert _matching_spans(analyzer, flat, key_set, pre, memo) == expected  # memo warm
