@@ -211,8 +211,8 @@ def _matching_spans(
     """The spans of `flat` (Analyzer.spans) whose keys meet `keys` or start with one of
     `pre`, as Analyzer.spans(flat, keep) gives them, found faster: whether a word matches is
     decided once per distinct word (remembered in `memo` for the page), and the words are
-    walked for their places only when one of them matches. Numbers are read only when a
-    query key or prefix could match one (every key of a number holds its digits)."""
+    walked for their places only when one of them matches; words and numbers that cannot
+    match (see below) are not analysed at all."""
     if not keys and not pre:
         return []
     by_keys = memo.setdefault((keys, pre), {})
@@ -228,12 +228,22 @@ def _matching_spans(
             )
         return found
 
+    # Every key of a word or number that begins with a digit begins with that digit, and
+    # every key of a number holds its digits (without a series, letters before them, it is
+    # digits alone): none of them can match when the query's keys hold no digit and its
+    # prefixes all begin with a letter, the usual case of a name. They are then skipped
+    # (finding their keys cost most of a snippet: numbers are new words on every copy).
+    letters_only = not any(_DIGIT.search(k) for k in keys) and all(
+        p and p[0].isalpha() for p in pre
+    )
     key_set = analyzer.key_set
     norm = unicodedata.normalize("NFC", flat)
     words = _straight(norm)
     distinct = set(_WORD.findall(words))
     for w in distinct - seen:
         seen.add(w)
+        if letters_only and w[0].isdigit():
+            continue
         if hit(key_set(w)):
             matched.add(w)
     wanted = distinct & matched
@@ -243,14 +253,8 @@ def _matching_spans(
             w = m.group()
             if w in wanted:
                 spans.append(Span(m.start(), m.end(), key_set(w)))
-    # A number's keys all hold its digits, and without a series (letters before the
-    # digits) they are digits alone: such a number cannot match keys and prefixes that
-    # are all non-empty and free of digits.
-    digit_free = not any(_DIGIT.search(k) for k in keys) and all(
-        p and not _DIGIT.search(p) for p in pre
-    )
     for m in _NUMBER_IN_TEXT.finditer(norm):
-        if digit_free and m.group("series") is None:
+        if letters_only and m.group("series") is None:
             continue
         number_keys_ = frozenset(number_keys(m.group(0)))
         if hit(number_keys_):
