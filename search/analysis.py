@@ -239,7 +239,8 @@ def _matching_spans(
     key_set = analyzer.key_set
     norm = unicodedata.normalize("NFC", flat)
     words = _straight(norm)
-    distinct = set(_WORD.findall(words))
+    tokens = _WORD.findall(words)
+    distinct = set(tokens)
     for w in distinct - seen:
         seen.add(w)
         if letters_only and w[0].isdigit():
@@ -249,10 +250,15 @@ def _matching_spans(
     wanted = distinct & matched
     spans: list[Span] = []
     if wanted:
-        for m in _WORD.finditer(words):
-            w = m.group()
+        # Each word's place: the first occurrence of it from the end of the word before.
+        # No earlier one can exist there: a letter or digit at which no word began would
+        # have begun one (every word begins with one, and one alone makes a word).
+        find, pos = words.find, 0
+        for w in tokens:
+            start = find(w, pos)
+            pos = start + len(w)
             if w in wanted:
-                spans.append(Span(m.start(), m.end(), key_set(w)))
+                spans.append(Span(start, pos, key_set(w)))
     for m in _NUMBER_IN_TEXT.finditer(norm):
         if letters_only and m.group("series") is None:
             continue

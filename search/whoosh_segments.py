@@ -12,17 +12,94 @@ Deleted documents are still in these arrays (as in the segment's posting lists);
 them with the reader's deletion set, which is per searcher, not per segment.
 
 Memory: at most about 23 bytes per document (one byte per filter code, four for the day order,
-eight each for the received time and the copy key's number), about 7 MB at 300,000 documents.
+eight each for the received time and the copy key's number), about 7 MB at 300,000 documents;
+and the names' lexicon of each segment (the distinct name keys, not per document).
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
+import io
+import itertools
+import pickle
+import struct
 import threading
+import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from whoosh.reading import TermNotFound
+
+#: What begins every posting list of Whoosh 3's codec (whoosh.codec.whoosh3).
+WHOOSH3_MAGIC = b"W3Bl"
+_INT = struct.Struct("!i")
+
+
+#: One block of a posting list: ids (segment-local, ascending), weights, encoded values.
+Block = tuple[tuple[int, ...], Any, Any]
+
+
+def term_blocks(
+    reader: Any, field: str, value: str, lo: int | None = None, hi: int | None = None
+) -> Iterator[Block] | None:
+    """The blocks of one term's posting list (deleted documents included), read from the
+    postings file in one piece and decoded here; None when the codec is not Whoosh 3's
+    (the caller then reads the list through Whoosh's matcher); no blocks for a term the
+    segment does not have.
+
+    What Whoosh's leaf matcher does per block (zlib, then pickle, then the ids' deltas
+    added up), without its file calls per block header and its generator per id; the
+    values are the same objects. Its FilterMatcher (deletions) would also decode the
+    first block just to look at it. With `lo` and `hi`, blocks wholly outside [lo, hi]
+    are not decompressed (the result may hold ids outside the bounds)."""
+    terms = getattr(reader, "_terms", None)
+    postfile = getattr(terms, "_postfile", None)
+    if postfile is None or not hasattr(terms, "term_info"):
+        return None
+    try:
+        info = terms.term_info(field, reader.schema[field].to_bytes(value))
+    except TermNotFound:
+        return iter(())
+    if not all(hasattr(info, a) for a in ("is_inlined", "inlined_postings", "extent")):
+        return None
+    return _blocks(postfile, info, lo, hi)
+
+
+def _blocks(postfile: Any, info: Any, lo: int | None, hi: int | None) -> Iterator[Block]:
+    if info.is_inlined():
+        ids, weights, values = info.inlined_postings()
+        yield tuple(ids), weights, values
+        return
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # Whoosh-Reloaded 2.7.5 keeps the length as a 1-tuple
+        (length,) = length
+    data = io.BytesIO(postfile.get(offset, length))
+    if data.read(4) != WHOOSH3_MAGIC:
+        raise ValueError("posting list header")
+    before = -1  # the last id of the block before this one
+    while True:
+        size = _INT.unpack(data.read(4))[0]
+        last, size = size < 0, abs(size)
+        start = data.tell()
+        count, maxid, _maxweight, compression, _mn, _mx = pickle.load(data)
+        end = start + size
+        if hi is not None and before >= hi:
+            return
+        if lo is None or maxid >= lo:
+            raw = data.getbuffer()[data.tell() : end]
+            block = zlib.decompress(raw) if compression else bytes(raw)
+            ids_d, weights, values = pickle.loads(block)
+            if weights is None:
+                weights = (1.0,) * count
+            elif isinstance(weights, float):
+                weights = (weights,) * count
+            yield tuple(itertools.accumulate(ids_d)), weights, values
+        data.seek(end)
+        before = maxid
+        if last:
+            return
 
 
 def posting_ids(matcher: Any, lo: int | None = None, hi: int | None = None) -> list[int]:
@@ -53,6 +130,21 @@ def posting_ids(matcher: Any, lo: int | None = None, hi: int | None = None) -> l
     return ids
 
 
+def term_ids(
+    reader: Any, field: str, value: str, lo: int | None = None, hi: int | None = None
+) -> list[int]:
+    """posting_ids of one term (deleted documents included), by term_blocks where it can."""
+    blocks = term_blocks(reader, field, value, lo, hi)
+    if blocks is None:
+        if (field, value) not in reader:
+            return []
+        return posting_ids(reader.postings(field, value), lo, hi)
+    ids: list[int] = []
+    for block_ids, _weights, _values in blocks:
+        ids.extend(block_ids)
+    return ids
+
+
 def copy_number(key: Any) -> int:
     """A copy key as a 64-bit number: collapsing compares numbers, not strings.
 
@@ -80,6 +172,7 @@ class SegmentArrays:
         self._codes: dict[str, tuple[dict[str, int], array[int] | bytearray]] = {}
         self._days: tuple[list[str], list[int], array[int]] | None = None
         self._numbers: dict[str, array[int]] = {}
+        self._lexicons: dict[str, list[str]] = {}
 
     def rebind(self, reader: Any) -> None:
         """A newer reader of the same segment (the arrays stay valid: the files are the same);
@@ -148,6 +241,22 @@ class SegmentArrays:
                         order.extend(posting_ids(reader.postings("received_day", day)))
                     starts.append(len(order))
                     built = self._days = (days, starts, order)
+        return built
+
+    # -- words ---------------------------------------------------------------------------
+
+    def lexicon(self, field: str) -> list[str]:
+        """Every word of `field` in this segment, sorted (Whoosh's lexicon, which keeps the
+        words of deleted documents too until the segment is merged away). For small
+        lexicons only: the names field, walked by every fuzzy look-up (a walk of Whoosh's
+        term files seeks and reads through four layers of Python per word)."""
+        built = self._lexicons.get(field)
+        if built is None:
+            with self._lock:
+                built = self._lexicons.get(field)
+                if built is None:
+                    built = [_text(t) for t in self._reader.lexicon(field)]
+                    self._lexicons[field] = built
         return built
 
     # -- numbers per document ----------------------------------------------------------------

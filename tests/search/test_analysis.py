@@ -202,3 +202,15 @@ def test_snippet_spans_are_those_of_analyzer_spans(
     expected = analyzer.spans(flat, keep)
     assert _matching_spans(analyzer, flat, key_set, pre, memo) == expected
     assert _matching_spans(analyzer, flat, key_set, pre, memo) == expected  # memo warm
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("абвШевченкоТНthab_12345.-'’ `\u0301 \n№"), max_size=120),
+    keys=st.sets(st.sampled_from(["shevchenko", "ab", "12345", "th12345", "2020-01-01"])),
+    prefixes=st.lists(st.sampled_from(["shev", "th", "12", "a"]), max_size=2),
+)
+@settings(max_examples=300, deadline=None)
+def test_snippet_spans_agree_on_any_text(
+    analyzer: Analyzer, text: str, keys: set[str], prefixes: list[str]
+) -> None:
+    test_snippet_spans_are_those_of_analyzer_spans(analyzer, text, keys, tuple(prefixes))
