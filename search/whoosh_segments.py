@@ -54,7 +54,7 @@ def term_blocks(
     values are the same objects. Its FilterMatcher (deletions) would also decode the
     first block just to look at it. With `lo` and `hi`, blocks wholly outside [lo, hi]
     are not decompressed (the result may hold ids outside the bounds)."""
-    terms = getattr(reader, "_terms", None)
+    terms: Any = getattr(reader, "_terms", None)
     postfile = getattr(terms, "_postfile", None)
     if postfile is None or not hasattr(terms, "term_info"):
         return None
