@@ -14,6 +14,7 @@ export of the other version's code to compare before and after a change.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -26,10 +27,13 @@ from search.settings import SearchSettings
 PAGES = ((20, 0, "relevance"), (20, 20, "relevance"), (20, 0, "date"))
 
 
-def dump(docs: int, queries: int, workdir: Path, out: Path) -> int:
+def dump(docs: int, queries: int, workdir: Path, out: Path, cache_mb: int | None = None) -> int:
     from search.whoosh_backend import WhooshBackend
 
-    backend = WhooshBackend(workdir / "whoosh" / "whoosh", SearchSettings(), repair=False)
+    settings = SearchSettings()
+    if cache_mb is not None:  # posting lists kept across searches (a setting of this change)
+        settings = dataclasses.replace(settings, posting_cache_mb=cache_mb)
+    backend = WhooshBackend(workdir / "whoosh" / "whoosh", settings, repair=False)
     rows: list[dict[str, Any]] = []
     try:
         for kind, q, _spec in query_mix(queries, docs):
@@ -97,12 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--queries", type=int, default=400)
     d.add_argument("--workdir", type=Path, required=True, help="as given to bench/search.py")
     d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--posting-cache-mb", type=int, default=None)
     c = sub.add_parser("compare")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
     args = p.parse_args(argv)
     if args.command == "dump":
-        return dump(args.docs, args.queries, args.workdir, args.out)
+        return dump(args.docs, args.queries, args.workdir, args.out, args.posting_cache_mb)
     return compare(args.before, args.after)
 
 

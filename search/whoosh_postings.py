@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import contextvars
+from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,20 +23,60 @@ from whoosh import query as wq
 from whoosh.query.terms import MultiTerm
 from whoosh.searching import Searcher
 
-from search.whoosh_segments import term_blocks, term_ids
+from search.whoosh_segments import Block, PostingCache, segment_id, term_blocks, term_ids
 
 #: A segment's first and last segment-local document number of interest.
 Span = tuple[int, int]
 
 
 @contextlib.contextmanager
-def reading() -> Iterator[None]:
-    """Remember the posting lists read until the block ends (one search)."""
+def reading(cache: PostingCache | None = None, generation: str = "") -> Iterator[None]:
+    """Remember the posting lists read until the block ends (one search); with `cache`,
+    whole lists are also kept there for later searches of the same generation."""
     token = READ.set({})
+    kept = CACHE.set((cache, generation) if cache is not None and cache.limit else None)
     try:
         yield
     finally:
+        CACHE.reset(kept)
         READ.reset(token)
+
+
+def blocks_of(
+    reader: Any,
+    field: str,
+    value: str,
+    lo: int | None = None,
+    hi: int | None = None,
+    *,
+    values: bool = False,
+) -> Iterator[Block] | None:
+    """term_blocks, through the cache of the current search (see reading): a kept list is
+    one block; a whole list read is kept (with its values when `values`), a part of one
+    (`lo`, `hi`: a filtered search) is not."""
+    held = CACHE.get(None)
+    segment = segment_id(reader) if held is not None else None
+    if held is None or segment is None:
+        return term_blocks(reader, field, value, lo, hi, values)
+    cache, generation = held
+    key = (generation, segment, field, value)
+    block = cache.get(key, values)
+    if block is not None:
+        return iter((block,))
+    blocks = term_blocks(reader, field, value, lo, hi, values)
+    if blocks is None or lo is not None or hi is not None:
+        return blocks
+    ids = array("i")
+    weights = array("f")
+    kept: list[Any] | None = [] if values else None
+    for block_ids, block_weights, block_values in blocks:
+        ids.extend(block_ids)
+        weights.extend(block_weights)
+        if kept is not None:
+            kept.extend(block_values)
+    block = (ids, weights, tuple(kept) if kept is not None else None)
+    cache.put(key, block)
+    return iter((block,))
 
 
 def query_docs(
@@ -152,7 +193,7 @@ def weights(
         reader = sub.reader()
         span = spans[offset] if spans is not None else None
         lo, hi = span if span is not None else (None, None)
-        blocks = term_blocks(reader, field, value, lo, hi)
+        blocks = blocks_of(reader, field, value, lo, hi)
         local: list[int] = []
         if blocks is None:
             if (field, value) not in reader:
@@ -191,9 +232,11 @@ def posting_values(
     """Per key of `keys`, its encoded value (positions) by document of one segment, for the
     documents in `within` (all when None), deleted ones included: a block at a time."""
     out: list[dict[int, bytes]] = []
-    lo, hi = (min(within), max(within)) if within else (None, None)
+    # Blocks outside the candidates are skipped, unless whole lists are kept for later
+    # searches (a phrase's candidates are spread over the segment anyway).
+    lo, hi = (min(within), max(within)) if within and CACHE.get(None) is None else (None, None)
     for key in keys:
-        blocks = term_blocks(reader, field, key, lo, hi)
+        blocks = blocks_of(reader, field, key, lo, hi, values=True)
         found: dict[int, bytes] = {}
         if blocks is None:
             if (field, key) not in reader:
@@ -245,11 +288,14 @@ def segment_docs(
         key = (id(reader), field, value, span)
         ids = read.get(key) if read is not None else None
         if ids is None:
-            ids = (
-                term_ids(reader, field, value)
-                if span is None
-                else term_ids(reader, field, value, *span)
-            )
+            lo, hi = span if span is not None else (None, None)
+            blocks = blocks_of(reader, field, value, lo, hi)
+            if blocks is None:
+                ids = term_ids(reader, field, value, lo, hi)
+            else:
+                ids = []
+                for block_ids, _weights, _values in blocks:
+                    ids.extend(block_ids)
             if read is not None:
                 read[key] = ids
         if deleted is None:
@@ -264,6 +310,11 @@ def segment_docs(
 #: forgiving tier's query repeats the exact tier's words. Lives for one search only.
 READ: contextvars.ContextVar[dict[tuple[int, str, str, Span | None], list[int]]] = (
     contextvars.ContextVar("whoosh_postings_read")
+)
+
+#: The posting cache of the current search and its index generation (see reading).
+CACHE: contextvars.ContextVar[tuple[PostingCache, str] | None] = contextvars.ContextVar(
+    "whoosh_postings_cache"
 )
 
 

@@ -52,7 +52,7 @@ class WhooshQuery:
     def search(
         self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
     ) -> SearchResult:
-        with reading():
+        with reading(view.postings, view.generation):
             return self._search(view, plan, limit, offset, sort)
 
     def _search(

@@ -27,7 +27,8 @@ import struct
 import threading
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh.reading import TermNotFound
@@ -38,11 +39,16 @@ _INT = struct.Struct("!i")
 
 
 #: One block of a posting list: ids (segment-local, ascending), weights, encoded values.
-Block = tuple[tuple[int, ...], Any, Any]
+Block = tuple[Sequence[int], Any, Any]
 
 
 def term_blocks(
-    reader: Any, field: str, value: str, lo: int | None = None, hi: int | None = None
+    reader: Any,
+    field: str,
+    value: str,
+    lo: int | None = None,
+    hi: int | None = None,
+    values: bool = True,
 ) -> Iterator[Block] | None:
     """The blocks of one term's posting list (deleted documents included), read from the
     postings file in one piece and decoded here; None when the codec is not Whoosh 3's
@@ -53,7 +59,8 @@ def term_blocks(
     added up), without its file calls per block header and its generator per id; the
     values are the same objects. Its FilterMatcher (deletions) would also decode the
     first block just to look at it. With `lo` and `hi`, blocks wholly outside [lo, hi]
-    are not decompressed (the result may hold ids outside the bounds)."""
+    are not decompressed (the result may hold ids outside the bounds). Without `values`,
+    the blocks' values are None (not split into one per posting)."""
     terms: Any = getattr(reader, "_terms", None)
     postfile = getattr(terms, "_postfile", None)
     if postfile is None or not hasattr(terms, "term_info"):
@@ -64,13 +71,18 @@ def term_blocks(
         return iter(())
     if not all(hasattr(info, a) for a in ("is_inlined", "inlined_postings", "extent")):
         return None
-    return _blocks(postfile, info, lo, hi)
+    fixed = reader.schema[field].format.fixed_value_size() if values else None
+    return _blocks(postfile, info, lo, hi, values, fixed)
 
 
-def _blocks(postfile: Any, info: Any, lo: int | None, hi: int | None) -> Iterator[Block]:
+def _blocks(
+    postfile: Any, info: Any, lo: int | None, hi: int | None, wanted: bool, fixed: int | None
+) -> Iterator[Block]:
+    """The blocks of one posting list; the values only if `wanted`, split by the format's
+    value size `fixed` as Whoosh's leaf matcher splits them."""
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
-        yield tuple(ids), weights, values
+        yield tuple(ids), weights, values if wanted else None
         return
     offset, length = info.extent()
     if isinstance(length, tuple):  # Whoosh-Reloaded 2.7.5 keeps the length as a 1-tuple
@@ -95,6 +107,14 @@ def _blocks(postfile: Any, info: Any, lo: int | None, hi: int | None) -> Iterato
                 weights = (1.0,) * count
             elif isinstance(weights, float):
                 weights = (weights,) * count
+            if not wanted:
+                values = None
+            elif fixed is None or fixed < 0:
+                pass
+            elif fixed == 0:
+                values = (None,) * count
+            else:
+                values = tuple(values[i : i + fixed] for i in range(0, len(values), fixed))
             yield tuple(itertools.accumulate(ids_d)), weights, values
         data.seek(end)
         before = maxid
@@ -134,7 +154,7 @@ def term_ids(
     reader: Any, field: str, value: str, lo: int | None = None, hi: int | None = None
 ) -> list[int]:
     """posting_ids of one term (deleted documents included), by term_blocks where it can."""
-    blocks = term_blocks(reader, field, value, lo, hi)
+    blocks = term_blocks(reader, field, value, lo, hi, values=False)
     if blocks is None:
         if (field, value) not in reader:
             return []
@@ -280,6 +300,23 @@ class SegmentArrays:
         return built
 
 
+def segment_ids(searcher: Any) -> list[str]:
+    """The ids of the segments a searcher reads (a segment's files never change)."""
+    out: list[str] = []
+    for sub, _offset in searcher.leaf_searchers():
+        found = segment_id(sub.reader())
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def segment_id(reader: Any) -> str | None:
+    """The id of the segment a reader reads, None for an empty index's reader."""
+    segment = getattr(reader, "segment", None)
+    found = segment() if segment is not None else None
+    return str(found.segment_id()) if found is not None else None
+
+
 class SegmentCache:
     """SegmentArrays of the segments in use, by segment id; others are forgotten."""
 
@@ -312,3 +349,69 @@ class SegmentCache:
 
 def _text(term: Any) -> str:
     return term.decode() if isinstance(term, bytes) else str(term)
+
+
+class PostingCache:
+    """Posting lists decoded by recent searches, by (generation, segment, field, word), at
+    most `limit_bytes` of them (estimated; least recently used dropped first); 0: none kept.
+
+    A segment's posting lists never change (deletions are kept apart, and every reader of
+    these lists drops the reader's deleted documents after reading, cached or not), so an
+    entry is valid for as long as its segment is in the index: `retain` forgets the others
+    whenever a new searcher opens (a commit, a merge, an optimize, a rebuild). Entries hold
+    document numbers, weights and, for phrases, encoded positions; never stored text.
+    """
+
+    def __init__(self, limit_bytes: int) -> None:
+        self.limit = max(0, limit_bytes)
+        self._entries: OrderedDict[tuple[str, str, str, str], tuple[Block, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str, str], values: bool) -> Block | None:
+        """The whole list as one block, if kept (with its values when `values`)."""
+        with self._lock:
+            held = self._entries.get(key)
+            if held is None or (values and held[0][2] is None):
+                return None
+            self._entries.move_to_end(key)
+            return held[0]
+
+    def put(self, key: tuple[str, str, str, str], block: Block) -> None:
+        ids, _weights, values = block
+        size = 200 + 8 * len(ids)
+        if values is not None:
+            size += sum(len(v) for v in values) + 48 * len(values)
+        if size > self.limit // 8:  # one list never takes much of the room
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[key] = (block, size)
+            self._bytes += size
+            while self._bytes > self.limit:
+                _key, (_block, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+
+    def retain(self, generation: str, segments: Iterable[str]) -> None:
+        """Forget the lists of segments no longer in the index."""
+        keep = set(segments)
+        with self._lock:
+            gone = [k for k in self._entries if k[0] != generation or k[1] not in keep]
+            for k in gone:
+                self._bytes -= self._entries.pop(k)[1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    @property
+    def size(self) -> int:
+        """Estimated bytes held."""
+        return self._bytes
+
+    def keys(self) -> list[tuple[str, str, str, str]]:
+        with self._lock:
+            return list(self._entries)
