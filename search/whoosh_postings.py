@@ -138,7 +138,7 @@ def _query_spans(
             if spans is not None and offset not in spans:
                 continue
             reader = sub.reader()
-            words = [text_of(w) for w in reader.expand_prefix(q.fieldname, q.text)]
+            words = prefix_words(reader, q.fieldname, text_of(q.text))
             if skip:
                 words = [w for w in words if (q.fieldname, w) not in skip]
             span = spans[offset] if spans is not None else None
@@ -159,6 +159,22 @@ def _query_spans(
         parts.sort(key=len)
         return set.intersection(*parts) if parts else set()
     return set(searcher.docs_for_query(q))
+
+
+def prefix_words(reader: Any, field: str, prefix: str) -> list[str]:
+    """The words of one segment's lexicon that begin with `prefix`, through the cache of the
+    current search (a walk of Whoosh's term file seeks and reads a few dozen times)."""
+    held = CACHE.get(None)
+    segment = segment_id(reader) if held is not None else None
+    if held is None or segment is None:
+        return [text_of(w) for w in reader.expand_prefix(field, prefix)]
+    cache, generation = held
+    key = (generation, segment, field, prefix)
+    words = cache.words(key)
+    if words is None:
+        words = tuple(text_of(w) for w in reader.expand_prefix(field, prefix))
+        cache.put_words(key, words)
+    return list(words)
 
 
 def plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:

@@ -359,7 +359,9 @@ class PostingCache:
     these lists drops the reader's deleted documents after reading, cached or not), so an
     entry is valid for as long as its segment is in the index: `retain` forgets the others
     whenever a new searcher opens (a commit, a merge, an optimize, a rebuild). Entries hold
-    document numbers, weights and, for phrases, encoded positions; never stored text.
+    document numbers, weights and, for phrases, encoded positions; never stored text. It
+    also keeps the words a prefix stands for in each segment's lexicon (at most 256 words
+    per prefix, 4,096 prefixes).
     """
 
     def __init__(self, limit_bytes: int) -> None:
@@ -367,6 +369,24 @@ class PostingCache:
         self._entries: OrderedDict[tuple[str, str, str, str], tuple[Block, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        #: A prefix's words in one segment's lexicon, by (generation, segment, field, prefix).
+        self._words: OrderedDict[tuple[str, str, str, str], tuple[str, ...]] = OrderedDict()
+
+    def words(self, key: tuple[str, str, str, str]) -> tuple[str, ...] | None:
+        """The words of a segment's lexicon that begin with a prefix, if kept."""
+        with self._lock:
+            found = self._words.get(key)
+            if found is not None:
+                self._words.move_to_end(key)
+            return found
+
+    def put_words(self, key: tuple[str, str, str, str], words: tuple[str, ...]) -> None:
+        if not self.limit or len(words) > 256:
+            return
+        with self._lock:
+            self._words[key] = words
+            while len(self._words) > _MAX_PREFIXES:
+                self._words.popitem(last=False)
 
     def get(self, key: tuple[str, str, str, str], values: bool) -> Block | None:
         """The whole list as one block, if kept (with its values when `values`)."""
@@ -401,10 +421,13 @@ class PostingCache:
             gone = [k for k in self._entries if k[0] != generation or k[1] not in keep]
             for k in gone:
                 self._bytes -= self._entries.pop(k)[1]
+            for k in [k for k in self._words if k[0] != generation or k[1] not in keep]:
+                del self._words[k]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._words.clear()
             self._bytes = 0
 
     @property
@@ -413,5 +436,10 @@ class PostingCache:
         return self._bytes
 
     def keys(self) -> list[tuple[str, str, str, str]]:
+        """The keys of the lists and of the prefixes' words kept."""
         with self._lock:
-            return list(self._entries)
+            return list(self._entries) + list(self._words)
+
+
+#: Prefixes whose words a PostingCache keeps (a few KB each at most).
+_MAX_PREFIXES = 4096

@@ -201,8 +201,12 @@ def test_posting_cache_is_bounded() -> None:
     key = cache.keys()[-1]
     assert cache.get(key, False) is not None
     assert cache.get(key, True) is None  # kept without positions
+    cache.put_words(("g", "s0", "content", "kov"), ("koval", "kovalenko"))
+    cache.put_words(("g", "s1", "content", "kov"), ("koval",))
+    assert cache.words(("g", "s0", "content", "kov")) == ("koval", "kovalenko")
     cache.retain("g", ["s1"])
     assert {k[1] for k in cache.keys()} == {"s1"}
+    assert cache.words(("g", "s0", "content", "kov")) is None
     cache.retain("h", ["s1"])
     assert cache.keys() == [] and cache.size == 0
     assert PostingCache(0).limit == 0
