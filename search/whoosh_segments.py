@@ -102,7 +102,8 @@ def _blocks(
         if lo is None or maxid >= lo:
             raw = data.getbuffer()[data.tell() : end]
             block = zlib.decompress(raw) if compression else bytes(raw)
-            ids_d, weights, values = pickle.loads(block)
+            parts: tuple[Any, Any, Any] = pickle.loads(block) if wanted else _without_values(block)
+            ids_d, weights, values = parts
             if weights is None:
                 weights = (1.0,) * count
             elif isinstance(weights, float):
@@ -120,6 +121,38 @@ def _blocks(
         before = maxid
         if last:
             return
+
+
+#: Where a block's values begin when they are byte strings: pickle protocol 2 writes bytes
+#: as a call of _codecs.encode, and its first use names that function.
+_VALUES = b"c_codecs\nencode\n"
+#: Ends a pickle cut before its values: None as the third item, the 3-tuple, STOP.
+_NO_VALUES = b"N\x87."
+
+
+def _without_values(block: bytes) -> tuple[Any, Any, None]:
+    """(ids, weights, None) of a block's pickle, without unpickling its values.
+
+    A block is the pickle of (ids, weights, values); a content field's values are one byte
+    string per posting (its positions), each a call of _codecs.encode when unpickled: most of
+    the time of a block. The values begin where that function is first named (a MARK before
+    it when the tuple has more than three items); no earlier part of the pickle can hold those
+    bytes: the ids and weights are integers and floats whose opcodes (K, M, J, G, t, q, N, ()
+    are none of its letters, and every argument is at most 8 bytes. The pickle is cut there
+    and ended with None for the values; whatever does not come out as a tuple of ids and
+    weights is unpickled whole instead."""
+    at = block.find(_VALUES)
+    if at > 0:
+        cut = at - 1 if block[at - 1] == 0x28 else at  # "(": the values tuple's MARK
+        try:
+            ids, weights, values = pickle.loads(block[:cut] + _NO_VALUES)
+        except Exception:  # not where it was expected: read the whole block
+            pass
+        else:
+            if values is None and isinstance(ids, tuple):
+                return ids, weights, None
+    ids, weights, _values = pickle.loads(block)
+    return ids, weights, None
 
 
 def posting_ids(matcher: Any, lo: int | None = None, hi: int | None = None) -> list[int]:

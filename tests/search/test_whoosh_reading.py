@@ -15,7 +15,7 @@ from search.index import IndexDoc, SearchResult
 from search.settings import SearchSettings
 from search.whoosh_backend import WhooshBackend
 from search.whoosh_query import _near_names
-from search.whoosh_segments import PostingCache, term_blocks, term_ids
+from search.whoosh_segments import PostingCache, _without_values, term_blocks, term_ids
 
 SURNAMES = ("Коваль", "Коваленко", "Ковальчук", "Шевченко", "Шевчук", "Бондар")
 GIVEN = ("Олена", "Тарас", "Ірина", "Андрій")
@@ -111,6 +111,12 @@ def test_blocks_are_what_whooshs_matcher_reads(index: Path) -> None:
                         (i, w, v) for a, ws, vs in blocks for i, w, v in zip(a, ws, vs, strict=True)
                     ]
                     assert got == list(zip(ids, weights, values, strict=True)), (field, word)
+                    # without values: the pickle is cut before them (_without_values)
+                    lean = term_blocks(reader, field, word, values=False)
+                    assert lean is not None
+                    assert [(i, w) for a, ws, vs in lean for i, w in zip(a, ws, strict=True)] == [
+                        (i, w) for i, w, _v in got
+                    ]
                     within = [d for d in term_ids(reader, field, word, 200, 260)]
                     assert {d for d in within if 200 <= d <= 260} == {
                         d for d in ids if 200 <= d <= 260
@@ -210,3 +216,22 @@ def test_posting_cache_is_bounded() -> None:
     cache.retain("h", ["s1"])
     assert cache.keys() == [] and cache.size == 0
     assert PostingCache(0).limit == 0
+
+
+def test_a_block_cut_before_its_values_keeps_ids_and_weights() -> None:
+    """Blocks pickled as Whoosh writes them (protocol 2): positions as byte strings, a fixed
+    size field's values joined, none at all, one to three postings (no MARK), and byte
+    strings that look like the cut's marker inside ids or weights."""
+    import pickle
+
+    cases = [
+        ((1, 2, 3, 4), (1.0, 2.0, 3.0, 4.0), (b"a", b"(c_codecs", b"c", b"d")),
+        ((7,), None, (b"\x00\x01",)),
+        ((7, 40), 2.0, (b"x", b"y")),
+        ((40, 99, 0x28), (1.5, 40.0, 2.5), b"joined-values"),
+        (tuple(range(300)), tuple(float(i) for i in range(300)), None),
+        ((1, 2), (1.0, 2.0), ()),
+    ]
+    for ids, weights, values in cases:
+        block = pickle.dumps((ids, weights, values), 2)
+        assert _without_values(block) == (ids, weights, None)
