@@ -253,16 +253,24 @@ class WhooshQuery:
         scores: dict[int, float] = {}
         for field, value in terms:
             idf = searcher.idf(field, value)
-            for d, weight in weights(searcher, field, value, spans).items():
+            found = weights(searcher, field, value, spans)
+            if not scores:  # the first (often only) term: one comprehension, same products
+                scores = {d: weight * idf for d, weight in found.items()}
+                continue
+            for d, weight in found.items():
                 score = weight * idf
                 scores[d] = scores[d] + score if d in scores else score
-        matched = set(scores)
-        if allowed is not None:
-            matched &= allowed
-        if exclude:
-            matched -= exclude
+        if allowed is None and not exclude:
+            matched = set(scores)
+            order = [(-score, d) for d, score in scores.items()]
+        else:
+            matched = set(scores)
+            if allowed is not None:
+                matched &= allowed
+            if exclude:
+                matched -= exclude
+            order = [(-scores[d], d) for d in matched]
         copies = view.copies()
-        order = [(-scores[d], d) for d in matched]
         # The best `fetch` first, all of them only when identical copies leave the page short.
         fetch = 2 * want + 8
         best = heapq.nsmallest(fetch, order) if len(order) > fetch else sorted(order)
