@@ -259,7 +259,9 @@ def _matching_spans(
             pos = start + len(w)
             if w in wanted:
                 spans.append(Span(start, pos, key_set(w)))
-    for m in _NUMBER_IN_TEXT.finditer(norm):
+    # Without prefixes, a number can only match by a key, and then only a key with digits.
+    numbers = _NUMBER_IN_TEXT.finditer(norm) if pre or not letters_only else ()
+    for m in numbers:
         if letters_only and m.group("series") is None:
             continue
         number_keys_ = frozenset(number_keys(m.group(0)))
