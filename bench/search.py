@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import multiprocessing
 import random
@@ -234,11 +235,18 @@ def _rss_mb() -> tuple[float, float]:
 
 
 def _query(
-    name: str, target: str, batch: int, mix: list[tuple[str, str, dict[str, Any]]], out: Any
+    name: str,
+    target: str,
+    batch: int,
+    mix: list[tuple[str, str, dict[str, Any]]],
+    out: Any,
+    cache_mb: int | None = None,
 ) -> None:
     """Child process (spawned, so nothing of the parent's is resident): open the index, run
     the mix, report timings and this process's memory with the index open and searched."""
     settings = SearchSettings(commit_batch=batch)
+    if cache_mb is not None:
+        settings = dataclasses.replace(settings, posting_cache_mb=cache_mb)
     backend: Any
     if name == "whoosh":
         backend = _whoosh(Path(target), settings)
@@ -305,6 +313,7 @@ def bench_backend(
     batch: int,
     mix: list[tuple[str, str, dict[str, Any]]],
     skip_build: bool = False,
+    cache_mb: int | None = None,
 ) -> dict[str, Any]:
     if skip_build:
         nan = float("nan")
@@ -325,7 +334,7 @@ def bench_backend(
         proc.join()
     spawned = multiprocessing.get_context("spawn")
     parent, child = spawned.Pipe(duplex=False)
-    querying = spawned.Process(target=_query, args=(name, target, batch, mix, child))
+    querying = spawned.Process(target=_query, args=(name, target, batch, mix, child, cache_mb))
     querying.start()
     child.close()
     ran = parent.recv()
@@ -371,6 +380,12 @@ def main(argv: list[str] | None = None) -> int:
         help="fill (or, with --skip-build, query) this PostgreSQL database and keep it, instead"
         " of a scratch database dropped after the run (to look at its queries afterwards)",
     )
+    p.add_argument(
+        "--posting-cache-mb",
+        type=int,
+        default=None,
+        help="Whoosh: posting lists kept across searches (default: the setting's; 0: none)",
+    )
     args = p.parse_args(argv)
     names = [n.strip() for n in args.backends.split(",") if n.strip()]
     mix = query_mix(args.queries, args.docs)
@@ -411,7 +426,15 @@ def main(argv: list[str] | None = None) -> int:
                 target = Path(tmp) / name
                 target.mkdir(exist_ok=True)
                 results.append(
-                    bench_backend(name, str(target), args.docs, args.batch, mix, args.skip_build)
+                    bench_backend(
+                        name,
+                        str(target),
+                        args.docs,
+                        args.batch,
+                        mix,
+                        args.skip_build,
+                        args.posting_cache_mb,
+                    )
                 )
     print()
     print(

@@ -28,6 +28,15 @@ ANALYSIS_VERSION = 1
 
 APOSTROPHE = "'"
 _APOS_TABLE = str.maketrans({a: APOSTROPHE for a in APOSTROPHES})
+_APOS = re.compile("[" + re.escape(APOSTROPHES) + "]")
+
+
+def _straight(text: str) -> str:
+    """Every apostrophe as APOSTROPHE: `text.translate(_APOS_TABLE)`, without translate's
+    dictionary lookup per character when there is none (the usual case)."""
+    return _APOS.sub(APOSTROPHE, text) if _APOS.search(text) else text
+
+
 #: Dates are one token (so "09.03.1814" and "1814-03-09" meet), other words are letters and
 #: digits with inner apostrophes.
 DATE_PATTERN = r"\d{1,2}\.\d{1,2}\.\d{4}(?![\d.])|\d{4}-\d{2}-\d{2}(?!\d)"
@@ -54,7 +63,7 @@ _SHORT_SERIES = re.compile(r"[^\W\d_]{1,3}")
 
 def normalize(text: str) -> str:
     """NFC, one apostrophe, lower case: the form every comparison starts from."""
-    return unicodedata.normalize("NFC", text).translate(_APOS_TABLE).lower()
+    return _straight(unicodedata.normalize("NFC", text)).lower()
 
 
 def fold_number(number: str) -> str:
@@ -148,7 +157,7 @@ class Analyzer:
         return transliterate(w).lower().replace(APOSTROPHE, "")
 
     def words(self, text: str) -> list[tuple[int, int, str]]:
-        norm = unicodedata.normalize("NFC", text).translate(_APOS_TABLE)
+        norm = _straight(unicodedata.normalize("NFC", text))
         return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(norm)]
 
     def positions(self, text: str) -> list[tuple[str, ...]]:
@@ -219,6 +228,76 @@ def encode_positions(positions: Iterable[tuple[str, ...]]) -> str:
     return " ".join("|".join(keys) for keys in positions if keys)
 
 
+def _matching_spans(
+    analyzer: Analyzer,
+    flat: str,
+    keys: frozenset[str],
+    pre: tuple[str, ...],
+    memo: dict[Any, Any],
+) -> list[Span]:
+    """The spans of `flat` (Analyzer.spans) whose keys meet `keys` or start with one of
+    `pre`, as Analyzer.spans(flat, keep) gives them, found faster: whether a word matches is
+    decided once per distinct word (remembered in `memo` for the page), and the words are
+    walked for their places only when one of them matches; words and numbers that cannot
+    match (see below) are not analysed at all."""
+    if not keys and not pre:
+        return []
+    by_keys = memo.setdefault((keys, pre), {})
+    # The words already decided on this page, and those of them that match.
+    seen: set[str] = memo.setdefault(("seen", keys, pre), set())
+    matched: set[str] = memo.setdefault(("matched", keys, pre), set())
+
+    def hit(word_keys: frozenset[str]) -> bool:
+        found = by_keys.get(word_keys)
+        if found is None:
+            found = by_keys[word_keys] = bool(word_keys & keys) or any(
+                k.startswith(pre) for k in word_keys
+            )
+        return found
+
+    # Every key of a word or number that begins with a digit begins with that digit, and
+    # every key of a number holds its digits (without a series, letters before them, it is
+    # digits alone): none of them can match when the query's keys hold no digit and its
+    # prefixes all begin with a letter, the usual case of a name. They are then skipped
+    # (finding their keys cost most of a snippet: numbers are new words on every copy).
+    letters_only = not any(_DIGIT.search(k) for k in keys) and all(
+        p and p[0].isalpha() for p in pre
+    )
+    key_set = analyzer.key_set
+    norm = unicodedata.normalize("NFC", flat)
+    words = _straight(norm)
+    tokens = _WORD.findall(words)
+    distinct = set(tokens)
+    for w in distinct - seen:
+        seen.add(w)
+        if letters_only and w[0].isdigit():
+            continue
+        if hit(key_set(w)):
+            matched.add(w)
+    wanted = distinct & matched
+    spans: list[Span] = []
+    if wanted:
+        # Each word's place: the first occurrence of it from the end of the word before.
+        # No earlier one can exist there: a letter or digit at which no word began would
+        # have begun one (every word begins with one, and one alone makes a word).
+        find, pos = words.find, 0
+        for w in tokens:
+            start = find(w, pos)
+            pos = start + len(w)
+            if w in wanted:
+                spans.append(Span(start, pos, key_set(w)))
+    # Without prefixes, a number can only match by a key, and then only a key with digits.
+    numbers = _NUMBER_IN_TEXT.finditer(norm) if pre or not letters_only else ()
+    for m in numbers:
+        if letters_only and m.group("series") is None:
+            continue
+        number_keys_ = frozenset(number_keys(m.group(0)))
+        if hit(number_keys_):
+            spans.append(Span(m.start(), m.end(), number_keys_))
+    spans.sort(key=lambda sp: (sp.start, -sp.end))
+    return spans
+
+
 def make_snippet(
     analyzer: Analyzer,
     text: str,
@@ -226,13 +305,13 @@ def make_snippet(
     *,
     prefixes: Iterable[str] = (),
     width: int = 200,
-    memo: dict[Any, dict[Any, bool]] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> str:
     """A piece of `text` around the densest match, HTML-escaped, matches in <mark> tags.
 
     Shared by both backends so a hit looks the same whichever index found it. `memo` (one
-    dict for the hits of one page) remembers which words' keys matched: most words of a
-    copy repeat from copy to copy.
+    dict for the hits of one page) remembers which words matched: most words of a copy
+    repeat from copy to copy.
     """
     text = unicodedata.normalize("NFC", text)
     flat = " ".join(text.split())
@@ -240,18 +319,7 @@ def make_snippet(
         return ""
     keys = frozenset(keys)
     pre = tuple(prefixes)
-    known: dict[frozenset[str], bool] = {} if memo is None else memo.setdefault((keys, pre), {})
-    written: dict[str, bool] = {} if memo is None else memo.setdefault(("written", keys, pre), {})
-
-    def hit(word_keys: frozenset[str]) -> bool:
-        found = known.get(word_keys)
-        if found is None:
-            found = known[word_keys] = bool(word_keys & keys) or any(
-                k.startswith(pre) for k in word_keys
-            )
-        return found
-
-    spans = analyzer.spans(flat, hit, written) if keys or pre else []
+    spans = _matching_spans(analyzer, flat, keys, pre, {} if memo is None else memo)
     if not spans:
         cut = flat[:width]
         return html.escape(cut) + ("…" if len(flat) > width else "")

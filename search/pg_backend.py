@@ -435,7 +435,7 @@ class PostgresBackend:
             raise IndexUnavailable(
                 f"search failed: {_one_line(exc)}", reason="INDEX_UNAVAILABLE"
             ) from exc
-        memo: dict[Any, dict[Any, bool]] = {}
+        memo: dict[Any, Any] = {}
         hits = [
             Hit(
                 id=int(r.id),

@@ -31,3 +31,7 @@ class SearchSettings:
     timezone: str = "Europe/Kyiv"
     #: Tolerate one typo in names of five letters or more (Whoosh fuzzy terms, pg_trgm).
     fuzzy_names: bool = True
+    #: Whoosh: megabytes of decoded posting lists kept across searches (a name searched again,
+    #: the next page of a result); 0 keeps none. Lists of segments that left the index are
+    #: dropped when the next searcher opens.
+    posting_cache_mb: int = 32

@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import contextvars
+from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -22,32 +23,87 @@ from whoosh import query as wq
 from whoosh.query.terms import MultiTerm
 from whoosh.searching import Searcher
 
-from search.whoosh_segments import posting_ids
+from search.whoosh_segments import Block, PostingCache, segment_id, term_blocks, term_ids
 
 #: A segment's first and last segment-local document number of interest.
 Span = tuple[int, int]
 
 
 @contextlib.contextmanager
-def reading() -> Iterator[None]:
-    """Remember the posting lists read until the block ends (one search)."""
+def reading(cache: PostingCache | None = None, generation: str = "") -> Iterator[None]:
+    """Remember the posting lists read until the block ends (one search); with `cache`,
+    whole lists are also kept there for later searches of the same generation."""
     token = READ.set({})
+    kept = CACHE.set((cache, generation) if cache is not None and cache.limit else None)
     try:
         yield
     finally:
+        CACHE.reset(kept)
         READ.reset(token)
 
 
-def query_docs(searcher: Searcher, q: wq.Query, within: set[int] | None = None) -> set[int]:
+def blocks_of(
+    reader: Any,
+    field: str,
+    value: str,
+    lo: int | None = None,
+    hi: int | None = None,
+    *,
+    values: bool = False,
+) -> Iterator[Block] | None:
+    """term_blocks, through the cache of the current search (see reading): a kept list is
+    one block; a whole list read is kept (with its values when `values`), a part of one
+    (`lo`, `hi`: a filtered search) is not."""
+    held = CACHE.get(None)
+    segment = segment_id(reader) if held is not None else None
+    if held is None or segment is None:
+        return term_blocks(reader, field, value, lo, hi, values)
+    cache, generation = held
+    key = (generation, segment, field, value)
+    block = cache.get(key, values)
+    if block is not None:
+        return iter((block,))
+    blocks = term_blocks(reader, field, value, lo, hi, values)
+    if blocks is None or lo is not None or hi is not None:
+        return blocks
+    ids = array("i")
+    weights = array("f")
+    kept: list[Any] | None = [] if values else None
+    for block_ids, block_weights, block_values in blocks:
+        ids.extend(block_ids)
+        weights.extend(block_weights)
+        if kept is not None:
+            kept.extend(block_values)
+    block = (ids, weights, tuple(kept) if kept is not None else None)
+    cache.put(key, block)
+    return iter((block,))
+
+
+def query_docs(
+    searcher: Searcher,
+    q: wq.Query,
+    within: set[int] | None = None,
+    skip: frozenset[tuple[str, str]] = frozenset(),
+) -> set[int]:
     """The documents `q` matches, as sets of posting lists (block reads joined as sets);
     the same set as Whoosh's docs_for_query, which steps its matcher tree a document at a
     time. Queries of other kinds go to Whoosh.
 
     With `within` (the documents the filters allow), the result may leave out documents
     outside it: only the posting blocks that overlap its span in each segment are read, and
-    segments holding none of it are skipped (a date range is a short run of documents)."""
+    segments holding none of it are skipped (a date range is a short run of documents).
+
+    With `skip`, the listed (field, word) pairs count as matching nothing: the caller
+    already has their documents (see WhooshQuery._count); only valid where a missing word
+    can only take documents away (under Or, and an And of one)."""
     spans = spans_of(searcher, within) if within is not None else None
-    return _query_spans(searcher, q, spans)
+    if skip:
+        top = q.subqueries[0] if type(q) is wq.And and len(q.subqueries) == 1 else q
+        if type(top) not in (wq.Or, wq.Term, wq.Prefix, Listed) or any(
+            type(sub) not in (wq.Term, wq.Prefix, Listed) for sub in getattr(top, "subqueries", ())
+        ):
+            skip = frozenset()
+    return _query_spans(searcher, q, spans, skip)
 
 
 def spans_of(searcher: Searcher, docs: set[int]) -> dict[int, Span]:
@@ -62,37 +118,63 @@ def spans_of(searcher: Searcher, docs: set[int]) -> dict[int, Span]:
     return out
 
 
-def _query_spans(searcher: Searcher, q: wq.Query, spans: dict[int, Span] | None) -> set[int]:
+def _query_spans(
+    searcher: Searcher,
+    q: wq.Query,
+    spans: dict[int, Span] | None,
+    skip: frozenset[tuple[str, str]] = frozenset(),
+) -> set[int]:
     kind = type(q)
     if kind is wq.Term:
+        if (q.fieldname, text_of(q.text)) in skip:
+            return set()
         return term_docs(searcher, q.fieldname, [q.text], spans)
     if kind is Listed:
-        return term_docs(searcher, q.fieldname, q.words, spans)
+        words = [w for w in q.words if (q.fieldname, w) not in skip]
+        return term_docs(searcher, q.fieldname, words, spans)
     if kind is wq.Prefix:
         found: set[int] = set()
         for sub, offset in searcher.leaf_searchers():
             if spans is not None and offset not in spans:
                 continue
             reader = sub.reader()
-            words = [text_of(w) for w in reader.expand_prefix(q.fieldname, q.text)]
+            words = prefix_words(reader, q.fieldname, text_of(q.text))
+            if skip:
+                words = [w for w in words if (q.fieldname, w) not in skip]
             span = spans[offset] if spans is not None else None
             found |= segment_docs(reader, offset, q.fieldname, words, span)
         return found
     if kind is wq.Or:
         found = set()
         for sub_q in q.subqueries:
-            found |= _query_spans(searcher, sub_q, spans)
+            found |= _query_spans(searcher, sub_q, spans, skip)
         return found
     if kind is wq.And:
         parts: list[set[int]] = []
         for sub_q in q.subqueries:
-            part = _query_spans(searcher, sub_q, spans)
+            part = _query_spans(searcher, sub_q, spans, skip)
             if not part:
                 return set()
             parts.append(part)
         parts.sort(key=len)
         return set.intersection(*parts) if parts else set()
     return set(searcher.docs_for_query(q))
+
+
+def prefix_words(reader: Any, field: str, prefix: str) -> list[str]:
+    """The words of one segment's lexicon that begin with `prefix`, through the cache of the
+    current search (a walk of Whoosh's term file seeks and reads a few dozen times)."""
+    held = CACHE.get(None)
+    segment = segment_id(reader) if held is not None else None
+    if held is None or segment is None:
+        return [text_of(w) for w in reader.expand_prefix(field, prefix)]
+    cache, generation = held
+    key = (generation, segment, field, prefix)
+    words = cache.words(key)
+    if words is None:
+        words = tuple(text_of(w) for w in reader.expand_prefix(field, prefix))
+        cache.put_words(key, words)
+    return list(words)
 
 
 def plain_terms(q: wq.Query) -> list[tuple[str, str]] | None:
@@ -125,34 +207,24 @@ def weights(
         if spans is not None and offset not in spans:
             continue
         reader = sub.reader()
-        if (field, value) not in reader:
-            continue
-        matcher = reader.postings(field, value)
-        leaf = getattr(matcher, "child", matcher)
         span = spans[offset] if spans is not None else None
+        lo, hi = span if span is not None else (None, None)
+        blocks = blocks_of(reader, field, value, lo, hi)
         local: list[int] = []
-        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_weights", "_maxid")):
+        if blocks is None:
+            if (field, value) not in reader:
+                continue
+            matcher = reader.postings(field, value)
             while matcher.is_active():
                 local.append(matcher.id())
                 out[matcher.id() + offset] = matcher.weight()
                 matcher.next()
         else:
-            lo, hi = span if span is not None else (None, None)
-            before = -1
-            while leaf.is_active():
-                if hi is not None and before >= hi:
-                    break
-                if lo is None or leaf._maxid >= lo:
-                    leaf._read_ids()
-                    leaf._read_weights()
-                    first = leaf._i
-                    ids = leaf._ids[first:]
-                    local.extend(ids)
-                    if offset:
-                        ids = [d + offset for d in ids]
-                    out.update(zip(ids, leaf._weights[first:], strict=True))
-                before = leaf._maxid
-                leaf._next_block()
+            for ids, block_weights, _values in blocks:
+                local.extend(ids)
+                if offset:
+                    ids = tuple([d + offset for d in ids])
+                out.update(zip(ids, block_weights, strict=True))
         if read is not None:  # the forgiving tier's count reads the same list
             read[(id(reader), field, value, span)] = local
         if reader.has_deletions():
@@ -176,29 +248,30 @@ def posting_values(
     """Per key of `keys`, its encoded value (positions) by document of one segment, for the
     documents in `within` (all when None), deleted ones included: a block at a time."""
     out: list[dict[int, bytes]] = []
+    # Blocks outside the candidates are skipped, unless whole lists are kept for later
+    # searches (a phrase's candidates are spread over the segment anyway).
+    lo, hi = (min(within), max(within)) if within and CACHE.get(None) is None else (None, None)
     for key in keys:
-        if (field, key) not in reader:
-            continue
-        matcher = reader.postings(field, key)
-        leaf = getattr(matcher, "child", matcher)
+        blocks = blocks_of(reader, field, key, lo, hi, values=True)
         found: dict[int, bytes] = {}
-        if not all(hasattr(leaf, a) for a in ("_read_ids", "_read_values", "_next_block")):
+        if blocks is None:
+            if (field, key) not in reader:
+                continue
+            matcher = reader.postings(field, key)
             while matcher.is_active():
                 d = matcher.id()
                 if within is None or d in within:
                     found[d] = matcher.value()
                 matcher.next()
         else:
-            while leaf.is_active():
-                leaf._read_ids()
-                leaf._read_values()
-                first = leaf._i
-                pairs = zip(leaf._ids[first:], leaf._values[first:], strict=True)
+            for ids, _weights, values in blocks:
+                pairs = zip(ids, values, strict=True)
                 if within is None:
                     found.update(pairs)
                 else:
                     found.update((d, v) for d, v in pairs if d in within)
-                leaf._next_block()
+            if not found and (field, key) not in reader:
+                continue
         out.append(found)
     return out
 
@@ -231,10 +304,14 @@ def segment_docs(
         key = (id(reader), field, value, span)
         ids = read.get(key) if read is not None else None
         if ids is None:
-            if (field, value) not in reader:
-                continue
-            matcher = reader.postings(field, value)
-            ids = posting_ids(matcher) if span is None else posting_ids(matcher, *span)
+            lo, hi = span if span is not None else (None, None)
+            blocks = blocks_of(reader, field, value, lo, hi)
+            if blocks is None:
+                ids = term_ids(reader, field, value, lo, hi)
+            else:
+                ids = []
+                for block_ids, _weights, _values in blocks:
+                    ids.extend(block_ids)
             if read is not None:
                 read[key] = ids
         if deleted is None:
@@ -249,6 +326,11 @@ def segment_docs(
 #: forgiving tier's query repeats the exact tier's words. Lives for one search only.
 READ: contextvars.ContextVar[dict[tuple[int, str, str, Span | None], list[int]]] = (
     contextvars.ContextVar("whoosh_postings_read")
+)
+
+#: The posting cache of the current search and its index generation (see reading).
+CACHE: contextvars.ContextVar[tuple[PostingCache, str] | None] = contextvars.ContextVar(
+    "whoosh_postings_cache"
 )
 
 

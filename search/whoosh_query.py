@@ -36,6 +36,7 @@ from search.whoosh_postings import (
     reading,
     spans_of,
     term_docs,
+    text_of,
     weights,
 )
 from search.whoosh_store import OpenSearcher, naive_utc
@@ -51,7 +52,7 @@ class WhooshQuery:
     def search(
         self, view: OpenSearcher, plan: Plan, limit: int, offset: int, sort: str
     ) -> SearchResult:
-        with reading():
+        with reading(view.postings, view.generation):
             return self._search(view, plan, limit, offset, sort)
 
     def _search(
@@ -101,15 +102,15 @@ class WhooshQuery:
         elif not tier.separate:
             # By date the tiers mix (newest first, whichever matched); a query with nothing
             # to forgive has one tier.
-            q = self._compile(searcher, plan, tier.forgiving)
+            q = self._compile(view, plan, tier.forgiving)
             total, page, _docs = self._run(view, q, allowed, None, offset, limit, by_date)
         else:
-            exact_q = self._compile(searcher, plan, False)
+            exact_q = self._compile(view, plan, False)
             exact_total, exact_page, exact_docs = self._run(
                 view, exact_q, allowed, None, offset, limit, False
             )
             more_offset, rest = forgiving_window(offset, limit, exact_total, len(exact_page))
-            more_q = self._compile(searcher, plan, True)
+            more_q = self._compile(view, plan, True)
             if rest:
                 more_total, more_page, _docs_more = self._run(
                     view, more_q, allowed, exact_docs, more_offset, rest, False
@@ -117,10 +118,11 @@ class WhooshQuery:
             else:
                 # The page is all exact matches: the forgiving tier only adds to the total,
                 # so it is counted, not ranked.
-                more_total, more_page = self._count(view, more_q, allowed, exact_docs), []
+                more_total = self._count(view, more_q, allowed, exact_docs, _keys(exact_q))
+                more_page = []
             total = exact_total + more_total
             page = exact_page + more_page
-        memo: dict[Any, dict[Any, bool]] = {}
+        memo: dict[Any, Any] = {}
         hits = [
             self._hit(searcher.stored_fields(d), score, plan, sent, memo) for d, score, sent in page
         ]
@@ -251,16 +253,24 @@ class WhooshQuery:
         scores: dict[int, float] = {}
         for field, value in terms:
             idf = searcher.idf(field, value)
-            for d, weight in weights(searcher, field, value, spans).items():
+            found = weights(searcher, field, value, spans)
+            if not scores:  # the first (often only) term: one comprehension, same products
+                scores = {d: weight * idf for d, weight in found.items()}
+                continue
+            for d, weight in found.items():
                 score = weight * idf
                 scores[d] = scores[d] + score if d in scores else score
-        matched = set(scores)
-        if allowed is not None:
-            matched &= allowed
-        if exclude:
-            matched -= exclude
+        if allowed is None and not exclude:
+            matched = set(scores)
+            order = [(-score, d) for d, score in scores.items()]
+        else:
+            matched = set(scores)
+            if allowed is not None:
+                matched &= allowed
+            if exclude:
+                matched -= exclude
+            order = [(-scores[d], d) for d in matched]
         copies = view.copies()
-        order = [(-scores[d], d) for d in matched]
         # The best `fetch` first, all of them only when identical copies leave the page short.
         fetch = 2 * want + 8
         best = heapq.nsmallest(fetch, order) if len(order) > fetch else sorted(order)
@@ -282,10 +292,19 @@ class WhooshQuery:
         return total, page, matched
 
     def _count(
-        self, view: OpenSearcher, q: wq.Query, allowed: set[int] | None, exclude: set[int]
+        self,
+        view: OpenSearcher,
+        q: wq.Query,
+        allowed: set[int] | None,
+        exclude: set[int],
+        known: frozenset[tuple[str, str]] = frozenset(),
     ) -> int:
-        """Distinct copies matching `q` that the filters allow, leaving out `exclude`."""
-        matched = query_docs(view.searcher, q, allowed) - exclude
+        """Distinct copies matching `q` that the filters allow, leaving out `exclude`.
+
+        `known`: (field, word) pairs whose every allowed document is in `exclude` (the exact
+        tier's words, when `q` is the forgiving tier of a one-word query); their posting
+        lists are not read again, the other words' lists only add to what is left out."""
+        matched = query_docs(view.searcher, q, allowed, skip=known) - exclude
         if allowed is not None:
             matched &= allowed
         return _distinct(view.copies(), matched)
@@ -305,7 +324,7 @@ class WhooshQuery:
         score: float,
         plan: Plan,
         sent: int = 1,
-        memo: dict[Any, dict[Any, bool]] | None = None,
+        memo: dict[Any, Any] | None = None,
     ) -> Hit:
         return Hit(
             id=int(stored["id"]),
@@ -327,10 +346,10 @@ class WhooshQuery:
 
     # -- words ---------------------------------------------------------------------------
 
-    def _compile(self, searcher: Searcher, plan: Plan, fuzzy: bool) -> wq.Query:
-        return wq.And([self._term(searcher, t, fuzzy) for t in plan.terms])
+    def _compile(self, view: OpenSearcher, plan: Plan, fuzzy: bool) -> wq.Query:
+        return wq.And([self._term(view, t, fuzzy) for t in plan.terms])
 
-    def _term(self, searcher: Searcher, term: TermPlan, fuzzy: bool) -> wq.Query:
+    def _term(self, view: OpenSearcher, term: TermPlan, fuzzy: bool) -> wq.Query:
         """Words are looked up in the body text (which holds the names too) and, when they
         carry digits, among the numbers; one field keeps scoring cheap."""
         if term.kind == "prefix":
@@ -358,7 +377,7 @@ class WhooshQuery:
             # builds a Levenshtein automaton per key and per segment, most of a surname
             # query's time); scored like FuzzyTerm, one constant per key.
             for key in term.fuzzy:
-                near = _near_names(searcher, key, term.typos)
+                near = _near_names(view, key, term.typos)
                 if near:
                     subs.append(Listed("names", near, boost=0.5))
         return subs[0] if len(subs) == 1 else wq.Or(subs)
@@ -559,12 +578,28 @@ def _allowed_by_sets(searcher: Searcher, plan: Plan) -> set[int]:
     return set.intersection(*sets)
 
 
-def _near_names(searcher: Searcher, key: str, typos: int) -> tuple[str, ...]:
+def _near_names(view: OpenSearcher, key: str, typos: int) -> tuple[str, ...]:
     """The names' keys within `typos` edits of `key` that share its first letters
-    (search.tiers.within_typos), walked once over the lexicon of every segment."""
-    found: list[str] = []
-    for word in searcher.reader().expand_prefix("names", key[:FUZZY_PREFIX]):
-        text = word.decode() if isinstance(word, bytes) else str(word)
-        if within_typos(text, key, typos):
-            found.append(text)
-    return tuple(found)
+    (search.tiers.within_typos), from the names' lexicon of every segment (kept in memory
+    with the segment's arrays), in order, each once: what a walk of Whoosh's merged
+    lexicon from those letters gives."""
+    start = key[:FUZZY_PREFIX]
+    words: set[str] = set()
+    for arrays, _reader, _offset in view.segments():
+        lexicon = arrays.lexicon("names")
+        i = bisect.bisect_left(lexicon, start)
+        while i < len(lexicon) and lexicon[i].startswith(start):
+            words.add(lexicon[i])
+            i += 1
+    return tuple(w for w in sorted(words) if within_typos(w, key, typos))
+
+
+def _keys(q: wq.Query) -> frozenset[tuple[str, str]]:
+    """The (field, word) pairs of a one-word query (And of one Term or of an Or of Terms,
+    the exact tier of a word: WhooshQuery._term); empty for any other query."""
+    if type(q) is wq.And and len(q.subqueries) == 1:
+        q = q.subqueries[0]
+    subs = q.subqueries if type(q) is wq.Or else [q]
+    if not all(type(t) is wq.Term for t in subs):
+        return frozenset()
+    return frozenset((t.fieldname, text_of(t.text)) for t in subs)

@@ -53,7 +53,7 @@ from search.whoosh_bulk import (
     fields_plan,
     prepare,
 )
-from search.whoosh_segments import SegmentArrays, SegmentCache
+from search.whoosh_segments import PostingCache, SegmentArrays, SegmentCache, segment_ids
 
 log = logging.getLogger(__name__)
 
@@ -161,14 +161,26 @@ class OpenSearcher:
     (search.whoosh_segments) and their concatenation (valid as long as the searcher is)."""
 
     def __init__(
-        self, searcher: Searcher, cache: SegmentCache | None = None, generation: str = ""
+        self,
+        searcher: Searcher,
+        cache: SegmentCache | None = None,
+        generation: str = "",
+        postings: PostingCache | None = None,
     ) -> None:
         self.searcher = searcher
         self._columns: dict[str, Any] = {}
         self._cache = cache or SegmentCache()
         self._generation = generation
+        #: Posting lists kept across searches (search.whoosh_segments.PostingCache), if any.
+        self.postings = postings
+        if postings is not None:
+            postings.retain(generation, segment_ids(searcher))
         self._segments: list[tuple[SegmentArrays, Any, int]] | None = None
         self._joined: dict[str, Any] = {}
+
+    @property
+    def generation(self) -> str:
+        return self._generation
 
     def segments(self) -> list[tuple[SegmentArrays, Any, int]]:
         """(arrays, reader, docnum offset) of each segment, in docnum order."""
@@ -233,6 +245,7 @@ class WhooshStore:
         self.segment_cache = SegmentCache()
         #: CPU seconds and peak RSS (MB) of the last rebuild's child process, if it had one.
         self.child_usage = (0.0, 0.0)
+        self.posting_cache = PostingCache(settings.posting_cache_mb * 1024 * 1024)
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- generations ---------------------------------------------------------------------
@@ -305,7 +318,10 @@ class WhooshStore:
             # TF-IDF: ranks like BM25 for these short copies without a field-length lookup per
             # matching document, which was most of the time of a surname query.
             self._open = OpenSearcher(
-                ix.searcher(weighting=scoring.TF_IDF()), self.segment_cache, self._gen or ""
+                ix.searcher(weighting=scoring.TF_IDF()),
+                self.segment_cache,
+                self._gen or "",
+                self.posting_cache,
             )
         return self._open
 
@@ -314,6 +330,7 @@ class WhooshStore:
             with contextlib.suppress(Exception):
                 self._open.searcher.close()
         self._open = None
+        self.posting_cache.clear()
         if self._ix is not None:
             with contextlib.suppress(Exception):
                 self._ix.close()

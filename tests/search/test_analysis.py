@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from search.analysis import (
     Analyzer,
+    _matching_spans,
     encode_positions,
     find_numbers,
     fold_number,
@@ -188,3 +189,57 @@ def test_a_page_memo_changes_no_snippet(analyzer: Analyzer) -> None:
         shared = [make_snippet(analyzer, t, keys, prefixes=prefixes, memo=memo) for t in texts]
         again = [make_snippet(analyzer, t, keys, prefixes=prefixes, memo=memo) for t in texts]
         assert shared == alone == again
+
+
+SNIPPET_TEXTS = [
+    "Паспорт громадянина України\nШевченко Тарас Григорович\nНомер документа: ТН 28179657\n"
+    "РНОКПП: 2296877970\nДата народження: 09.03.1814 Шевченка зустріли",
+    "Ім’я: Олександр О'Брайен, п`ятниця; серія І-БК № 654321, 1234567 Шевчук",
+    "Коваль Коваленко Ковальчук ВХЕ 123456 CH 777777 шевч ЩЖ 123456",
+    "код 12аб 3ТН777 ТН123456 th12345 2026-01-31 31.01.2026 ab",
+]
+
+
+@pytest.mark.parametrize("text", SNIPPET_TEXTS)
+@pytest.mark.parametrize(
+    ("keys", "prefixes"),
+    [
+        ({"shevchenko"}, ()),
+        ({"shevchenko"}, ("shevch",)),
+        ({"koval"}, ("koval",)),
+        ({"123456"}, ()),
+        (set(), ("th",)),  # a letters-only prefix that begins a number's series
+        ({"2026-01-31"}, ("ab",)),
+        (set(), ("shchzh",)),
+        (set(), ("12",)),
+        ({"obraien", "imia"}, ()),
+        (set(), ("",)),  # an empty prefix matches every word and number
+    ],
+)
+def test_snippet_spans_are_those_of_analyzer_spans(
+    analyzer: Analyzer, text: str, keys: set[str], prefixes: tuple[str, ...]
+) -> None:
+    """The snippet's own search for matching words (decided once per distinct word, numbers
+    skipped when they cannot match) finds exactly the spans Analyzer.spans keeps."""
+    key_set, pre = frozenset(keys), tuple(prefixes)
+    flat = " ".join(text.split())
+
+    def keep(word_keys: frozenset[str]) -> bool:
+        return bool(word_keys & key_set) or any(k.startswith(pre) for k in word_keys)
+
+    memo: dict[object, object] = {}
+    expected = analyzer.spans(flat, keep)
+    assert _matching_spans(analyzer, flat, key_set, pre, memo) == expected
+    assert _matching_spans(analyzer, flat, key_set, pre, memo) == expected  # memo warm
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("абвШевченкоТНthab_12345.-'’ `\u0301 \n№"), max_size=120),
+    keys=st.sets(st.sampled_from(["shevchenko", "ab", "12345", "th12345", "2020-01-01"])),
+    prefixes=st.lists(st.sampled_from(["shev", "th", "12", "a"]), max_size=2),
+)
+@settings(max_examples=300, deadline=None)
+def test_snippet_spans_agree_on_any_text(
+    analyzer: Analyzer, text: str, keys: set[str], prefixes: list[str]
+) -> None:
+    test_snippet_spans_are_those_of_analyzer_spans(analyzer, text, keys, tuple(prefixes))
