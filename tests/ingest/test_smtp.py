@@ -45,6 +45,13 @@ def assert_spool_empty(running: RunningReceiver) -> None:
         assert not any((running.spool.root / folder).iterdir()), folder
 
 
+def _to_data(s: socket.socket, f: BinaryIO) -> None:
+    """Greeting, HELO, MAIL, RCPT and DATA pipelined: the session is ready for the message."""
+    f.readline()
+    s.sendall(f"HELO c\r\nMAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode())
+    assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+
+
 def test_smtplib_delivery_lands_in_spool_with_envelope(
     receiver: Callable[..., RunningReceiver],
 ) -> None:
@@ -306,11 +313,7 @@ def test_client_disconnecting_mid_data_leaves_nothing(
 ) -> None:
     r = receiver()
     with raw_session(r.port) as (s, f):
-        f.readline()
-        s.sendall(
-            f"HELO c\r\nMAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode()
-        )
-        assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+        _to_data(s, f)
         s.sendall(b"Subject: a\r\n\r\n" + b"x" * 100_000)
         # Make sure the receiver has started writing before the client vanishes.
         assert _wait_for(lambda: any((r.spool.root / "tmp").iterdir()))
@@ -341,11 +344,7 @@ def test_client_vanishing_while_its_message_file_is_made_leaves_nothing(
 
     monkeypatch.setattr(Spool, "open_writer", slow_open)
     with raw_session(r.port) as (s, f):
-        f.readline()
-        s.sendall(
-            f"HELO c\r\nMAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode()
-        )
-        assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+        _to_data(s, f)
     assert made.wait(10)
     assert _wait_for(lambda: not any((r.spool.root / "tmp").iterdir()))
     assert_spool_empty(r)
@@ -365,11 +364,7 @@ def test_a_spool_that_cannot_make_the_file_refuses_after_data(
 
     monkeypatch.setattr(Spool, "open_writer", refuse)
     with raw_session(r.port) as (s, f):
-        f.readline()
-        s.sendall(
-            f"HELO c\r\nMAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode()
-        )
-        assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+        _to_data(s, f)
         s.sendall(b"Subject: a\r\n\r\n" + b"x" * 200_000 + b"\r\n.\r\nNOOP\r\n")
         assert f.readline().startswith(b"451 4.3.0")
         assert f.readline().startswith(b"250")  # the NOOP: the session goes on
@@ -401,11 +396,7 @@ def test_idle_client_is_disconnected(receiver: Callable[..., RunningReceiver]) -
 def test_slow_data_is_cut_at_the_data_deadline(receiver: Callable[..., RunningReceiver]) -> None:
     r = receiver(idle_timeout=30, data_timeout=0.5)
     with raw_session(r.port) as (s, f):
-        f.readline()
-        s.sendall(
-            f"HELO c\r\nMAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode()
-        )
-        assert [f.readline()[:3] for _ in range(4)] == [b"250", b"250", b"250", b"354"]
+        _to_data(s, f)
         s.sendall(b"Subject: slow\r\n\r\n")
         # Trickle bytes, never finishing: only the DATA deadline can end this.
         while not select.select([s], [], [], 0.05)[0]:
