@@ -87,7 +87,10 @@ class Dovecot:
         path = box / "new" / f"{time.time_ns()}.{name}.test"
         path.write_bytes(raw)
         for p in (self.root / "mail", *self.inbox.rglob("*"), self.inbox):
-            os.chown(p, self.uid, self.gid)
+            # Dovecot renames its own temporary files (dovecot.index.cache.tmp) while we walk:
+            # one may be gone between the listing and its chown (seen in a CI run).
+            with contextlib.suppress(FileNotFoundError):
+                os.chown(p, self.uid, self.gid)
 
     def client(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4("127.0.0.1", self.port, timeout=30)
