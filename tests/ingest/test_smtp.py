@@ -263,11 +263,7 @@ def test_data_streams_without_pausing_the_socket_and_commands_keep_their_limit(
     message = body * (100_000 // len(body))
     assert 2 * DATA_BUFFER > len(message) > 2 * 1001
     with raw_session(r.port) as (s, f):
-        assert f.readline().startswith(b"220")
-        s.sendall(b"HELO c.example.net\r\n")
-        assert f.readline().startswith(b"250")
-        s.sendall(f"MAIL FROM:<{SENDER}>\r\nRCPT TO:<{BRANCH_ADDRESS}>\r\nDATA\r\n".encode())
-        assert [f.readline()[:3] for _ in range(3)] == [b"250", b"250", b"354"]
+        _to_data(s, f)
         s.sendall(message + b".\r\n")
         assert f.readline().startswith(b"250 2.0.0")
         assert pauses == []
