@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.copies import photo_copies
 from search.extract import ExtractLimits, extract_text
-from search.sandbox import ReadJob, Sandbox
+from search.sandbox import Sandbox
 from tests.support.pdf import DiiaCopy, make_diia_copy_pdf
 
 
@@ -64,15 +64,7 @@ def _reader_cpu(sandbox: Sandbox, pdf: bytes, limits: ExtractLimits) -> float:
     job): wall time on a loaded shared machine is mostly waiting for a core, CPU time is not.
     The caller's side (sending the job, the text checks of `extract_text`) is not in it, as
     the Python parent's side of running pdftotext is not in the reference's figure."""
-    job = ReadJob(
-        pdf,
-        max_pages=limits.max_pages,
-        max_decompressed_bytes=limits.max_decompressed_bytes,
-        max_chars=limits.max_chars,
-        memory_bytes=limits.memory_bytes,
-        seconds=limits.seconds,
-    )
-    return float(sandbox.read(job)["cpu_seconds"])
+    return float(sandbox.read(limits.job(pdf))["cpu_seconds"])
 
 
 def main() -> None:

@@ -42,6 +42,17 @@ class ExtractLimits:
             fallback=settings.fallback_extractor,
         )
 
+    def job(self, pdf: bytes) -> ReadJob:
+        """`pdf` to be read by a sandbox's reader under these limits."""
+        return ReadJob(
+            pdf,
+            max_pages=self.max_pages,
+            max_decompressed_bytes=self.max_decompressed_bytes,
+            max_chars=self.max_chars,
+            memory_bytes=self.memory_bytes,
+            seconds=self.seconds,
+        )
+
 
 @dataclass(frozen=True)
 class Extraction:
@@ -90,14 +101,7 @@ def extract_text(pdf: bytes, limits: ExtractLimits, sandbox: Sandbox | None = No
     deadline = time.monotonic() + limits.seconds
     if b"%PDF-" not in pdf[:1024]:
         return Extraction("", 0, ("broken",), "NOT_A_PDF")
-    job = ReadJob(
-        pdf,
-        max_pages=limits.max_pages,
-        max_decompressed_bytes=limits.max_decompressed_bytes,
-        max_chars=limits.max_chars,
-        memory_bytes=limits.memory_bytes,
-        seconds=limits.seconds,
-    )
+    job = limits.job(pdf)
     own = sandbox is None
     box = Sandbox() if sandbox is None else sandbox
     try:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from search.extract import ExtractLimits, extract_text
-from search.sandbox import MAX_JOBS, ReadJob, Sandbox, cpu_limit
+from search.sandbox import MAX_JOBS, Sandbox, cpu_limit
 from tests.search import pdfs
 from tests.support.pdf import diia_copy_lines, make_diia_copy_pdf, make_pdf
 
@@ -34,17 +34,6 @@ _BUSY_WAIT_SECONDS = 60.0
 def _copy(i: int) -> tuple[bytes, str]:
     lines = [*diia_copy_lines()[:-1], f"Копія {i}"]
     return make_pdf(lines), "\n".join(lines)
-
-
-def _job(pdf: bytes, limits: ExtractLimits) -> ReadJob:
-    return ReadJob(
-        pdf,
-        max_pages=limits.max_pages,
-        max_decompressed_bytes=limits.max_decompressed_bytes,
-        max_chars=limits.max_chars,
-        memory_bytes=limits.memory_bytes,
-        seconds=limits.seconds,
-    )
 
 
 def _limits(pid: int) -> dict[str, tuple[str, str]]:
@@ -178,7 +167,7 @@ def test_the_cpu_budget_is_each_documents_own(sandbox: Sandbox) -> None:
     pdf = pdfs.slow_pdf(4_000)  # small, so each stays inside its wall limit on a busy machine
     total, answers = 0.0, list[dict[str, Any]]()
     while total <= budget and len(answers) < 200:
-        answer = sandbox.read(_job(pdf, limits))
+        answer = sandbox.read(limits.job(pdf))
         answers.append(answer)
         if answer["reason"] is not None:  # a failure carries no CPU figure
             break
@@ -194,7 +183,7 @@ def test_the_reader_runs_under_each_documents_limits(sandbox: Sandbox) -> None:
     address space when the job began plus the memory budget, and its soft RLIMIT_CPU its CPU
     time then plus the document's budget."""
     limits = ExtractLimits(max_decompressed_bytes=1 << 30, memory_bytes=256 << 20, seconds=3.0)
-    job = _job(pdfs.slow_pdf(4_000), limits)
+    job = limits.job(pdfs.slow_pdf(4_000))
     for _ in range(2):
         assert sandbox.read(job)["reason"] is None
     (pid,) = sandbox.idle_pids()
@@ -230,7 +219,7 @@ def test_a_reader_that_dies_mid_job_answers_for_that_document(
     idle = _cpu_ticks(pid)
     box: list[dict[str, Any]] = []
     thread = threading.Thread(
-        target=lambda: box.append(sandbox.read(_job(pdfs.slow_pdf(400_000), limits)))
+        target=lambda: box.append(sandbox.read(limits.job(pdfs.slow_pdf(400_000))))
     )
     thread.start()
     waited = time.monotonic() + _BUSY_WAIT_SECONDS
@@ -264,7 +253,7 @@ def test_a_reader_gone_while_idle_is_replaced_without_failing_the_document(
 
 def test_a_reader_retires_after_its_share_of_documents(sandbox: Sandbox) -> None:
     pdf = make_diia_copy_pdf()
-    job = _job(pdf, LIMITS)
+    job = LIMITS.job(pdf)
     for _ in range(MAX_JOBS):
         assert sandbox.read(job)["reason"] is None
     assert sandbox.readers_started == 1
