@@ -127,6 +127,14 @@ def _make_folders(folder: Path) -> list[Path]:
     return [folder.parent]
 
 
+def _place(tmp: Path, final: Path) -> list[Path]:
+    """Rename a written file into place, making its folders; the folders to fsync for the
+    rename to be durable, deepest first (the file's own, then the parent of each one made)."""
+    made = _make_folders(final.parent)
+    os.replace(tmp, final)
+    return [final.parent, *reversed(made)]
+
+
 def _check_digest(digest: str) -> str:
     if not is_digest(digest):
         raise BlobNotFound(f"not a sha256 name: {digest[:80]!r}")
@@ -211,10 +219,7 @@ class BlobStore:
                 _fsync_path(tmp)
             folders: list[Path] = []
             for tmp, digest in pending:
-                final = self.path(digest)
-                made = _make_folders(final.parent)
-                os.replace(tmp, final)
-                for folder in (final.parent, *made):
+                for folder in _place(tmp, self.path(digest)):
                     if folder not in folders:
                         folders.append(folder)
             # Deepest first: a new ab/cd/ holds the blob, then ab/ (and the root) its entry.
@@ -242,10 +247,7 @@ class BlobStore:
         return digest
 
     def _rename_into_place(self, tmp: Path, digest: str) -> None:
-        final = self.path(digest)
-        made = _make_folders(final.parent)
-        os.replace(tmp, final)
-        for folder in (final.parent, *reversed(made)):
+        for folder in _place(tmp, self.path(digest)):
             _fsync_dir(folder)
 
     def get(self, digest: str) -> bytes:
