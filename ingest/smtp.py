@@ -509,10 +509,11 @@ class _Conversation:
         if failure == "spool_unavailable":
             self._metrics.count_rejected("spool_error")
             return R_SPOOL_FAILED
-        if failure is not None or writer is None:
-            self._metrics.count_rejected(failure or "spool_error")
+        if failure is not None:
+            self._metrics.count_rejected(failure)
             log.info("message refused: %s, %d bytes", failure, size)
             return R_TOO_BIG if failure == "message_too_big" else R_NO_STORAGE
+        assert writer is not None  # without one, failure is "spool_unavailable" (above)
         envelope = Envelope(
             mail_from=mail_from,
             rcpt_tos=rcpt_tos,
