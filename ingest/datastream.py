@@ -56,7 +56,16 @@ class DotDecoder:
                         return b"".join(out), b""
                     pos += 1  # a stuffed dot: drop it
                 at_bol = False
-            j = buf.find(b"\r\n.", pos)
+            # The next "\r\n.": a Diia message is almost all base64 (the PDF, the signature),
+            # which has no dot, and a one-byte find is memchr (about 5 us for 150 KB here)
+            # where the three bytes take a search that stops at every line end (about 110 us).
+            # So the next dot is found first; only when it is inside a line does the general
+            # search go on from there (text with dots costs what it did).
+            j = buf.find(b".", pos + 2) - 2
+            if j < pos:
+                j = -1
+            elif not buf.startswith(b"\r\n", j):
+                j = buf.find(b"\r\n.", j + 1)
             if j < 0:
                 # Hold back a trailing "\r" or "\r\n": it may become "\r\n." in the next chunk.
                 keep = 2 if buf.endswith(b"\r\n") else 1 if buf.endswith(b"\r") else 0
