@@ -114,7 +114,10 @@ def _serve(conn: Connection, build: Build, spec: PoolSpec) -> None:
             answer: tuple[str, Prepared | str] = (_OK, prepare(raw, steps).lean())
         except Exception as exc:  # a defect: report its type only (its text may quote mail)
             answer = (_ERROR, type(exc).__name__)
-        conn.send(answer)
+        try:
+            conn.send(answer)
+        except OSError:  # the parent is gone: nobody to answer
+            return
 
 
 # --- in the parent --------------------------------------------------------------------------

@@ -176,7 +176,10 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
     fails or the pipe closes. Anything unexpected ends the process (the parent then answers for
     the document from how it ended)."""
     base, cap = _start_reading(memory_bytes)
-    conn.send(_READY)
+    try:
+        conn.send(_READY)
+    except OSError:  # the parent went away while this reader started (a refused start-up)
+        return
     for done in range(1, MAX_JOBS + 1):
         try:
             job = conn.recv()
@@ -198,6 +201,8 @@ def _serve(conn: Connection, memory_bytes: int) -> None:
             conn.send((answer, keep))
         except MemoryError:
             conn.send((failed("bomb", "MEMORY_LIMIT"), False))
+            return
+        except OSError:  # the parent is gone: nobody to answer
             return
         if not keep:
             return
