@@ -2,8 +2,11 @@
 
 The messages go through the same pipeline as mail received over SMTP. Running it twice is safe:
 the archive knows each message by the sha256 of its bytes, so the second run stores nothing and
-says so. Exit 0 when every message was archived, recognised as already there or quarantined with
-a reason; 1 when some could not be processed now (database or disk trouble: run it again).
+says so. Messages are processed as `serve`'s worker does them: one at a time per core, the
+CPU-bound part (parsing, verification, extraction) in processes of its own.
+
+Exit 0 when every message was archived, recognised as already there or quarantined with a
+reason; 1 when some could not be processed now (database or disk trouble: run it again).
 """
 
 from __future__ import annotations
@@ -31,7 +34,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from diia_inbox.wiring import deps_from_config
+    from diia_inbox.wiring import (
+        context_factory,
+        deps_from_config,
+        with_prepare_pool,
+        worker_loops,
+    )
     from ingest.importer import ImportSourceError, import_paths
 
     paths = [Path(p) for p in args.paths]
@@ -40,11 +48,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file or folder: {missing[0]}")
     config = config_from_args(args)
     with opened(config) as rt:
-        deps = deps_from_config(config, rt.db, rt.blobs)
+        # As `serve`'s worker: one loop per core (`[ingest] workers`), the CPU-bound part in
+        # prepare processes unless `[ingest] prepare_in_processes` is off.
+        make_context = context_factory(config.verify, config.trust_dir, db=rt.db)
+        deps = deps_from_config(config, rt.db, rt.blobs, make_context=make_context)
+        loops = worker_loops(config.ingest)
+        deps, pool = with_prepare_pool(config, deps, make_context, loops=loops)
         try:
-            report = import_paths(paths, deps)
+            report = import_paths(paths, deps, concurrency=loops)
         except ImportSourceError as exc:
             raise UsageError(exc.detail) from None
+        finally:
+            if pool is not None:
+                pool.close()
     if args.verbose:
         for r in report.results:
             print(f"{r.path}\t{r.status}\t{r.documents}\t{r.reason or ''}")

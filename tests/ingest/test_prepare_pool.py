@@ -218,3 +218,43 @@ def test_what_a_child_sends_back_holds_no_pairing_work(
     assert [sig.decoded is not None for d in prepared.drafts for sig, _v in d.checked] == [True]
     assert lean.parsed == prepared.parsed and verdicts(lean) == verdicts(prepared)
     assert [d.checked for d in lean.drafts] == [d.checked for d in prepared.drafts]
+
+
+def test_an_import_on_two_loops_with_children_files_what_one_loop_does(
+    sqlite_runtime: Any, ecdsa_material: Any, pool_for: Any, branch_id: int, tmp_path: Any
+) -> None:
+    """`diia-inbox ingest` runs as the worker: two messages at once, prepared in children.
+    Every file gets the result a one-at-a-time import gives it (in the files' order), the same
+    bytes twice in the folder are archived once, and both children were used."""
+    from ingest.importer import import_paths
+
+    m = ecdsa_material
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    good = mm.gmail(mm.diia_pair(m.pdf, m.p7s))
+    messages = [
+        good,
+        mm.outlook(mm.diia_pair(m.other_pdf, m.p7s)),  # signature of another PDF
+        mm.gmail(mm.diia_pair(tamper(m.pdf, len(m.pdf) // 2), m.p7s)),
+        b"Subject: hello\n\nno documents\n",
+        mm.apple_mail(mm.diia_pair(m.pdf, m.p7s)),
+        good,  # the same bytes again
+    ]
+    for n, raw in enumerate(messages):
+        (folder / f"{n:02d}.eml").write_bytes(raw)
+    pool = pool_for()
+    deps = dataclasses.replace(make_pipeline(sqlite_runtime, [m.root_der]), preparer=pool)
+
+    report = import_paths([folder], deps, concurrency=2)
+
+    assert [r.path.name for r in report.results] == [f"{n:02d}.eml" for n in range(6)]
+    statuses = [r.status for r in report.results]
+    assert statuses == ["archived", "archived", "archived", "quarantined", "archived", "duplicate"]
+    assert pool.started == 2
+    from sqlalchemy import select
+
+    from archive.models import Document
+
+    with sqlite_runtime.db.session() as s:
+        rows = s.execute(select(Document.indication).order_by(Document.id)).scalars().all()
+    assert sorted(rows) == sorted(["TOTAL_PASSED", "TOTAL_FAILED", "TOTAL_FAILED", "TOTAL_PASSED"])
