@@ -57,13 +57,14 @@ from diia_inbox.wiring import (
     index_into,
     with_prepare_pool,
     worker_loops,
+    worker_search,
 )
 from ingest.envelope import Envelope
 from ingest.pipeline import process
 from ingest.spool import Spool
 from ingest.worker import WARM_UP_PDF, Worker
 from search.group_writer import GroupWriter
-from search.index import ArchiveSource, IndexDoc, open_backend
+from search.index import ArchiveSource, IndexDoc
 from search.whoosh_backend import WhooshBackend
 from tests.ingest.mailmaker import diia_pair, gmail
 from tests.support.pki import TestPKI, make_pki, sign_cades
@@ -259,19 +260,12 @@ def run_flavour(
     try:
         cfg = rt.config
         before = ArchiveSource(rt.db).count()
-        backend = open_backend(cfg.search, cfg.index_dir, rt.db)
-        writer = None
-        if cfg.search.group_commit_seconds > 0:  # as serve wires it (diia_inbox/server.py)
-            writer = GroupWriter(
-                backend,
-                still_archived=ArchiveSource(rt.db).existing,
-                max_docs=cfg.search.commit_batch,
-                max_delay=cfg.search.group_commit_seconds,
-            )
+        backend = worker_search(cfg, rt.db)  # as serve wires it
+        writer = backend if isinstance(backend, GroupWriter) else None
         make_context = context_factory(cfg.verify, cfg.trust_dir, db=rt.db)
         deps = dataclasses.replace(
             deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context),
-            index=index_into(writer or backend),
+            index=index_into(backend),
         )
         # As serve wires it: one prepare process per worker loop.
         deps, pool = with_prepare_pool(cfg, deps, make_context, loops=workers)
@@ -308,10 +302,7 @@ def run_flavour(
         assert passed == expected, f"{passed} of {expected} new copies TOTAL_PASSED"
         if pool is not None:
             pool.close()
-        if writer is not None:
-            writer.close()
-        else:
-            backend.close()
+        backend.close()
         print(f"  {flavour}: archive now {total} documents, {passed} new ones TOTAL_PASSED")
     finally:
         rt.close()

@@ -12,6 +12,7 @@ reason; 1 when some could not be processed now (database or disk trouble: run it
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -37,8 +38,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from diia_inbox.wiring import (
         context_factory,
         deps_from_config,
+        index_into,
         with_prepare_pool,
         worker_loops,
+        worker_search,
     )
     from ingest.importer import ImportSourceError, import_paths
 
@@ -49,9 +52,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     with opened(config) as rt:
         # As `serve`'s worker: one loop per core (`[ingest] workers`), the CPU-bound part in
-        # prepare processes unless `[ingest] prepare_in_processes` is off.
+        # prepare processes unless `[ingest] prepare_in_processes` is off, the index written
+        # in groups.
         make_context = context_factory(config.verify, config.trust_dir, db=rt.db)
-        deps = deps_from_config(config, rt.db, rt.blobs, make_context=make_context)
+        search = worker_search(config, rt.db)
+        deps = dataclasses.replace(
+            deps_from_config(config, rt.db, rt.blobs, make_context=make_context),
+            index=index_into(search),
+        )
         loops = worker_loops(config.ingest)
         deps, pool = with_prepare_pool(config, deps, make_context, loops=loops)
         try:
@@ -61,6 +69,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         finally:
             if pool is not None:
                 pool.close()
+            search.close()
     if args.verbose:
         for r in report.results:
             print(f"{r.path}\t{r.status}\t{r.documents}\t{r.reason or ''}")

@@ -149,13 +149,12 @@ def build_components(
         web_services,
         with_prepare_pool,
         worker_loops,
+        worker_search,
     )
     from ingest.metrics import IngestMetrics
     from ingest.smtp import AddressCache, build_receivers
     from ingest.spool import Spool
     from ingest.worker import Worker
-    from search.group_writer import GroupWriter
-    from search.index import ArchiveSource, open_backend
 
     cfg = rt.config
     spool = Spool(cfg.spool_dir, max_attempts=cfg.ingest.max_attempts)
@@ -163,15 +162,7 @@ def build_components(
     registry = service_registry()
     ingest_metrics = IngestMetrics(queue_depth=spool.depth, registry=registry)
     # One search backend for the worker (writes, in groups) and the web pages (reads).
-    backend = open_backend(cfg.search, cfg.index_dir, rt.db)
-    if cfg.search.group_commit_seconds > 0:
-        backend = GroupWriter(
-            backend,
-            still_archived=ArchiveSource(rt.db).existing,
-            max_docs=cfg.search.commit_batch,
-            max_delay=cfg.search.group_commit_seconds,
-        )
-    search = TimedSearch(backend, registry)
+    search = TimedSearch(worker_search(cfg, rt.db), registry)
     index = index_into(search)
 
     # One verifier context for the pipeline, the trust jobs and the manual check: the national

@@ -51,7 +51,8 @@ from qrtools.matching import match_warnings
 from qrtools.settings import QrSettings
 from search.extract import ExtractLimits, extract_text
 from search.fields import recognise
-from search.index import IndexDoc, SearchBackend, open_backend
+from search.group_writer import GroupWriter
+from search.index import ArchiveSource, IndexDoc, SearchBackend, open_backend
 from search.sandbox import Sandbox
 from search.settings import SearchSettings
 from verify.cms import DecodedSignature
@@ -324,6 +325,22 @@ def make_extractor(search_settings: SearchSettings) -> Extractor:
         return TextResult(result.text or "", flags)
 
     return run
+
+
+def worker_search(config: Config, db: Database) -> SearchBackend:
+    """The search backend the worker writes through (`serve`, `diia-inbox ingest`, the pipeline
+    benchmark): the installation's backend behind a `GroupWriter`, so messages finished one at
+    a time are committed in groups, unless `[search] group_commit_seconds` is 0. The caller
+    closes it (the group writer commits what is queued first)."""
+    backend = open_backend(config.search, config.index_dir, db)
+    if config.search.group_commit_seconds <= 0:
+        return backend
+    return GroupWriter(
+        backend,
+        still_archived=ArchiveSource(db).existing,
+        max_docs=config.search.commit_batch,
+        max_delay=config.search.group_commit_seconds,
+    )
 
 
 def index_into(backend: SearchBackend) -> Indexer:

@@ -98,6 +98,10 @@ def test_folder_of_eml_files_and_a_single_file(
     assert main(["ingest", str(folder), str(single), "--data", str(data_dir)]) == 0
     assert "3 message(s) read: 3 archived (3 document(s))" in capsys.readouterr().out
     assert sorted(table_counts(data_dir)[2]) == ["TOTAL_FAILED", "TOTAL_PASSED", "TOTAL_PASSED"]
+    # The index is written in groups during an import: all of it is committed when it ends.
+    assert main(["search", m.person, "--data", str(data_dir), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["total"] == 2, found
 
 
 def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
