@@ -35,14 +35,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from diia_inbox.wiring import (
-        context_factory,
-        deps_from_config,
-        index_into,
-        with_prepare_pool,
-        worker_loops,
-        worker_search,
-    )
+    from diia_inbox import wiring
     from ingest.importer import ImportSourceError, import_paths
 
     paths = [Path(p) for p in args.paths]
@@ -54,14 +47,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # As `serve`'s worker: one loop per core (`[ingest] workers`), the CPU-bound part in
         # prepare processes unless `[ingest] prepare_in_processes` is off, the index written
         # in groups.
-        make_context = context_factory(config.verify, config.trust_dir, db=rt.db)
-        search = worker_search(config, rt.db)
+        make_context = wiring.context_factory(config.verify, config.trust_dir, db=rt.db)
+        search = wiring.worker_search(config, rt.db)
         deps = dataclasses.replace(
-            deps_from_config(config, rt.db, rt.blobs, make_context=make_context),
-            index=index_into(search),
+            wiring.deps_from_config(config, rt.db, rt.blobs, make_context=make_context),
+            index=wiring.index_into(search),
         )
-        loops = worker_loops(config.ingest)
-        deps, pool = with_prepare_pool(config, deps, make_context, loops=loops)
+        loops = wiring.worker_loops(config.ingest)
+        deps, pool = wiring.with_prepare_pool(config, deps, make_context, loops=loops)
         try:
             report = import_paths(paths, deps, concurrency=loops)
         except ImportSourceError as exc:
