@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from archive.models import Document
 from search.index import SearchResult, open_backend
-from search.pg_backend import PostgresBackend
+from search.pg_backend import PostgresBackend, _after_prefix
 from tests.search.conftest import Archive, add_copy
 
 
@@ -171,12 +171,20 @@ def test_ranks_filled_for_an_index_older_than_them(
     before = _shown(backend.search("коваленко", limit=2))
     backend.close()
     with archive.db.engine.begin() as conn:
-        conn.execute(text("DROP TABLE search_ranks"))
+        conn.execute(text("DROP TABLE search_ranks"))  # its indexes with it
+        conn.execute(text("DROP INDEX search_documents_text_only"))
     again = open_backend(archive.settings, archive.index_dir, archive.db)
     try:
         assert _shown(again.search("коваленко", limit=2)) == before
         with archive.db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM search_ranks")).scalar_one() > 0
+            indexes = conn.execute(
+                text(
+                    "SELECT to_regclass('search_ranks_prefix') IS NOT NULL,"
+                    " to_regclass('search_documents_text_only') IS NOT NULL"
+                )
+            ).one()
+        assert tuple(indexes) == (True, True)  # the counting indexes made for it
     finally:
         again.close()
 
@@ -266,3 +274,73 @@ def test_scrub_and_optimize_vacuum_every_table_that_holds_names(
     before = vacuums()
     backend.optimize()
     assert waited_for_more_than(before)
+
+
+def test_total_counts_a_row_once_and_its_text_only_mentions(
+    pg: tuple[PostgresBackend, Archive, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-word total comes from the indexes (`search_ranks` for weight A, the text-only
+    keys' index for the rest): a row whose name is the word and whose text holds a longer word
+    of the prefix ("Коваленкова": 'kovalenkova', 'kovalenkovyi') counts once, a row whose text
+    alone holds one counts too, and a deleted row no more; always the ranked path's total."""
+    backend, archive, _ids = pg
+    assert backend.source is not None
+
+    def totals() -> tuple[int, int]:
+        answered: list[bool] = []
+        one_word = PostgresBackend._one_word
+
+        def spy(self: PostgresBackend, *args: Any, **kwargs: Any) -> Any:
+            found = one_word(self, *args, **kwargs)
+            answered.append(found is not None)
+            return found
+
+        with monkeypatch.context() as m:
+            m.setattr(PostgresBackend, "_one_word", spy)
+            fast = backend.search("коваленко", limit=1).total
+        assert answered == [True]
+        with monkeypatch.context() as m:
+            m.setattr(PostgresBackend, "_one_word", lambda *a, **k: None)
+            ranked = backend.search("коваленко", limit=1).total
+        return fast, ranked
+
+    before, _ = totals()
+    new = [
+        add_copy(
+            archive.db,
+            text=body,
+            filename="id.pdf",
+            received_at=dt.datetime(2026, 10, 1 + i, 9, 0, tzinfo=dt.UTC),
+            branch_email="khr@example.org",
+            sender=f"n{i}@example.com",
+        )
+        for i, body in enumerate(
+            (
+                _copy("Коваленко Андрій Петрович", extra="ФОП Коваленкова"),  # name and text
+                _copy("Мельник Андрій Петрович", extra="ФОП Коваленкова"),  # text only
+            )
+        )
+    ]
+    backend.add(backend.source.docs(new))
+    assert totals() == (before + 2, before + 2)
+    backend.delete([new[0]])
+    assert totals() == (before + 1, before + 1)
+    backend.delete([new[1]])
+    assert totals() == (before, before)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "after"),
+    [
+        ("kovalenko", "kovalenkp"),
+        ("ab\ud7ff", "ab\ue000"),  # past the surrogates, which UTF-8 cannot hold
+        ("a\U0010ffff", "b"),  # the last character has no successor: the one before it
+        ("\U0010ffff", None),  # nothing follows every string of U+10FFFF
+    ],
+)
+def test_after_prefix_bounds_the_strings_of_a_prefix(prefix: str, after: str | None) -> None:
+    assert _after_prefix(prefix) == after
+    if after is not None:
+        for inside in (prefix, prefix + "a", prefix + "\U0010ffff\U0010ffff"):
+            assert prefix <= inside < after  # byte order of UTF-8 is code point order
+        assert not after.startswith(prefix)  # the bound itself is past them
