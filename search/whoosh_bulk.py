@@ -69,8 +69,8 @@ class SegmentBuilder:
     Postings in memory, per field and term (most terms have one document: numbers, ids,
     the date trie):
     - fields of `splitter`: a (docnum, value) tuple for one document, else a flat list
-      [docnum, value, docnum, value, ...]; the value is the encoded positions (Positions) or
-      the count (Frequency);
+      [docnum, value, docnum, value, ...]; the value is the encoded positions
+      (VarintPositions) or the count (Frequency);
     - other fields: the docnum alone for a posting of weight 1.0 and no value, else a
       (docnum, weight, value) tuple; one such item, or a list of them.
     Field lengths are one byte per document, as Whoosh's lengths column stores them.
