@@ -4,7 +4,7 @@ Whoosh's Positions format stores each posting's positions as a pickle of their d
 4-byte count (13 to 20 bytes for one position), and its posting blocks pickle the tuple of a
 block's values with protocol 2, which writes every byte string as a call of `_codecs.encode`:
 unpickling those calls was most of the time of a phrase query (issue 15), since a phrase reads
-its words' lists with their positions (about 40 µs per block of 128 postings, then a second
+its words' lists with their positions (30 to 40 µs per block of 128 postings, then a second
 `pickle.loads` per candidate document to read its positions).
 
 `VarintPositions` stores the deltas as unsigned LEB128 varints (one byte per position below 128
@@ -12,7 +12,7 @@ words apart), and gives the same bytes object for equal values of at most `SHARE
 (one or two nearby positions: most postings of a copy made from a template, such as a name at
 its place in every passport copy). Pickle writes an object it has already written in the same
 pickle as a two-byte reference to it, so a block of such postings holds each distinct value once:
-blocks of a surname's list came out three times smaller and unpickle four to five times faster.
+the blocks of a name's list came out less than half as large and unpickle four times faster.
 
 Sharing is a property of the objects handed to Whoosh, not of the decoded values, so both
 writers must give the same object for equal short values: Whoosh's writer through `encode`, the
@@ -31,6 +31,10 @@ from whoosh import formats
 #: 256 + 65,536 of them, of a few dozen bytes each, in a process's lifetime.
 SHARED_BYTES = 2
 
+#: The shared values, one table per process (an interning table, like sys.intern's: what is in
+#: it never changes a result). Module-level because Whoosh calls `encode` on the format object
+#: unpickled with each index's schema; a block is written by one process, whose table decides
+#: which of its values are one object.
 _SHARED: dict[bytes, bytes] = {}
 #: Bytes 128 to 255: a varint's bytes that are not its last.
 _CONTINUED = bytes(range(128, 256))
