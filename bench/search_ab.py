@@ -4,14 +4,15 @@
     mv /tmp/b4/search /tmp/b4/search_before
     sed -i -E 's/(from|import) search\\./\\1 search_before./g' /tmp/b4/search_before/*.py
     sed -i -E 's/(from|import) search( |$)/\\1 search_before\\2/g' /tmp/b4/search_before/*.py
-    .venv/bin/python -m bench.search_ab /tmp/b4 /tmp/b100k/whoosh/whoosh
+    .venv/bin/python -m bench.search_ab /tmp/b4 /tmp/b100k/whoosh/whoosh [OTHER_INDEX]
 
 The other version's `search` package, renamed `search_before`, is imported beside this one;
-each query of the bench mix (400 queries, 100,000 documents) runs on the other version, on
-this one with its posting cache and on this one without it, in a rotating order, and the CPU
-p50 and p95 of each are printed per kind. On a shared machine the load then weighs on all
-three alike (the figures of separate processes moved by half from run to run). The pages
-are checked equal (total and ids).
+each query of the bench mix (400 queries, 100,000 documents) runs on each version with its
+posting cache and without it, in a rotating order, and the CPU p50 and p95 of each are printed
+per kind. On a shared machine the load then weighs on all four alike (the figures of separate
+processes moved by half from run to run). The pages are checked equal (total and ids).
+OTHER_INDEX is the index the other version reads when the two read different index formats
+(the same corpus built by each version); by default both read the same one.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ def main(argv: list[str]) -> int:
     old_settings = importlib.import_module("search_before.settings").SearchSettings
     old_backend = importlib.import_module("search_before.whoosh_backend").WhooshBackend
     root = Path(argv[1])
+    # The other version's own index when the two read different index formats.
+    old_root = Path(argv[2]) if len(argv) > 2 else root
     variants: dict[str, Any] = {
-        "before": old_backend(root, old_settings(), repair=False),
+        "before": old_backend(old_root, old_settings(), repair=False),
+        "before, no cache": old_backend(old_root, old_settings(posting_cache_mb=0), repair=False),
         "after, cache": WhooshBackend(root, SearchSettings(posting_cache_mb=32), repair=False),
         "after, no cache": WhooshBackend(root, SearchSettings(posting_cache_mb=0), repair=False),
     }
@@ -46,7 +50,7 @@ def main(argv: list[str]) -> int:
     cpu: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     for i, (kind, q, _spec) in enumerate(mix):
         pages = set()
-        for name in names[i % 3 :] + names[: i % 3]:
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             started = time.process_time()
             result = variants[name].search(q, limit=20)
             cpu[name].setdefault(kind, []).append((time.process_time() - started) * 1000)

@@ -9,12 +9,14 @@ three ways each: the first page by relevance, the second page by relevance and t
 by date. It writes every result as JSON: the total and, per hit, id, score (its exact repr),
 copies sent, type, name, branch, received time, status and snippet. Run it with the code before
 a change (`PYTHONPATH` pointing at an export of it) and after, then `compare`: it prints the
-differences and exits 1 if there is any. Never times anything.
+differences and exits 1 if there is any. Never times anything. `--posting-cache-mb 0` dumps a
+Whoosh index's results with the posting cache off (each search reads its lists).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -31,8 +33,17 @@ WAYS = (
 )
 
 
-def dump(url: str, docs: int, queries: int, backend_name: str, index_dir: str | None) -> list:
+def dump(
+    url: str,
+    docs: int,
+    queries: int,
+    backend_name: str,
+    index_dir: str | None,
+    cache_mb: int | None = None,
+) -> list:
     settings = SearchSettings()
+    if cache_mb is not None:
+        settings = dataclasses.replace(settings, posting_cache_mb=cache_mb)
     backend: Any
     if backend_name == "postgres":
         from sqlalchemy import create_engine
@@ -106,13 +117,25 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--docs", type=int, default=100_000)
     d.add_argument("--queries", type=int, default=400)
     d.add_argument("--out", required=True)
+    d.add_argument(
+        "--posting-cache-mb",
+        type=int,
+        help="Whoosh: posting lists kept across searches (default: the setting's; 0: none)",
+    )
     c = sub.add_parser("compare", help="compare two dumps")
     c.add_argument("before")
     c.add_argument("after")
     args = p.parse_args(argv)
     if args.verb == "dump":
         name = "postgres" if args.pg else "whoosh"
-        results = dump(args.pg or args.whoosh, args.docs, args.queries, name, args.whoosh)
+        results = dump(
+            args.pg or args.whoosh,
+            args.docs,
+            args.queries,
+            name,
+            args.whoosh,
+            args.posting_cache_mb,
+        )
         Path(args.out).write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
         hits = sum(len(r["hits"]) for r in results)
         print(f"{len(results)} results, {hits} hits written to {args.out}")

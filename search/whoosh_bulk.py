@@ -44,8 +44,7 @@ from whoosh.index import TOC, FileIndex, clean_files
 from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-#: What Whoosh's Positions format pickles per posting: the count, then the position deltas.
-_dumps_protocol = 2
+from search.whoosh_format import VarintPositions, pack_positions, position_count, shared
 
 _LENGTH_BYTE = [length_to_byte(n) for n in range(1024)]
 #: A length byte's length, as the lengths column reads it back.
@@ -70,8 +69,8 @@ class SegmentBuilder:
     Postings in memory, per field and term (most terms have one document: numbers, ids,
     the date trie):
     - fields of `splitter`: a (docnum, value) tuple for one document, else a flat list
-      [docnum, value, docnum, value, ...]; the value is the encoded positions (Positions) or
-      the count (Frequency);
+      [docnum, value, docnum, value, ...]; the value is the encoded positions
+      (VarintPositions) or the count (Frequency);
     - other fields: the docnum alone for a posting of weight 1.0 and no value, else a
       (docnum, weight, value) tuple; one such item, or a list of them.
     Field lengths are one byte per document, as Whoosh's lengths column stores them.
@@ -221,7 +220,7 @@ class SegmentBuilder:
                 if fast is not None:
                     d, raw = entry
                     if positions:
-                        w, v = _count(raw)[0] * fb, raw
+                        w, v = position_count(raw) * fb, raw
                     else:
                         w, v = float(raw) * fb, pack_uint(raw)
                 elif kind is int:
@@ -256,10 +255,11 @@ class SegmentBuilder:
                 if fast is not None:
                     ids, raw = entry[0::2], entry[1::2]
                     if positions:
-                        weights = [_count(v)[0] * fb for v in raw]
-                        # Distinct objects, as Whoosh's are: pickle writes an object
-                        # repeated in one block as a reference to the first.
-                        values = [bytes(bytearray(v)) for v in raw]
+                        weights = [position_count(v) * fb for v in raw]
+                        # The objects Whoosh's writer has (search.whoosh_format): pickle
+                        # writes an object repeated in one block as a reference to the
+                        # first, so which values are one object shows in the bytes.
+                        values = [shared(v) for v in raw]
                     else:
                         weights = [float(c) * fb for c in raw]
                         values = [pack_uint(c) for c in raw]
@@ -377,9 +377,9 @@ def fields_plan(schema: Schema, splitter: type | None) -> dict[str, tuple[Any, .
             field.indexed
             and splitter is not None
             and isinstance(field.analyzer, splitter)
-            and type(fmt) in (formats.Positions, formats.Frequency)
+            and type(fmt) in (VarintPositions, formats.Frequency)
         ):
-            fast = "positions" if type(fmt) is formats.Positions else "frequency"
+            fast = "positions" if type(fmt) is VarintPositions else "frequency"
         plan[name] = (field, fast, field.indexed, field.scorable, field.stored)
     return plan
 
@@ -455,7 +455,7 @@ MEMO_VALUES = 4096
 
 def _split(out: list[Any], value: str, positions: bool) -> int:
     """PositionsTokenizer's tokens ("a|b c") as term, value pairs appended to `out`: the
-    Positions format's encoded positions, or the Frequency format's count (its weight is the
+    VarintPositions format's encoded positions, or the Frequency format's count (its weight is the
     count times the field boost, made at `finish`). Returns the field length (tokens)."""
     seen: dict[str, list[int]] = {}
     length = 0
@@ -474,9 +474,9 @@ def _split(out: list[Any], value: str, positions: bool) -> int:
         elif len(poslist) == 1:
             v = _ONE_POSITION.get(poslist[0])
             if v is None:
-                v = _ONE_POSITION[poslist[0]] = _positions(poslist)
+                v = _ONE_POSITION[poslist[0]] = pack_positions(poslist)
         else:
-            v = _positions(poslist)
+            v = pack_positions(poslist)
         tbytes = _TERM_BYTES.get(key)
         if tbytes is None:
             tbytes = key.encode("utf-8")
@@ -491,19 +491,8 @@ def _split(out: list[Any], value: str, positions: bool) -> int:
 _TERM_BYTES: dict[str, bytes] = {}
 
 
-def _positions(poslist: list[int]) -> bytes:
-    """Whoosh's Positions.encode: the count, then the pickled deltas."""
-    deltas = []
-    base = 0
-    for p in poslist:
-        deltas.append(p - base)
-        base = p
-    return pack_uint(len(deltas)) + pickle.dumps(deltas, _dumps_protocol)
-
-
 #: A single position's encoded value, shared by every posting that has it (most of them).
 _ONE_POSITION: dict[int, bytes] = {}
-_count = struct.Struct("!I").unpack_from
 
 
 def commit_segments(ix: FileIndex, segments: Iterable[Any]) -> None:

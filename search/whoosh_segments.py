@@ -134,13 +134,14 @@ def _without_values(block: bytes) -> tuple[Any, Any, None]:
     """(ids, weights, None) of a block's pickle, without unpickling its values.
 
     A block is the pickle of (ids, weights, values); a content field's values are one byte
-    string per posting (its positions), each a call of _codecs.encode when unpickled: most of
-    the time of a block. The values begin where that function is first named (a MARK before
-    it when the tuple has more than three items); no earlier part of the pickle can hold those
-    bytes: the ids and weights are integers and floats whose opcodes (K, M, J, G, t, q, N, ()
-    are none of its letters, and every argument is at most 8 bytes. The pickle is cut there
-    and ended with None for the values; whatever does not come out as a tuple of ids and
-    weights is unpickled whole instead."""
+    string per posting (its positions), each distinct one a call of _codecs.encode when
+    unpickled (a value repeated as the same object is a reference to the first:
+    search.whoosh_format): most of the time of a block. The values begin where that function
+    is first named (a MARK before it when the tuple has more than three items); no earlier part
+    of the pickle can hold those bytes: the ids and weights are integers and floats whose
+    opcodes (K, M, J, G, t, q, N, () are none of its letters, and every argument is at most 8
+    bytes. The pickle is cut there and ended with None for the values; whatever does not come
+    out as a tuple of ids and weights is unpickled whole instead."""
     at = block.find(_VALUES)
     if at > 0:
         cut = at - 1 if block[at - 1] == 0x28 else at  # "(": the values tuple's MARK

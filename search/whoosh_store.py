@@ -53,11 +53,13 @@ from search.whoosh_bulk import (
     fields_plan,
     prepare,
 )
+from search.whoosh_format import VarintPositions
 from search.whoosh_segments import PostingCache, SegmentArrays, SegmentCache, segment_ids
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+#: 5: the content field's positions as varints (search.whoosh_format), not Whoosh's pickles.
+SCHEMA_VERSION = 5
 _WRITER_MB = 64
 #: A rebuild of at least this many documents writes its segments in a child process.
 CHILD_FROM = 2_000
@@ -126,6 +128,9 @@ class PositionsTokenizer(Tokenizer):
 
 def make_schema() -> Schema:
     pt = PositionsTokenizer()
+    # Phrases read the body's positions: varints, short values shared (search.whoosh_format).
+    content = TEXT(analyzer=pt, phrase=True)
+    content.format = VarintPositions(field_boost=content.format.field_boost)
     return Schema(
         id=ID(stored=True, unique=True),
         # Filter fields are also columns: a filter checks candidates by column lookups
@@ -142,7 +147,7 @@ def make_schema() -> Schema:
         person_name=STORED(),
         names=TEXT(analyzer=pt, phrase=False, field_boost=3.0),
         numbers=TEXT(analyzer=pt, phrase=False, field_boost=3.0),
-        content=TEXT(analyzer=pt, phrase=True),
+        content=content,
         text=STORED(),
         # Identical copies (same bytes) share it; a search shows one of them.
         copy_key=ID(sortable=True),

@@ -218,6 +218,9 @@ def test_posting_cache_is_bounded() -> None:
     assert PostingCache(0).limit == 0
 
 
+_ONE = b"\x07"
+
+
 def test_a_block_cut_before_its_values_keeps_ids_and_weights() -> None:
     """Blocks pickled as Whoosh writes them (protocol 2): positions as byte strings, a fixed
     size field's values joined, none at all, one to three postings (no MARK), and byte
@@ -231,6 +234,8 @@ def test_a_block_cut_before_its_values_keeps_ids_and_weights() -> None:
         ((40, 99, 0x28), (1.5, 40.0, 2.5), b"joined-values"),
         (tuple(range(300)), tuple(float(i) for i in range(300)), None),
         ((1, 2), (1.0, 2.0), ()),
+        # One object three times (search.whoosh_format shares short values): references.
+        ((3, 9, 12, 20), None, (_ONE, _ONE, b"\x07\x02", _ONE)),
     ]
     for ids, weights, values in cases:
         block = pickle.dumps((ids, weights, values), 2)
