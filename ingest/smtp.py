@@ -440,8 +440,8 @@ class _Conversation:
             # The spool's folder and file are made on the receiver's threads (mkdir and open can
             # wait on the file system journal) while the client already sends: the 354 does not
             # wait for that hop. A spool that cannot take the message is answered after DATA.
-            # The envelope's time is DATA's start (as Postfix stamps `Received:`); it is made
-            # durable on a thread while the data streams, leaving the commit two fsyncs.
+            # The envelope's time is DATA's start (as Postfix stamps `Received:`): the writer
+            # makes it durable before the data ends, leaving the commit two fsyncs.
             envelope = Envelope(
                 mail_from=mail_from,
                 rcpt_tos=rcpt_tos,
@@ -467,10 +467,6 @@ class _Conversation:
             finally:
                 if not claimed:
                     opening.add_done_callback(_abort_unclaimed)
-            if writer is not None:
-                # Not awaited: `commit` settles itself if this failed or has not finished.
-                settling = asyncio.ensure_future(self._blocking(writer.settle))
-                settling.add_done_callback(_settled)
             status = await self._receive_into(writer, rcpt_tos)
             await self._channel.end_transaction(status)
             self._idle_commands = 0  # a transaction: the budget starts again
@@ -547,13 +543,6 @@ class _Conversation:
             ",".join(sorted({address_domain(r) for r in rcpt_tos})),
         )
         return f"250 2.0.0 OK queued as {item_id}"
-
-
-def _settled(settling: asyncio.Future[None]) -> None:
-    """A settle that failed (the disk, or the session aborted the message meanwhile) is
-    repeated by the commit, which answers for it; the error is only taken here."""
-    if not settling.cancelled():
-        settling.exception()
 
 
 def _abort_unclaimed(opening: asyncio.Future[SpoolWriter]) -> None:

@@ -107,14 +107,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_file(path: Path, data: bytes, *, sync: bool = True) -> None:
+def _write_file(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        if sync:
-            os.fsync(fd)
+        os.fsync(fd)
     finally:
         os.close(fd)
 
@@ -171,12 +170,10 @@ class SpoolWriter:
     """One message being received into tmp/. Call `commit` (then answer 250) or `abort`.
 
     The envelope is known before the message's first byte (MAIL, RCPT, the peer) and its time
-    is the start of DATA, as Postfix stamps its `Received:` line. So it is written when the
-    writer opens, and `settle` makes it and the item's folder durable while the client is still
-    sending (the receiver runs it on a thread beside the writes); `commit` is then left with
-    the two fsyncs that must follow the data: the message, then `new/` after the rename
-    (shared with concurrent commits, see `GroupSync`). A commit settles first if that was not
-    done, so importers just write and commit.
+    is the start of DATA, as Postfix stamps its `Received:` line. So the envelope file and the
+    item's folder are made durable here, while the client is still sending, and `commit` is
+    left with the two fsyncs that must follow the data: the message, then `new/` after the
+    rename (shared with concurrent commits, see `GroupSync`).
     """
 
     def __init__(self, spool: Spool, envelope: Envelope) -> None:
@@ -185,32 +182,14 @@ class SpoolWriter:
         self.size = 0
         self._fd: int | None = None
         self._dir = spool.root / "tmp" / f"{self.id}@{_owner()}"
-        self._settling = threading.Lock()
-        self._settled = False
         try:
             self._dir.mkdir(mode=0o700)
             self._fd = os.open(self._dir / MESSAGE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            _write_file(self._dir / ENVELOPE, envelope.to_json().encode(), sync=False)
+            _write_file(self._dir / ENVELOPE, envelope.to_json().encode())
+            _fsync_dir(self._dir)
         except OSError as exc:
             self.abort()
             raise SpoolError(f"cannot create a spool file: {exc.strerror}") from exc
-
-    def settle(self) -> None:
-        """Make the envelope file and the folder's entries durable; safe beside `write` on
-        another thread, and done once however often it is called."""
-        with self._settling:
-            if self._settled:
-                return
-            try:
-                fd = os.open(self._dir / ENVELOPE, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                _fsync_dir(self._dir)
-            except OSError as exc:
-                raise SpoolError(f"cannot commit to the spool: {exc.strerror}") from exc
-            self._settled = True
 
     def write(self, chunk: bytes | memoryview) -> None:
         if self._fd is None:
@@ -225,15 +204,9 @@ class SpoolWriter:
         self.size += len(chunk)
 
     def commit(self) -> str:
-        """Make the message durable in new/ and return its id. Blocking: two fsyncs, after
-        `settle`'s two if it had not run."""
+        """Make the message durable in new/ and return its id. Blocking (two fsyncs)."""
         if self._fd is None:
             raise SpoolError("writer is closed")
-        try:
-            self.settle()
-        except SpoolError:
-            self.abort()
-            raise
         try:
             os.fsync(self._fd)
             os.close(self._fd)

@@ -208,46 +208,23 @@ def _fsync_log(monkeypatch: pytest.MonkeyPatch, delay: float = 0.0) -> list[tupl
     return events
 
 
-def test_settle_makes_the_envelope_and_folder_durable_before_the_data_and_commit_syncs_twice(
+def test_the_envelope_and_folder_are_durable_before_the_data_and_the_commit_syncs_twice(
     spool: Spool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`settle` (the receiver runs it while the message arrives) makes the envelope file and
-    the item folder (with both entries) durable, once; the commit then fsyncs the message,
-    renames the folder into new/ and fsyncs new/ after the rename, and nothing else."""
+    """Opening a writer makes the envelope file and the item folder (with both entries)
+    durable while the data is still to come; the commit then fsyncs the message, renames the
+    folder into new/ and fsyncs new/ after the rename, and nothing else."""
     events = _fsync_log(monkeypatch)
     writer = spool.open_writer(ENV)
     item = writer._dir
-    assert Envelope.from_json((item / "envelope.json").read_text()) == ENV
-    writer.write(b"Subject: a\r\n")
-    writer.settle()
-    writer.settle()
     assert events == [("fsync", str(item / "envelope.json")), ("fsync", str(item))]
+    assert Envelope.from_json((item / "envelope.json").read_text()) == ENV
     events.clear()
-    writer.write(b"\r\nbody\r\n")
+    writer.write(b"Subject: a\r\n\r\nbody\r\n")
+    assert events == []
     item_id = writer.commit()
     new = spool.root / "new"
     assert events == [
-        ("fsync", str(item / "message")),
-        ("rename", str(new / item_id)),
-        ("fsync", str(new)),
-    ]
-    assert (new / item_id / "message").read_bytes() == b"Subject: a\r\n\r\nbody\r\n"
-
-
-def test_a_commit_that_was_not_settled_settles_first(
-    spool: Spool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An importer just writes and commits: the envelope and folder are still made durable,
-    before the message is renamed into new/."""
-    events = _fsync_log(monkeypatch)
-    writer = spool.open_writer(ENV)
-    item = writer._dir
-    writer.write(b"x")
-    item_id = writer.commit()
-    new = spool.root / "new"
-    assert events == [
-        ("fsync", str(item / "envelope.json")),
-        ("fsync", str(item)),
         ("fsync", str(item / "message")),
         ("rename", str(new / item_id)),
         ("fsync", str(new)),
@@ -262,7 +239,6 @@ def test_concurrent_commits_share_the_fsync_of_new_and_each_waits_for_one_after_
     writers = [spool.open_writer(ENV) for _ in range(8)]
     for w in writers:
         w.write(b"Subject: a\r\n\r\nbody\r\n")
-        w.settle()
     events = _fsync_log(monkeypatch, delay=0.2)
     returned: dict[str, int] = {}
     lock = threading.Lock()
@@ -295,8 +271,6 @@ def test_a_failed_fsync_of_new_fails_its_caller_and_the_commits_it_covered_sync_
     import ingest.spool as spool_module
 
     first, b, c = (spool.open_writer(ENV) for _ in range(3))
-    for writer in (first, b, c):
-        writer.settle()  # only new/'s fsyncs below
     real = spool_module._fsync_dir
     in_fsync, release = threading.Event(), threading.Event()
     calls: list[Path] = []
