@@ -440,19 +440,7 @@ class _Conversation:
             # The spool's folder and file are made on the receiver's threads (mkdir and open can
             # wait on the file system journal) while the client already sends: the 354 does not
             # wait for that hop. A spool that cannot take the message is answered after DATA.
-            # The envelope's time is DATA's start (as Postfix stamps `Received:`): the writer
-            # makes it durable before the data ends, leaving the commit two fsyncs.
-            envelope = Envelope(
-                mail_from=mail_from,
-                rcpt_tos=rcpt_tos,
-                received_at=datetime.now(UTC),
-                peer=self._client,
-                source=self._listener.source,
-                helo=helo,
-            )
-            opening = asyncio.ensure_future(
-                self._blocking(functools.partial(self._listener.spool.open_writer, envelope))
-            )
+            opening = asyncio.ensure_future(self._blocking(self._listener.spool.open_writer))
             writer: SpoolWriter | None = None
             claimed = False
             try:
@@ -467,7 +455,7 @@ class _Conversation:
             finally:
                 if not claimed:
                     opening.add_done_callback(_abort_unclaimed)
-            status = await self._receive_into(writer, rcpt_tos)
+            status = await self._receive_into(writer, mail_from, rcpt_tos, helo)
             await self._channel.end_transaction(status)
             self._idle_commands = 0  # a transaction: the budget starts again
         finally:
@@ -477,7 +465,9 @@ class _Conversation:
         elif self._expired:
             self._close_with(R_SESSION_TOO_LONG, "session_time_limit")
 
-    async def _receive_into(self, writer: SpoolWriter | None, rcpt_tos: tuple[str, ...]) -> str:
+    async def _receive_into(
+        self, writer: SpoolWriter | None, mail_from: str, rcpt_tos: tuple[str, ...], helo: str
+    ) -> str:
         """Stream DATA into `writer`; commit and return the reply to send. Without a writer
         (the spool could not take a message) DATA is read to its end and refused."""
         loop = asyncio.get_running_loop()
@@ -524,8 +514,16 @@ class _Conversation:
             log.info("message refused: %s, %d bytes", failure, size)
             return R_TOO_BIG if failure == "message_too_big" else R_NO_STORAGE
         assert writer is not None  # without one, failure is "spool_unavailable" (above)
+        envelope = Envelope(
+            mail_from=mail_from,
+            rcpt_tos=rcpt_tos,
+            received_at=datetime.now(UTC),
+            peer=self._client,
+            source=self._listener.source,
+            helo=helo,
+        )
         try:
-            item_id = await self._blocking(writer.commit)
+            item_id = await self._blocking(functools.partial(writer.commit, envelope))
         except SpoolError:
             log.exception("spool commit failed")
             self._metrics.count_rejected("spool_error")
@@ -540,7 +538,7 @@ class _Conversation:
             "accepted %s: %d bytes for %s",
             item_id,
             size,
-            ",".join(sorted({address_domain(r) for r in rcpt_tos})),
+            ",".join(sorted({address_domain(r) for r in envelope.rcpt_tos})),
         )
         return f"250 2.0.0 OK queued as {item_id}"
 

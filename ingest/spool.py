@@ -123,70 +123,19 @@ def new_item_id() -> str:
     return f"{time.time_ns():020d}.{os.getpid()}.{secrets.token_hex(4)}"
 
 
-class GroupSync:
-    """The fsync of one folder, shared by the commits that wait for it at the same time.
-
-    A commit renames its item into the folder and then needs the folder's entry durable. One
-    fsync that *starts after* a rename covers it, so the commits waiting together need one
-    fsync between them (group commit, as databases do for their log): with eight sessions on
-    one disk each rename otherwise queued its own fsync behind the others'. A caller's
-    rename happened before it took its ticket; a round covers every ticket taken before the
-    round began. When a round's fsync fails, its waiters try again themselves, so each caller
-    either sees an fsync that began after its rename succeed or gets an error of its own.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._cond = threading.Condition()
-        self._taken = 0  # tickets handed out
-        self._durable = 0  # every ticket up to this one is covered by a finished fsync
-        self._running = False
-        #: fsyncs done, for tests and figures: fewer than commits when they were grouped.
-        self.rounds = 0
-
-    def __call__(self) -> None:
-        """Return once the folder's state as of this call is durable; raise OSError if not."""
-        with self._cond:
-            self._taken += 1
-            ticket = self._taken
-            while self._durable < ticket:
-                if self._running:
-                    self._cond.wait()
-                    continue
-                self._running = True
-                covers = self._taken
-                self._cond.release()
-                try:
-                    _fsync_dir(self.path)
-                finally:
-                    self._cond.acquire()
-                    self._running = False
-                    self._cond.notify_all()
-                self._durable = max(self._durable, covers)
-                self.rounds += 1
-
-
 class SpoolWriter:
-    """One message being received into tmp/. Call `commit` (then answer 250) or `abort`.
+    """One message being received into tmp/. Call `commit` (then answer 250) or `abort`."""
 
-    The envelope is known before the message's first byte (MAIL, RCPT, the peer) and its time
-    is the start of DATA, as Postfix stamps its `Received:` line. So the envelope file and the
-    item's folder are made durable here, while the client is still sending, and `commit` is
-    left with the two fsyncs that must follow the data: the message, then `new/` after the
-    rename (shared with concurrent commits, see `GroupSync`).
-    """
-
-    def __init__(self, spool: Spool, envelope: Envelope) -> None:
+    def __init__(self, spool: Spool) -> None:
         self.spool = spool
         self.id = new_item_id()
         self.size = 0
-        self._fd: int | None = None
         self._dir = spool.root / "tmp" / f"{self.id}@{_owner()}"
         try:
             self._dir.mkdir(mode=0o700)
-            self._fd = os.open(self._dir / MESSAGE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            _write_file(self._dir / ENVELOPE, envelope.to_json().encode())
-            _fsync_dir(self._dir)
+            self._fd: int | None = os.open(
+                self._dir / MESSAGE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600
+            )
         except OSError as exc:
             self.abort()
             raise SpoolError(f"cannot create a spool file: {exc.strerror}") from exc
@@ -203,23 +152,21 @@ class SpoolWriter:
             raise SpoolError(f"cannot write the spool file: {exc.strerror}") from exc
         self.size += len(chunk)
 
-    def commit(self) -> str:
-        """Make the message durable in new/ and return its id. Blocking (two fsyncs)."""
+    def commit(self, envelope: Envelope) -> str:
+        """Make the message durable in new/ and return its id. Blocking (several fsyncs)."""
         if self._fd is None:
             raise SpoolError("writer is closed")
         try:
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = None
-            os.rename(self._dir, self.spool.root / "new" / self.id)
+            _write_file(self._dir / ENVELOPE, envelope.to_json().encode())
+            _fsync_dir(self._dir)
+            new_dir = self.spool.root / "new"
+            os.rename(self._dir, new_dir / self.id)
+            _fsync_dir(new_dir)
         except OSError as exc:
             self.abort()
-            raise SpoolError(f"cannot commit to the spool: {exc.strerror}") from exc
-        try:
-            self.spool.new_sync()
-        except OSError as exc:
-            # Renamed but not known durable: the item stays in new/ (the worker takes it),
-            # and the sender, told to try again, may send it twice; the archive keeps it once.
             raise SpoolError(f"cannot commit to the spool: {exc.strerror}") from exc
         return self.id
 
@@ -257,19 +204,17 @@ class Spool:
         self.warnings = StepLog(log)
         for name in self.FOLDERS:
             (self.root / name).mkdir(parents=True, exist_ok=True)
-        #: The fsync of new/ after a rename into it, shared by concurrent commits and returns.
-        self.new_sync = GroupSync(self.root / "new")
 
     # -- writer side ---------------------------------------------------------------------
 
-    def open_writer(self, envelope: Envelope) -> SpoolWriter:
-        return SpoolWriter(self, envelope)
+    def open_writer(self) -> SpoolWriter:
+        return SpoolWriter(self)
 
     def put(self, raw: bytes, envelope: Envelope) -> str:
         """Store a whole message durably (importers); returns its id."""
-        writer = self.open_writer(envelope)
+        writer = self.open_writer()
         writer.write(raw)
-        return writer.commit()
+        return writer.commit(envelope)
 
     def clean_tmp(self) -> int:
         """Remove partial messages left in tmp/ by processes that no longer run."""
@@ -502,7 +447,7 @@ class Spool:
             with self._lock:
                 self._unwritten.pop(item_id, None)
         os.rename(item_dir, self.root / "new" / item_id)
-        self.new_sync()
+        _fsync_dir(self.root / "new")
 
     def _quarantine_dir(self, item_dir: Path, item_id: str, attempts: int, reason: str) -> None:
         state = {"attempts": attempts, "reason": reason, "quarantined_at": time.time()}

@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from ingest.envelope import Envelope
-from ingest.spool import Spool, SpoolError, SpoolItem, SpoolWriter
+from ingest.spool import Spool, SpoolItem
 
 ENV = Envelope.now("sender@example.net", ["branch@inbox.example.org"], peer="192.0.2.1")
 
@@ -50,7 +47,7 @@ def test_claim_is_oldest_first(spool: Spool) -> None:
 
 
 def test_writer_abort_leaves_nothing(spool: Spool) -> None:
-    writer = spool.open_writer(ENV)
+    writer = spool.open_writer()
     writer.write(b"partial")
     writer.abort()
     writer.abort()
@@ -135,7 +132,7 @@ def test_recover_returns_dead_workers_items_and_cleans_tmp(spool: Spool) -> None
     mine = spool.claim()  # c, held by this live process
     assert mine is not None and mine.id == c
     (spool.root / "tmp" / f"x@{owner}").mkdir()
-    live = spool.open_writer(ENV)  # ours: must survive recovery
+    live = spool.open_writer()  # ours: must survive recovery
     assert spool.recover() == 2
     assert {p.name for p in (spool.root / "new").iterdir()} == {a}
     assert [q.reason for q in spool.list_quarantine()] == ["INTERRUPTED"]
@@ -181,133 +178,3 @@ def test_day_old_partial_messages_go_even_if_their_pid_is_alive(spool: Spool) ->
     fresh.mkdir()
     assert spool.clean_tmp() == 1
     assert [p.name for p in (spool.root / "tmp").iterdir()] == [fresh.name]
-
-
-def _fsync_log(monkeypatch: pytest.MonkeyPatch, delay: float = 0.0) -> list[tuple[str, str]]:
-    """Record every fsync (file or folder, by path) and rename the spool makes, in order;
-    `delay` makes each fsync slow, as on a busy disk, so that commits overlap."""
-    import ingest.spool as spool_module
-
-    events: list[tuple[str, str]] = []
-    lock = threading.Lock()
-    real_fsync, real_rename = os.fsync, os.rename
-
-    def fsync(fd: int) -> None:
-        with lock:
-            events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
-        time.sleep(delay)
-        real_fsync(fd)
-
-    def rename(src: str | Path, dst: str | Path) -> None:
-        real_rename(src, dst)
-        with lock:
-            events.append(("rename", str(dst)))
-
-    monkeypatch.setattr(spool_module.os, "fsync", fsync)
-    monkeypatch.setattr(spool_module.os, "rename", rename)
-    return events
-
-
-def test_the_envelope_and_folder_are_durable_before_the_data_and_the_commit_syncs_twice(
-    spool: Spool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Opening a writer makes the envelope file and the item folder (with both entries)
-    durable while the data is still to come; the commit then fsyncs the message, renames the
-    folder into new/ and fsyncs new/ after the rename, and nothing else."""
-    events = _fsync_log(monkeypatch)
-    writer = spool.open_writer(ENV)
-    item = writer._dir
-    assert events == [("fsync", str(item / "envelope.json")), ("fsync", str(item))]
-    assert Envelope.from_json((item / "envelope.json").read_text()) == ENV
-    events.clear()
-    writer.write(b"Subject: a\r\n\r\nbody\r\n")
-    assert events == []
-    item_id = writer.commit()
-    new = spool.root / "new"
-    assert events == [
-        ("fsync", str(item / "message")),
-        ("rename", str(new / item_id)),
-        ("fsync", str(new)),
-    ]
-
-
-def test_concurrent_commits_share_the_fsync_of_new_and_each_waits_for_one_after_its_rename(
-    spool: Spool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Eight commits at once on a slow disk: fewer fsyncs of new/ than commits, and for every
-    commit an fsync of new/ began after its rename and before it returned."""
-    writers = [spool.open_writer(ENV) for _ in range(8)]
-    for w in writers:
-        w.write(b"Subject: a\r\n\r\nbody\r\n")
-    events = _fsync_log(monkeypatch, delay=0.2)
-    returned: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def commit(writer: SpoolWriter) -> None:
-        item_id = writer.commit()
-        with lock:
-            returned[item_id] = len(events)
-
-    threads = [threading.Thread(target=commit, args=(w,)) for w in writers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    new = str(spool.root / "new")
-    assert len(returned) == 8 and spool.depth() == 8
-    new_syncs = [i for i, e in enumerate(events) if e == ("fsync", new)]
-    assert len(new_syncs) == spool.new_sync.rounds < 8
-    for item_id, seen in returned.items():
-        renamed = events.index(("rename", f"{new}/{item_id}"))
-        assert any(renamed < i < seen for i in new_syncs), item_id
-
-
-def test_a_failed_fsync_of_new_fails_its_caller_and_the_commits_it_covered_sync_again(
-    spool: Spool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two commits wait together behind a running round; the round made for both fails. The
-    one that ran it is told (SpoolError: the sender is asked to try again); the other is not
-    declared durable by the failed round but makes an fsync of its own, which succeeds."""
-    import ingest.spool as spool_module
-
-    first, b, c = (spool.open_writer(ENV) for _ in range(3))
-    real = spool_module._fsync_dir
-    in_fsync, release = threading.Event(), threading.Event()
-    calls: list[Path] = []
-
-    def flaky(path: Path) -> None:
-        calls.append(path)
-        if len(calls) == 1:  # the first round waits until both others queued behind it
-            in_fsync.set()
-            assert release.wait(10)
-        if len(calls) == 2:
-            raise OSError(5, "Input/output error")
-        real(path)
-
-    monkeypatch.setattr(spool_module, "_fsync_dir", flaky)
-    outcome: dict[str, object] = {}
-
-    def commit(writer: SpoolWriter) -> None:
-        try:
-            outcome[writer.id] = writer.commit()
-        except SpoolError as exc:
-            outcome[writer.id] = exc
-
-    threads = [threading.Thread(target=commit, args=(first,))]
-    threads[0].start()
-    assert in_fsync.wait(10)
-    threads += [threading.Thread(target=commit, args=(w,)) for w in (b, c)]
-    for t in threads[1:]:
-        t.start()
-    deadline = time.monotonic() + 10
-    while spool.new_sync._taken < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)  # both renamed and wait for the running round
-    release.set()
-    for t in threads:
-        t.join(10)
-    assert outcome[first.id] == first.id
-    failed = [v for k, v in outcome.items() if k != first.id and isinstance(v, SpoolError)]
-    synced = [v for k, v in outcome.items() if k != first.id and v == k]
-    assert len(failed) == 1 and len(synced) == 1
-    assert "Input/output error" in str(failed[0])
-    assert calls == [spool.root / "new"] * 3
