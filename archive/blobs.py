@@ -47,7 +47,7 @@ class Blobs(Protocol):
     keyring: Keyring | None
 
     def put(self, data: bytes) -> str: ...
-    def put_many(self, items: Sequence[bytes]) -> list[str]: ...
+    def put_many(self, items: Sequence[bytes], known: Sequence[str | None] = ()) -> list[str]: ...
     def put_stream(self, stream: BinaryIO) -> str: ...
     def get(self, digest: str) -> bytes: ...
     def exists(self, digest: str) -> bool: ...
@@ -95,6 +95,16 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 
 def is_digest(name: str) -> bool:
     return _DIGEST.fullmatch(name) is not None
+
+
+def digests_of(items: Sequence[bytes], known: Sequence[str | None] = ()) -> list[str]:
+    """The sha256 hex of each item: `known[i]` where the caller has it (computed from those
+    very bytes), else hashed here. The pipeline hashes a raw message of hundreds of KB for its
+    duplicate check; hashing it again here would only repeat that."""
+    return [
+        (known[i] if i < len(known) else None) or hashlib.sha256(data).hexdigest()
+        for i, data in enumerate(items)
+    ]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -161,8 +171,10 @@ class BlobStore:
         """Store `data`; return its sha256 hex. Storing the same bytes again writes nothing."""
         return self.put_many([data])[0]
 
-    def put_many(self, items: Sequence[bytes]) -> list[str]:
+    def put_many(self, items: Sequence[bytes], known: Sequence[str | None] = ()) -> list[str]:
         """Store several blobs (one message's files); return their sha256 hex, in order.
+        `known`: digests the caller already has, by position (`digests_of`); trusted, so a
+        wrong one names the bytes falsely, which every read then reports as BlobCorrupt.
 
         As durable as one `put` each, with the work of a batch grouped by phase: every new
         file is written, then each is fsynced, then all are renamed into place, then each
@@ -171,7 +183,7 @@ class BlobStore:
         message costs about two journal commits instead of two per file. Nothing is renamed
         before every file's bytes are on disk; on failure no temporary file is left.
         """
-        digests = [hashlib.sha256(data).hexdigest() for data in items]
+        digests = digests_of(items, known)
         new: dict[str, bytes] = {}
         for digest, data in zip(digests, items, strict=True):
             if digest not in new and not self.exists(digest):

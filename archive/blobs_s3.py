@@ -31,6 +31,7 @@ from archive.blobs import (
     BlobError,
     BlobNotFound,
     _check_digest,
+    digests_of,
     is_digest,
     needs_reseal,
     seal,
@@ -119,15 +120,16 @@ class S3BlobStore:
 
     def put(self, data: bytes) -> str:
         """Store `data`; return its sha256 hex. Storing the same bytes again uploads nothing."""
-        digest = hashlib.sha256(data).hexdigest()
-        if self.exists(digest):
-            return digest
-        self._upload(digest, io.BytesIO(seal(self.keyring, digest, data)))
-        return digest
+        return self.put_many([data])[0]
 
-    def put_many(self, items: Sequence[bytes]) -> list[str]:
-        """`put` of each, in order (an upload is durable when it returns)."""
-        return [self.put(data) for data in items]
+    def put_many(self, items: Sequence[bytes], known: Sequence[str | None] = ()) -> list[str]:
+        """Each uploaded in order unless already there (an upload is durable when it returns);
+        `known` as for the file system store (`archive.blobs.digests_of`)."""
+        digests = digests_of(items, known)
+        for digest, data in zip(digests, items, strict=True):
+            if not self.exists(digest):
+                self._upload(digest, io.BytesIO(seal(self.keyring, digest, data)))
+        return digests
 
     def put_stream(self, stream: BinaryIO) -> str:
         """Hash while spooling to a temporary file (the key is the hash, known only at the end),

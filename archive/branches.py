@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from archive.errors import Conflict, Invalid, NotFound
@@ -42,11 +42,16 @@ def list_branches(session: Session) -> list[Branch]:
     return list(session.execute(select(Branch).order_by(Branch.id)).scalars())
 
 
+#: Built once: the worker looks a branch up for every message, and building the statement
+#: (coercing its values) cost more than running it.
+_BY_ADDRESS = select(Branch).where(
+    func.lower(Branch.email) == bindparam("email"), Branch.active.is_(True)
+)
+
+
 def branch_for_address(session: Session, address: str) -> Branch | None:
     norm = normalize_email(address)
-    return session.execute(
-        select(Branch).where(func.lower(Branch.email) == norm, Branch.active.is_(True))
-    ).scalar_one_or_none()
+    return session.execute(_BY_ADDRESS, {"email": norm}).scalar_one_or_none()
 
 
 def receiving_addresses(session: Session) -> set[str]:

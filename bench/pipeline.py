@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -232,6 +233,92 @@ def make_copies(flavour: str, count: int, first_serial: int) -> Copies:
     return Copies(pki, mails, pairs)
 
 
+# --- CPU of the worker's children ----------------------------------------------------------
+
+
+def _proc_stat(pid: int) -> tuple[int, int, float] | None:
+    """(parent pid, start time in ticks, CPU seconds) of a live process, from /proc (Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(b")") + 2 :].split()  # after "pid (comm) "
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[1]), int(fields[19]), (int(fields[11]) + int(fields[12])) / ticks
+
+
+class ChildrenCpu:
+    """CPU seconds of this process's descendants by role, sampled from /proc every `period`.
+
+    The roles follow from where each process sits: the fork server's children that have
+    children of their own are the prepare processes (each starts its own fork server for its
+    extraction readers); every other process below the fork server is extraction (the readers
+    and the prepare processes' fork servers; with prepare_in_processes off, this process's own
+    readers). A reader is replaced after a number of documents: sampling while the batch runs
+    keeps its CPU up to its last sample (at most `period` of its life is missed), which a
+    before/after difference would lose, and getrusage never sees (it is not our child)."""
+
+    def __init__(self, period: float = 0.1) -> None:
+        self.period = period
+        self._seen: dict[tuple[int, int], tuple[str, float]] = {}
+        self._first: dict[tuple[int, int], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="children-cpu", daemon=True)
+
+    def __enter__(self) -> ChildrenCpu:
+        self._sample(first=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            self._sample()
+
+    def _sample(self, *, first: bool = False) -> None:
+        procs: dict[int, tuple[int, int, float]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and (stat := _proc_stat(int(entry))) is not None:
+                procs[int(entry)] = stat
+        me = os.getpid()
+        depth: dict[int, int] = {}
+
+        def depth_of(pid: int) -> int:  # below this process: 1, 2, ...; elsewhere 0
+            if pid not in depth:
+                parent = procs[pid][0] if pid in procs else 0
+                if parent == me:
+                    depth[pid] = 1
+                else:
+                    depth[pid] = 0  # a cycle guard while the parent is looked up
+                    up = depth_of(parent) if parent in procs else 0
+                    depth[pid] = up + 1 if up else 0
+            return depth[pid]
+
+        parents = {stat[0] for stat in procs.values()}
+        for pid, (_parent, start, cpu) in procs.items():
+            d = depth_of(pid)
+            if d < 2:  # not ours, or the fork server itself (idle)
+                continue
+            role = "prepare" if d == 2 and pid in parents else "extraction"
+            key = (pid, start)
+            if first:
+                self._first[key] = cpu
+            else:
+                self._seen[key] = (role, cpu)
+
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds spent by each role since `__enter__`."""
+        total: dict[str, float] = {"prepare": 0.0, "extraction": 0.0}
+        for key, (role, cpu) in self._seen.items():
+            total[role] += cpu - self._first.get(key, 0.0)
+        return total
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -281,14 +368,16 @@ def run_flavour(
                 spool.put(raw, Envelope.now("citizen@mail.example", [BRANCH]))
             worker = Worker(spool, deps, idle_seconds=0.05, concurrency=workers)
             cpu = time.process_time()
-            seconds = asyncio.run(_drain(worker, spool, writer))
+            with ChildrenCpu() as children:
+                seconds = asyncio.run(_drain(worker, spool, writer))
             cpu = time.process_time() - cpu
             rates.append(messages / seconds)
+            per_doc = {"worker": cpu, **children.seconds()}
             print(
                 f"  {flavour} batch {b + 1}: {messages} documents in {seconds:5.1f} s = "
-                f"{messages / seconds:5.1f} documents/s; CPU of this process "
-                f"{cpu / messages * 1000:.0f} ms per document (prepare and extraction "
-                "children not counted)",
+                f"{messages / seconds:5.1f} documents/s; CPU ms per document: "
+                + ", ".join(f"{k} {v / messages * 1000:.1f}" for k, v in per_doc.items())
+                + f", total {sum(per_doc.values()) / messages * 1000:.1f}",
                 flush=True,
             )
         with rt.db.session() as s:

@@ -42,9 +42,9 @@ from ingest.filing import (
     Verification,
     existing,
     file_copies,
-    fill_message,
     guard_db,
-    message_row,
+    known_message,
+    save_message,
     storable,
 )
 
@@ -203,9 +203,9 @@ def process(raw: bytes, envelope: Envelope, deps: PipelineDeps, *, attempts: int
     """Take one message all the way into the archive; see the module docstring for failures."""
     digest = hashlib.sha256(raw).hexdigest()
     known = guard_db(lambda: existing(deps.db, digest))
-    if known is not None and known[1] == "done":
-        log.info("message %s already archived as #%s", digest[:12], known[0])
-        return Outcome("duplicate", known[0])
+    if known is not None and known.status == "done":
+        log.info("message %s already archived as #%s", digest[:12], known.id)
+        return Outcome("duplicate", known.id)
     if deps.preparer is not None:
         prepared = deps.preparer(raw)
     else:
@@ -213,7 +213,7 @@ def process(raw: bytes, envelope: Envelope, deps: PipelineDeps, *, attempts: int
     if prepared.quarantine is not None or prepared.parsed is None:
         reason = prepared.quarantine or NO_DOCUMENTS
         return _quarantine(raw, digest, envelope, deps, reason, prepared.parsed, attempts)
-    return _archive(raw, envelope, prepared.parsed, list(prepared.drafts), deps, attempts)
+    return _archive(raw, digest, envelope, prepared.parsed, list(prepared.drafts), deps, attempts)
 
 
 def prepare(raw: bytes, steps: Steps) -> Prepared:
@@ -303,6 +303,7 @@ def with_siblings(checked: list[tuple[SignatureFile, Verification]]) -> Verifica
 
 def _archive(
     raw: bytes,
+    digest: str,
     envelope: Envelope,
     parsed: ParsedMessage,
     drafts: list[Draft],
@@ -314,6 +315,7 @@ def _archive(
         _arrival(raw, envelope, parsed, attempts),
         problems=tuple(parsed.problems),
         branch_addresses=(*envelope.rcpt_tos, *parsed.to_addrs),
+        raw_sha256=digest,
     )
     return file_copies(arrival, [_copy(d) for d in drafts], deps)
 
@@ -357,23 +359,22 @@ def _quarantine(
     """Keep the raw message and a visible row saying why nothing could be taken from it."""
 
     def write() -> Outcome:
-        deps.blobs.put(raw)
+        deps.blobs.put_many([raw], [digest])  # hashed once, by the caller
         try:
             with deps.db.session() as s:
-                msg = message_row(s, digest)
-                if msg is not None and msg.status == "done":
-                    return Outcome("duplicate", msg.id)
-                if msg is not None and (msg.reason or "").split(" ")[0] == reason:
-                    return Outcome("duplicate", msg.id, reason=reason)  # same verdict again
-                msg = fill_message(s, msg, _arrival(raw, envelope, parsed, attempts), digest)
-                msg.status = "quarantined"
+                known = known_message(s, digest)
+                if known is not None and known.status == "done":
+                    return Outcome("duplicate", known.id)
+                if known is not None and (known.reason or "").split(" ")[0] == reason:
+                    return Outcome("duplicate", known.id, reason=reason)  # same verdict again
                 extra = [p for p in (parsed.problems if parsed else ()) if p != reason]
-                msg.reason = " ".join([reason, *extra])
-                s.flush()
-                row_id = msg.id
+                arrival = _arrival(raw, envelope, parsed, attempts)
+                row_id = save_message(
+                    s, known, arrival, digest, "quarantined", " ".join([reason, *extra])
+                )
         except IntegrityError:
             row = existing(deps.db, digest)
-            return Outcome("duplicate", row[0] if row else None)
+            return Outcome("duplicate", row.id if row else None)
         return Outcome("quarantined", row_id, reason=reason)
 
     outcome = guard_db(write)

@@ -26,7 +26,10 @@ class SearchSettings:
     rebuild_commit_batch: int = 25_000
     #: `serve` commits new copies to the index in groups, at most this long after the first of
     #: a group arrived (search/group_writer.py); 0 commits each message's copies at once.
-    group_commit_seconds: float = 0.25
+    #: A commit costs about 30 ms of CPU at 100,000 documents before the copies it carries (its
+    #: segment, the merge of small ones): at 50 copies/s a second's groups cost about 1.5 ms of
+    #: CPU per copy, a quarter-second's about 3 ms (bench/README.md, issue 15).
+    group_commit_seconds: float = 1.0
     #: Dates typed in queries ("received:2026-01-31") are days in this zone.
     timezone: str = "Europe/Kyiv"
     #: Tolerate one typo in names of five letters or more (Whoosh fuzzy terms, pg_trgm).

@@ -304,6 +304,26 @@ def test_put_many_stores_each_once_in_order(backend: Backend) -> None:
     assert store.put_many([]) == []
 
 
+def test_put_many_names_items_by_the_digests_the_caller_already_has(backend: Backend) -> None:
+    """A digest the caller computed of the same bytes (the pipeline's of a raw message) is
+    used as it is, not computed again: shown by a false one, which names the bytes and is
+    then caught by every read, as any blob that does not hash to its name."""
+    store = backend.make(None)
+    true = hashlib.sha256(b"raw message").hexdigest()
+    assert store.put_many([b"raw message", b"the pdf"], [true]) == [
+        true,
+        hashlib.sha256(b"the pdf").hexdigest(),
+    ]
+    assert store.get(true) == b"raw message"
+
+    false = hashlib.sha256(b"other bytes").hexdigest()
+    assert store.put_many([b"raw message"], [false]) == [false]
+    with pytest.raises(BlobCorrupt):
+        store.get(false)
+    # Without one, the digest is computed: the same call names the bytes by their hash.
+    assert store.put_many([b"other bytes"]) == [false]
+
+
 def test_put_many_is_durable_before_it_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

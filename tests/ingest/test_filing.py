@@ -214,7 +214,8 @@ def test_what_filing_indexes_is_what_a_reindex_reads_back(
     """Filing hands the index `index_doc` of the rows it just wrote instead of reading them
     back; a reindex reads them from the database. Both must give the index the same document
     (ids, dates with their zone, names, numbers, branch, sender), on both engines, for a routed
-    copy with a branch and an unsigned one."""
+    message of two copies with a branch (the ids its one INSERT returned, each matched to its
+    own row) and an unsigned copy."""
     from archive.branches import add_branch
     from search.index import ArchiveSource, IndexDoc
 
@@ -223,11 +224,13 @@ def test_what_filing_indexes_is_what_a_reindex_reads_back(
         add_branch(s, "Готель «Дніпро»", "Дніпро, вул. Тестова, 1", BRANCH_ADDRESS)
     handed: list[IndexDoc] = []
     deps = dataclasses.replace(make_pipeline(rt, [m.root_der]), index=handed.extend)
-    signed = process(mm.gmail(mm.diia_pair(m.pdf, m.p7s)), envelope(), deps)
+    two = mm.diia_pair(m.pdf, m.p7s, "Паспорт") + mm.diia_pair(m.other_pdf, m.p7s, "Інший")
+    signed = process(mm.gmail(two), envelope(), deps)
     unsigned = process(
         mm.gmail([mm.Att("Довідка.pdf", m.pdf, "application/pdf")]), envelope(), deps
     )
     assert signed.status == unsigned.status == "archived" and signed.indexed
+    assert len(signed.documents) == 2
     ids = [*signed.documents, *unsigned.documents]
     assert [d.id for d in handed] == ids
     assert handed[0].branch == "Готель «Дніпро»" and handed[0].received_at == WHEN
