@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from whoosh import formats
+from whoosh.analysis import IDTokenizer
 from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.fields import DATETIME, NUMERIC, Schema
@@ -103,7 +104,7 @@ class SegmentBuilder:
         #: Per scorable field: the length byte of each document (0: none).
         self.lengths: dict[str, bytearray] = {}
         self._plan = fields_plan(self.schema, splitter)
-        for name, (_field, _f, indexed, scorable, _s) in self._plan.items():
+        for name, (_field, _f, indexed, scorable, _s, _w) in self._plan.items():
             if indexed and postings:
                 self.postings[name] = {}
                 if scorable:
@@ -142,7 +143,7 @@ class SegmentBuilder:
             pdw.finish_doc()
         if self.with_postings:
             for name, length, postings in posts:
-                _field, fast, _indexed, scorable, _stored = plan[name]
+                _field, fast, _indexed, scorable, _stored, _whole = plan[name]
                 table = self.postings[name]
                 if fast is not None:
                     it = iter(postings)
@@ -195,7 +196,7 @@ class SegmentBuilder:
         """Every term of one field, as W3FieldWriter.start_term / add / finish_term write it:
         W3PostingsWriter's blocks (at most `blocklimit` postings; header, pickled and
         compressed ids, weights and values) and W3TermInfo's row in the term table."""
-        field, fast, _indexed, scorable, _stored = self._plan[name]
+        field, fast, _indexed, scorable, _stored, _whole = self._plan[name]
         fmt = field.format
         fb = fmt.field_boost
         fixed = fmt.fixed_value_size()
@@ -365,8 +366,11 @@ def _block_bytes(
 
 
 def fields_plan(schema: Schema, splitter: type | None) -> dict[str, tuple[Any, ...]]:
-    """Per field: (field, fast, indexed, scorable, stored); fast is "positions" or
-    "frequency" for fields analysed by `splitter` (tokenized by `_split`), else None."""
+    """Per field: (field, fast, indexed, scorable, stored, whole); fast is "positions" or
+    "frequency" for fields analysed by `splitter` (tokenized by `_split`), else None; whole
+    is true for fields whose value is their one term (Whoosh's ID: IDTokenizer, Existence
+    format, no boost, not scored), whose postings `prepare` makes without Whoosh's token
+    objects."""
     plan: dict[str, tuple[Any, ...]] = {}
     for name, field in schema.items():
         if field.separate_spelling() or field.vector:
@@ -380,7 +384,14 @@ def fields_plan(schema: Schema, splitter: type | None) -> dict[str, tuple[Any, .
             and type(fmt) in (formats.Positions, formats.Frequency)
         ):
             fast = "positions" if type(fmt) is formats.Positions else "frequency"
-        plan[name] = (field, fast, field.indexed, field.scorable, field.stored)
+        whole = (
+            field.indexed
+            and type(field.analyzer) is IDTokenizer
+            and type(fmt) is formats.Existence
+            and fmt.field_boost == 1.0
+            and not field.scorable
+        )
+        plan[name] = (field, fast, field.indexed, field.scorable, field.stored, whole)
     return plan
 
 
@@ -406,7 +417,7 @@ def prepare(
         value = fields[name]
         if value is None:
             continue
-        field, fast, indexed, scorable, stored = plan[name]
+        field, fast, indexed, scorable, stored, whole = plan[name]
         length = 0
         postings: list[Any] = []
         if (
@@ -425,12 +436,17 @@ def prepare(
             column = (moment,) if field.column_type is not None else None
         elif fast is not None:
             length = _split(postings, value, fast == "positions")
+            if type(value) is not str and (stored or field.column_type is not None):
+                value = _as_text(value)  # what Whoosh stores and sorts by
             column = (field.to_column_value(value),) if field.column_type is not None else None
         else:
             known = memo.get(name) if memo is not None else None
             made = known.get(value) if known is not None and type(value) is str else None
             if made is None:
-                if indexed:
+                if whole and type(value) is str:
+                    # What field.index gives for it: the value as its one term, weight 1.
+                    postings.append((value.encode("utf-8"), None))
+                elif indexed:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         if scorable:
                             length += freq
@@ -453,14 +469,24 @@ def prepare(
 MEMO_VALUES = 4096
 
 
-def _split(out: list[Any], value: str, positions: bool) -> int:
+def _split(out: list[Any], value: str | list[tuple[str, ...]], positions: bool) -> int:
     """PositionsTokenizer's tokens ("a|b c") as term, value pairs appended to `out`: the
     Positions format's encoded positions, or the Frequency format's count (its weight is the
-    count times the field boost, made at `finish`). Returns the field length (tokens)."""
+    count times the field boost, made at `finish`). Returns the field length (tokens).
+
+    `value` may also be the keys per position that search.analysis.encode_positions would
+    join into that string: the tokens are then taken from them as they are, without the
+    string made and split again (and the keys' hashes, cached on them, are not computed
+    again), unless a key holds a space or "|", which the string would split (then the
+    string is made and split, so both forms always give the same postings)."""
+    if isinstance(value, str):
+        groups: Any = [group.split("|") for group in value.split(" ")]
+    else:
+        groups = [keys for keys in value if keys]
     seen: dict[str, list[int]] = {}
     length = 0
-    for pos, group in enumerate(value.split(" ")):
-        for key in group.split("|"):
+    for pos, group in enumerate(groups):
+        for key in group:
             if key:
                 length += 1
                 at = seen.get(key)
@@ -468,6 +494,10 @@ def _split(out: list[Any], value: str, positions: bool) -> int:
                     seen[key] = [pos]
                 else:
                     at.append(pos)
+    if not isinstance(value, str):
+        joined = "".join(seen)
+        if " " in joined or "|" in joined:
+            return _split(out, _as_text(value), positions)
     for key, poslist in seen.items():
         if not positions:
             v: Any = len(poslist)
@@ -484,6 +514,12 @@ def _split(out: list[Any], value: str, positions: bool) -> int:
                 _TERM_BYTES[key] = tbytes
         out += (tbytes, v)
     return length
+
+
+def _as_text(positions: list[tuple[str, ...]]) -> str:
+    """The "a|b c" string of keys per position: search.analysis.encode_positions (not
+    imported: the child process that imports this module needs no morphology dictionary)."""
+    return " ".join("|".join(keys) for keys in positions if keys)
 
 
 #: One bytes object per frequent term: a batch of documents pickles a repeated object as a

@@ -20,7 +20,13 @@ from search.index import IndexDoc
 from search.settings import SearchSettings
 from search.whoosh_backend import WhooshBackend
 from search.whoosh_bulk import SegmentBuilder, commit_segments
-from search.whoosh_store import PositionsTokenizer, WhooshStore, _writer, make_schema
+from search.whoosh_store import (
+    PositionsTokenizer,
+    WhooshStore,
+    _writer,
+    make_schema,
+    whoosh_text,
+)
 
 SURNAMES = ("Шевченко", "Коваленко", "Бондаренко", "Ткачук", "Мельник", "Олійник")
 GIVEN = ("Тарас", "Олена", "Мар'яна", "Петро", "Ірина")
@@ -93,7 +99,7 @@ def test_segments_are_the_files_whoosh_writes(tmp_path: Path) -> None:
     for batch in batches:
         writer = _writer(ix)
         for f in batch:
-            writer.add_document(**f)
+            writer.add_document(**whoosh_text(f))
         writer.commit(merge=False)
     ix.close()
 
@@ -271,3 +277,26 @@ def test_a_killed_child_fails_the_rebuild_and_keeps_the_index(
         assert {h.id for h in backend.search("0000000007").hits} == {7}
     finally:
         backend.close()
+
+
+def test_keys_per_position_give_the_postings_of_their_text(tmp_path: Path) -> None:
+    """The analysed fields reach the builder as keys per position, not joined into "a|b c"
+    and split again: the postings (and field lengths) must be those of the joined text,
+    also when a key holds a space or "|" (the text splits it; the keys are then joined)."""
+    from search.analysis import encode_positions
+    from search.whoosh_bulk import fields_plan, prepare
+
+    store = WhooshStore(tmp_path / "analysis", SearchSettings())
+    plan = fields_plan(make_schema(), PositionsTokenizer)
+    analysed = [store._fields(d) for d in corpus(40)]
+    odd = dict(analysed[0], names=[("a b",), (), ("c|d", "e"), ("e",), ("",)])
+    for fields in [*analysed, odd]:
+        as_text = whoosh_text(fields)
+        assert any(type(v) is list for v in fields.values())
+        assert prepare(plan, fields) == prepare(plan, as_text)
+    # The odd keys are split as the text splits them: "a", "b", "c", "d", "e" twice.
+    length, postings = next((n, p) for name, n, p in prepare(plan, odd)[1] if name == "names")
+    assert length == 6
+    assert b"a b" not in postings[0::2] and b"c|d" not in postings[0::2]
+    assert set(postings[0::2]) == {b"a", b"b", b"c", b"d", b"e"}
+    assert encode_positions(odd["names"]) == whoosh_text(odd)["names"]
