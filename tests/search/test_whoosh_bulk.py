@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -244,6 +245,8 @@ def test_a_large_rebuild_builds_its_segments_in_a_child(
         assert len(expected) == 3  # 120 + 120 + 60
         assert _segment_files(folders[1]) == expected
         assert _results(there) == _results(here)
+        # The batches' spool files are gone with their folder.
+        assert not [p for p in folders[1].iterdir() if p.name.startswith("spool-")]
     finally:
         here.close()
         there.close()
@@ -274,6 +277,7 @@ def test_a_killed_child_fails_the_rebuild_and_keeps_the_index(
         with pytest.raises(RuntimeError, match="segment builder process"):
             backend.rebuild(corpus(3000))
         assert backend.doc_count() == 50
+        assert not list((tmp_path / "index").glob("g-*/spool-*"))
         assert {h.id for h in backend.search("0000000007").hits} == {7}
     finally:
         backend.close()
@@ -300,3 +304,30 @@ def test_keys_per_position_give_the_postings_of_their_text(tmp_path: Path) -> No
     assert b"a b" not in postings[0::2] and b"c|d" not in postings[0::2]
     assert set(postings[0::2]) == {b"a", b"b", b"c", b"d", b"e"}
     assert encode_positions(odd["names"]) == whoosh_text(odd)["names"]
+
+
+def test_the_child_is_at_most_two_segments_behind(
+    tmp_path: Path, settings: SearchSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches wait for the child in spool files, one per segment, each deleted once
+    read: when a segment starts, the child has written all but the one before it, so no
+    more than two files (that one's and the new one's) are ever there."""
+    from search import whoosh_bulk, whoosh_store
+
+    monkeypatch.setattr(whoosh_store, "CHILD_FROM", 100)
+    real = whoosh_bulk.ChildSegments._start
+    waiting: list[int] = []
+
+    def counted(self: whoosh_bulk.ChildSegments) -> None:
+        real(self)
+        waiting.append(len(os.listdir(self._spool)))
+
+    monkeypatch.setattr(whoosh_bulk.ChildSegments, "_start", counted)
+    backend = WhooshBackend(tmp_path / "index", settings, repair=False)
+    try:
+        assert backend.rebuild(corpus(900)) == 900
+        assert len(waiting) == 8  # 7 segments of 120 and one of 60
+        assert 1 <= max(waiting) <= 2
+        assert backend.search("шевченко").total == 150
+    finally:
+        backend.close()
