@@ -331,3 +331,23 @@ def test_the_child_is_at_most_two_segments_behind(
         assert backend.search("шевченко").total == 150
     finally:
         backend.close()
+
+
+def test_the_heap_top_is_kept_where_the_c_library_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc (this project's Linux images) takes M_TOP_PAD; without mallopt nothing fails."""
+    import ctypes
+    import platform
+
+    from search import whoosh_bulk
+
+    whoosh_bulk.keep_heap_top.cache_clear()
+    if platform.libc_ver()[0] == "glibc":
+        assert whoosh_bulk.keep_heap_top() is True
+
+    def no_libc(_name: object) -> object:
+        raise OSError("no C library here")
+
+    whoosh_bulk.keep_heap_top.cache_clear()
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    assert whoosh_bulk.keep_heap_top() is False
+    whoosh_bulk.keep_heap_top.cache_clear()
