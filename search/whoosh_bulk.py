@@ -15,9 +15,10 @@ same pickles, compression level and statistics), so the bytes written are those 
 which also guards against a Whoosh upgrade changing its format).
 
 Fields analysed by `PositionsTokenizer` ("a|b c": alternatives share a position) are tokenized
-here with string splits instead of Whoosh's token objects; DATETIME values go through
-NUMERIC.to_bytes once converted; any other indexed field goes through its own `index()`.
-`ChildSegments` splits the work between the rebuilding process and a child.
+here from their keys per position (or the string split) instead of Whoosh's token objects;
+DATETIME values go through NUMERIC.to_bytes once converted; an ID field's value is its one
+term; any other indexed field goes through its own `index()`. `ChildSegments` splits the work
+between the rebuilding process and a child.
 """
 
 from __future__ import annotations
