@@ -168,7 +168,9 @@ class Analyzer:
         caching them filled the cache with entries never used again (about 60 MB during a
         rebuild of 100,000 copies)."""
         cached, direct, digit = self.word_keys, self._word_keys, _DIGIT.search
-        return [direct(w) if digit(w) else cached(w) for _s, _e, w in self.words(text)]
+        # The words of `words`, without their places (no match objects, no tuples).
+        words = _WORD.findall(_straight(unicodedata.normalize("NFC", text)))
+        return [direct(w) if digit(w) else cached(w) for w in words]
 
     def spans(
         self,

@@ -154,6 +154,12 @@ def make_schema() -> Schema:
     )
 
 
+def whoosh_text(fields: dict[str, Any]) -> dict[str, Any]:
+    """`WhooshStore._fields` as Whoosh's writer takes them: keys per position joined into
+    the text PositionsTokenizer reads back."""
+    return {k: encode_positions(v) if type(v) is list else v for k, v in fields.items()}
+
+
 def naive_utc(value: dt.datetime) -> dt.datetime:
     """How Whoosh's DATETIME field stores a moment: UTC without a zone."""
     if value.tzinfo is None:
@@ -413,6 +419,9 @@ class WhooshStore:
     # -- writing -------------------------------------------------------------------------
 
     def _fields(self, doc: IndexDoc) -> dict[str, Any]:
+        """The document's fields as search.whoosh_bulk.prepare takes them: the analysed
+        fields as keys per position (not yet joined into PositionsTokenizer's "a|b c" form,
+        which `whoosh_text` makes for Whoosh's own writer)."""
         a = self.analyzer
         names = " ".join(n for n in (doc.person_name, doc.person_name_lat) if n)
         number_positions = [tuple(sorted(number_keys(n))) for n in doc.numbers]
@@ -422,15 +431,15 @@ class WhooshStore:
             "document_type": doc.document_type or "",
             "branch_id": str(doc.branch_id) if doc.branch_id is not None else "",
             "branch": doc.branch or "",
-            "branch_keys": encode_positions(a.positions(doc.branch or "")),
+            "branch_keys": a.positions(doc.branch or ""),
             "received_at": naive_utc(doc.received_at),
             "received_day": doc.received_at.astimezone(self.tz).date().isoformat(),
             "indication": doc.indication,
             "sender_keys": " ".join(sender_keys(doc.sender)),
             "person_name": doc.person_name or "",
-            "names": encode_positions(a.positions(names)),
-            "numbers": encode_positions(number_positions),
-            "content": encode_positions(a.positions(doc.text + "\n" + extra)),
+            "names": a.positions(names),
+            "numbers": number_positions,
+            "content": a.positions(doc.text + "\n" + extra),
             "text": doc.text,
             "copy_key": doc.collapse_key,
         }
@@ -551,7 +560,7 @@ class WhooshStore:
         writer = _writer(ix)
         try:
             for fields in batch:
-                writer.add_document(**fields)
+                writer.add_document(**whoosh_text(fields))
         except BaseException:
             writer.cancel()
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +21,13 @@ from search.index import IndexDoc
 from search.settings import SearchSettings
 from search.whoosh_backend import WhooshBackend
 from search.whoosh_bulk import SegmentBuilder, commit_segments
-from search.whoosh_store import PositionsTokenizer, WhooshStore, _writer, make_schema
+from search.whoosh_store import (
+    PositionsTokenizer,
+    WhooshStore,
+    _writer,
+    make_schema,
+    whoosh_text,
+)
 
 SURNAMES = ("Шевченко", "Коваленко", "Бондаренко", "Ткачук", "Мельник", "Олійник")
 GIVEN = ("Тарас", "Олена", "Мар'яна", "Петро", "Ірина")
@@ -93,7 +100,7 @@ def test_segments_are_the_files_whoosh_writes(tmp_path: Path) -> None:
     for batch in batches:
         writer = _writer(ix)
         for f in batch:
-            writer.add_document(**f)
+            writer.add_document(**whoosh_text(f))
         writer.commit(merge=False)
     ix.close()
 
@@ -238,6 +245,8 @@ def test_a_large_rebuild_builds_its_segments_in_a_child(
         assert len(expected) == 3  # 120 + 120 + 60
         assert _segment_files(folders[1]) == expected
         assert _results(there) == _results(here)
+        # The batches' spool files are gone with their folder.
+        assert not [p for p in folders[1].iterdir() if p.name.startswith("spool-")]
     finally:
         here.close()
         there.close()
@@ -268,6 +277,77 @@ def test_a_killed_child_fails_the_rebuild_and_keeps_the_index(
         with pytest.raises(RuntimeError, match="segment builder process"):
             backend.rebuild(corpus(3000))
         assert backend.doc_count() == 50
+        assert not list((tmp_path / "index").glob("g-*/spool-*"))
         assert {h.id for h in backend.search("0000000007").hits} == {7}
     finally:
         backend.close()
+
+
+def test_keys_per_position_give_the_postings_of_their_text(tmp_path: Path) -> None:
+    """The analysed fields reach the builder as keys per position, not joined into "a|b c"
+    and split again: the postings (and field lengths) must be those of the joined text,
+    also when a key holds a space or "|" (the text splits it; the keys are then joined)."""
+    from search.analysis import encode_positions
+    from search.whoosh_bulk import fields_plan, prepare
+
+    store = WhooshStore(tmp_path / "analysis", SearchSettings())
+    plan = fields_plan(make_schema(), PositionsTokenizer)
+    analysed = [store._fields(d) for d in corpus(40)]
+    odd = dict(analysed[0], names=[("a b",), (), ("c|d", "e"), ("e",), ("",)])
+    for fields in [*analysed, odd]:
+        as_text = whoosh_text(fields)
+        assert any(type(v) is list for v in fields.values())
+        assert prepare(plan, fields) == prepare(plan, as_text)
+    # The odd keys are split as the text splits them: "a", "b", "c", "d", "e" twice.
+    length, postings = next((n, p) for name, n, p in prepare(plan, odd)[1] if name == "names")
+    assert length == 6
+    assert b"a b" not in postings[0::2] and b"c|d" not in postings[0::2]
+    assert set(postings[0::2]) == {b"a", b"b", b"c", b"d", b"e"}
+    assert encode_positions(odd["names"]) == whoosh_text(odd)["names"]
+
+
+def test_the_child_is_at_most_two_segments_behind(
+    tmp_path: Path, settings: SearchSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batches wait for the child in spool files, one per segment, each deleted once
+    read: when a segment starts, the child has written all but the one before it, so no
+    more than two files (that one's and the new one's) are ever there."""
+    from search import whoosh_bulk, whoosh_store
+
+    monkeypatch.setattr(whoosh_store, "CHILD_FROM", 100)
+    real = whoosh_bulk.ChildSegments._start
+    waiting: list[int] = []
+
+    def counted(self: whoosh_bulk.ChildSegments) -> None:
+        real(self)
+        waiting.append(len(os.listdir(self._spool)))
+
+    monkeypatch.setattr(whoosh_bulk.ChildSegments, "_start", counted)
+    backend = WhooshBackend(tmp_path / "index", settings, repair=False)
+    try:
+        assert backend.rebuild(corpus(900)) == 900
+        assert len(waiting) == 8  # 7 segments of 120 and one of 60
+        assert 1 <= max(waiting) <= 2
+        assert backend.search("шевченко").total == 150
+    finally:
+        backend.close()
+
+
+def test_the_heap_top_is_kept_where_the_c_library_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """glibc (this project's Linux images) takes M_TOP_PAD; without mallopt nothing fails."""
+    import ctypes
+    import platform
+
+    from search import whoosh_bulk
+
+    whoosh_bulk.keep_heap_top.cache_clear()
+    if platform.libc_ver()[0] == "glibc":
+        assert whoosh_bulk.keep_heap_top() is True
+
+    def no_libc(_name: object) -> object:
+        raise OSError("no C library here")
+
+    whoosh_bulk.keep_heap_top.cache_clear()
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)
+    assert whoosh_bulk.keep_heap_top() is False
+    whoosh_bulk.keep_heap_top.cache_clear()

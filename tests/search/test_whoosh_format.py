@@ -29,7 +29,7 @@ from search.whoosh_format import (
     shared,
     unpack_positions,
 )
-from search.whoosh_store import WhooshStore, _writer, make_schema
+from search.whoosh_store import WhooshStore, _writer, make_schema, whoosh_text
 from tests.search.conftest import fill_archive
 
 FIXED = ([0], [5], [127], [128], [0, 1, 2], [3, 200, 201, 20_000, 3_000_000], [16_383, 16_384])
@@ -108,7 +108,7 @@ def _old_index(root: Path, source: ArchiveSource, settings: SearchSettings) -> s
     ix = windex.create_in(str(path), schema)
     writer = _writer(ix)
     for doc in source.docs():
-        writer.add_document(**store._fields(doc))
+        writer.add_document(**whoosh_text(store._fields(doc)))
     writer.commit()
     ix.close()
     (path / "VERSION").write_text(f"4.{ANALYSIS_VERSION}.{settings.timezone}\n", "ascii")
