@@ -97,10 +97,9 @@ QUERIES = ("коваленко", "Коваленко", "KOVALENKO", "ковел�
 PAGES = ((20, 0), (1, 0), (2, 1), (3, 3), (1, 4), (1, 5), (2, 6))
 
 
-def test_one_word_page_is_the_page_of_every_match_ranked(
-    pg: tuple[PostgresBackend, Archive, list[int]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend, _archive, ids = pg
+def spy_on_one_word(m: pytest.MonkeyPatch) -> list[bool]:
+    """Record, per one-word search, whether `search_ranks` answered it (True) or the search
+    fell back to ranking every match (False)."""
     answered: list[bool] = []
     one_word = PostgresBackend._one_word
 
@@ -109,8 +108,16 @@ def test_one_word_page_is_the_page_of_every_match_ranked(
         answered.append(found is not None)
         return found
 
+    m.setattr(PostgresBackend, "_one_word", spy)
+    return answered
+
+
+def test_one_word_page_is_the_page_of_every_match_ranked(
+    pg: tuple[PostgresBackend, Archive, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend, _archive, ids = pg
+    answered = spy_on_one_word(monkeypatch)
     fast = {}
-    monkeypatch.setattr(PostgresBackend, "_one_word", spy)
     for q in QUERIES:
         for limit, offset in PAGES:
             answered.clear()
@@ -287,16 +294,8 @@ def test_total_counts_a_row_once_and_its_text_only_mentions(
     assert backend.source is not None
 
     def totals() -> tuple[int, int]:
-        answered: list[bool] = []
-        one_word = PostgresBackend._one_word
-
-        def spy(self: PostgresBackend, *args: Any, **kwargs: Any) -> Any:
-            found = one_word(self, *args, **kwargs)
-            answered.append(found is not None)
-            return found
-
         with monkeypatch.context() as m:
-            m.setattr(PostgresBackend, "_one_word", spy)
+            answered = spy_on_one_word(m)
             fast = backend.search("коваленко", limit=1).total
         assert answered == [True]
         with monkeypatch.context() as m:
