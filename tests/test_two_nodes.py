@@ -98,8 +98,18 @@ def test_two_nodes_on_postgresql_and_s3_share_one_archive(
             browser.login(password)
             for person in (first, second):
                 query = urllib.parse.urlencode({"q": person.full_name})
-                page = browser.get(f"/search?{query}")
-                found = [i for i in docs if f"/documents/{i}" in page]
+                found: list[int] = []
+
+                def searched(
+                    query: str = query, found: list[int] = found, browser: Browser = browser
+                ) -> bool:
+                    page = browser.get(f"/search?{query}")
+                    found[:] = [i for i in docs if f"/documents/{i}" in page]
+                    return bool(found)
+
+                # The worker commits the index in groups (`group_commit_seconds`): a copy is
+                # searchable up to that long after it is archived.
+                wait_for(searched, f"{person.full_name} to be searchable")
                 assert len(found) == 1, (node.web_port, person.full_name)
                 assert _pdf(browser, found[0]) == person.pdf
             status, ready = browser.fetch("/readyz")
