@@ -54,10 +54,8 @@ from diia_inbox.config import Config, load_config
 from diia_inbox.runtime import Runtime
 from diia_inbox.wiring import (
     context_factory,
-    deps_from_config,
-    index_into,
-    with_prepare_pool,
     worker_loops,
+    worker_pipeline,
     worker_search,
 )
 from ingest.envelope import Envelope
@@ -350,12 +348,8 @@ def run_flavour(
         backend = worker_search(cfg, rt.db)  # as serve wires it
         writer = backend if isinstance(backend, GroupWriter) else None
         make_context = context_factory(cfg.verify, cfg.trust_dir, db=rt.db)
-        deps = dataclasses.replace(
-            deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context),
-            index=index_into(backend),
-        )
         # As serve wires it: one prepare process per worker loop.
-        deps, pool = with_prepare_pool(cfg, deps, make_context, loops=workers)
+        deps, pool = worker_pipeline(cfg, rt.db, rt.blobs, backend, make_context, loops=workers)
         if pool is not None:
             pool.prestart()
         # Warm-up outside the clock: the extraction fork server, the trust store, the index.

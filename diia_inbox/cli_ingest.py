@@ -12,7 +12,6 @@ reason; 1 when some could not be processed now (database or disk trouble: run it
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -49,12 +48,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # in groups.
         make_context = wiring.context_factory(config.verify, config.trust_dir, db=rt.db)
         search = wiring.worker_search(config, rt.db)
-        deps = dataclasses.replace(
-            wiring.deps_from_config(config, rt.db, rt.blobs, make_context=make_context),
-            index=wiring.index_into(search),
-        )
         loops = wiring.worker_loops(config.ingest)
-        deps, pool = wiring.with_prepare_pool(config, deps, make_context, loops=loops)
+        deps, pool = wiring.worker_pipeline(
+            config, rt.db, rt.blobs, search, make_context, loops=loops
+        )
         try:
             report = import_paths(paths, deps, concurrency=loops)
         except ImportSourceError as exc:

@@ -144,11 +144,10 @@ def build_components(
     from diia_inbox.trust_jobs import TrustJobs
     from diia_inbox.wiring import (
         context_factory,
-        deps_from_config,
         index_into,
         web_services,
-        with_prepare_pool,
         worker_loops,
+        worker_pipeline,
         worker_search,
     )
     from ingest.metrics import IngestMetrics
@@ -168,11 +167,10 @@ def build_components(
     # One verifier context for the pipeline, the trust jobs and the manual check: the national
     # bundle is loaded (and reloaded on a trust change) once, not once per user.
     make_context = context_factory(cfg.verify, cfg.trust_dir, db=rt.db)
-    pipeline = dataclasses.replace(
-        deps_from_config(cfg, rt.db, rt.blobs, make_context=make_context), index=index
-    )
     concurrency = worker_loops(cfg.ingest)
-    pipeline, prepare_pool = with_prepare_pool(cfg, pipeline, make_context, loops=concurrency)
+    pipeline, prepare_pool = worker_pipeline(
+        cfg, rt.db, rt.blobs, search, make_context, loops=concurrency
+    )
     worker = Worker(
         spool,
         pipeline,

@@ -300,12 +300,32 @@ def with_prepare_pool(
 ) -> tuple[PipelineDeps, PreparePool | None]:
     """`deps` as the worker runs them: with a prepare process per loop, unless
     `[ingest] prepare_in_processes` is off. The pool (None when off) is the caller's to start
-    (`prestart` or as a component) and to close; `serve`, the hardening tests' worker and the
-    pipeline benchmark all wire it here."""
+    (`prestart` or as a component) and to close; `worker_pipeline` (`serve`, `diia-inbox
+    ingest`, the pipeline benchmark) and the hardening tests' worker wire it here."""
     if not config.ingest.prepare_in_processes:
         return deps, None
     pool = make_prepare_pool(config, make_context, size=loops)
     return dataclasses.replace(deps, preparer=pool), pool
+
+
+def worker_pipeline(
+    config: Config,
+    db: Database,
+    blobs: Blobs,
+    search: SearchBackend,
+    make_context: ContextMaker,
+    *,
+    loops: int,
+) -> tuple[PipelineDeps, PreparePool | None]:
+    """The pipeline as the worker runs it (`serve`, `diia-inbox ingest`, the pipeline
+    benchmark): the installation's steps on the trust store `make_context` holds, indexing
+    into `search` (`worker_search`), with a prepare process per loop unless that is off
+    (`with_prepare_pool`; the pool is the caller's to start and close)."""
+    deps = dataclasses.replace(
+        deps_from_config(config, db, blobs, make_context=make_context),
+        index=index_into(search),
+    )
+    return with_prepare_pool(config, deps, make_context, loops=loops)
 
 
 # --- extraction, indexing, the pipeline ----------------------------------------------------
