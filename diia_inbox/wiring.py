@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -105,6 +106,10 @@ class TrustCache:
         self._stamp: tuple[tuple[str, float], ...] | None = None
         self._stamp_read_at: float | None = None
         self._store: TrustStore | None = None
+        #: Callers on several threads (the worker's loops) take one store: without it each of
+        #: them loaded its own at the first message, and a prepare pool, seeing another store,
+        #: retired the children it had just started.
+        self._lock = threading.Lock()
         self.loads = 0  # how many times the material was (re)loaded
         self.stamp_reads = 0  # how many times the stamp was read (files and database)
 
@@ -132,6 +137,10 @@ class TrustCache:
     def store(self, max_age: float = 0.0) -> TrustStore:
         """The trust store, reloaded if the material changed; with `max_age` > 0 a stamp read
         less than that many seconds ago is not read again."""
+        with self._lock:
+            return self._store_now(max_age)
+
+    def _store_now(self, max_age: float) -> TrustStore:
         now = self.clock()
         read_at = self._stamp_read_at
         if (
@@ -273,19 +282,21 @@ def make_prepare_pool(
     `make_context` holds (a new store, after a trust change, gives new children); the trust
     stamp is looked at as often as the in-thread pipeline does (`trust_max_age`)."""
     last: list[tuple[TrustStore, PoolSpec]] = []
+    lock = threading.Lock()
 
     def current() -> PoolSpec:
         store = make_context(trust_max_age=trust_max_age).trust
-        if not last or last[0][0] is not store:
-            spec = PoolSpec.of(
-                config.verify.revocation,
-                tuple(config.verify.accepted_signers),
-                config.search,
-                config.ingest,
-                store,
-            )
-            last[:] = [(store, spec)]
-        return last[0][1]
+        with lock:  # one spec per store, whichever loop asks first
+            if not last or last[0][0] is not store:
+                spec = PoolSpec.of(
+                    config.verify.revocation,
+                    tuple(config.verify.accepted_signers),
+                    config.search,
+                    config.ingest,
+                    store,
+                )
+                last[:] = [(store, spec)]
+            return last[0][1]
 
     return PreparePool(current, steps_from_spec, size=size)
 

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from archive.models import AuditEvent, Document
@@ -188,5 +189,41 @@ def test_the_pipeline_verifier_uses_a_recent_stamp_and_the_other_callers_do_not(
         make_context()
         assert asked == [PIPELINE_TRUST_MAX_AGE]
         assert PIPELINE_TRUST_MAX_AGE > 0
+    finally:
+        rt.close()
+
+
+def test_loops_asking_at_once_share_one_load_of_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's loops ask for the store at their first message together: the material is
+    loaded once and all get the same store (each loaded its own before, and a prepare pool,
+    seeing a second store, retired the children it had just started)."""
+    import threading
+    import time
+
+    rt = Runtime.open(load_config(data_dir=str(tmp_path / "data")))
+    try:
+        (rt.config.trust_dir / "root.der").write_bytes(make_pki("ecdsa").anchor)
+        cache = TrustCache([rt.config.trust_dir], [], rt.db)
+        real = TrustCache._current_stamp
+
+        def slow_stamp(self: TrustCache) -> tuple[tuple[str, float], ...]:
+            time.sleep(0.2)  # a busy disk and database: the callers overlap
+            return real(self)
+
+        monkeypatch.setattr(TrustCache, "_current_stamp", slow_stamp)
+        stores: list[object] = []
+        threads = [
+            threading.Thread(target=lambda: stores.append(cache.store(max_age=60)))
+            for _ in range(4)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert len(stores) == 4 and all(s is stores[0] for s in stores)
+        assert cache.loads == 1 and cache.stamp_reads == 1
+        assert len(cache.store(max_age=60).anchors) == 1
     finally:
         rt.close()
