@@ -15,6 +15,7 @@ from pathlib import Path
 
 from search.analysis import Analyzer
 from search.errors import IndexUnavailable
+from search.heap import release_free_heap
 from search.index import ArchiveSource, IndexDoc, SearchResult, check_sort
 from search.plan import Plan, plan_query
 from search.query import parse_query
@@ -99,8 +100,12 @@ class WhooshBackend:
             return self._search(plan, limit, offset, sort)
 
     def _search(self, plan: Plan, limit: int, offset: int, sort: str) -> SearchResult:
-        with self.store.lock:
-            return self._query.search(self.store.searcher(), plan, limit, offset, sort)
+        try:
+            with self.store.lock:
+                return self._query.search(self.store.searcher(), plan, limit, offset, sort)
+        finally:
+            # What the search built per matching document is free now (search.heap).
+            release_free_heap()
 
     # -- health --------------------------------------------------------------------------
 

@@ -225,7 +225,9 @@ class SegmentArrays:
         self._lock = threading.Lock()
         self._codes: dict[str, tuple[dict[str, int], array[int] | bytearray]] = {}
         self._days: tuple[list[str], list[int], array[int]] | None = None
-        self._numbers: dict[str, array[int]] = {}
+        #: Per-document numbers: this segment's own array, or its slice of the array joined
+        #: over a whole searcher (share), so that a multi-segment index holds them once.
+        self._numbers: dict[str, array[int] | memoryview] = {}
         self._lexicons: dict[str, list[str]] = {}
 
     def rebind(self, reader: Any) -> None:
@@ -315,15 +317,22 @@ class SegmentArrays:
 
     # -- numbers per document ----------------------------------------------------------------
 
-    def received(self) -> array[int]:
+    def received(self) -> array[int] | memoryview:
         """The received time as Whoosh sorts it (its DATETIME column's integer)."""
         return self._number("received_at", lambda v: int(v))
 
-    def copies(self) -> array[int]:
+    def copies(self) -> array[int] | memoryview:
         """The copy key of each document as a number (copy_number)."""
         return self._number("copy_key", copy_number)
 
-    def _number(self, field: str, convert: Any) -> array[int]:
+    def share(self, what: str, view: array[int] | memoryview) -> None:
+        """Hold `what` ("received" or "copies") as `view`, this segment's slice of the array
+        a searcher joined over all its segments: the next searcher joins from the slices, and
+        the numbers are in memory once (16 bytes per document instead of 32)."""
+        with self._lock:
+            self._numbers[_NUMBER_FIELDS[what]] = view
+
+    def _number(self, field: str, convert: Any) -> array[int] | memoryview:
         built = self._numbers.get(field)
         if built is None:
             with self._lock:
@@ -332,6 +341,10 @@ class SegmentArrays:
                     column = self._reader.column_reader(field, translate=False)
                     built = self._numbers[field] = array("q", (convert(v) for v in column))
         return built
+
+
+#: The column behind each per-document number of SegmentArrays.
+_NUMBER_FIELDS = {"received": "received_at", "copies": "copy_key"}
 
 
 def segment_ids(searcher: Any) -> list[str]:

@@ -210,13 +210,25 @@ class OpenSearcher:
     def _whole(self, what: str) -> Any:
         joined = self._joined.get(what)
         if joined is None:
-            parts = [getattr(arrays, what)() for arrays, _r, _o in self.segments()]
+            segments = [arrays for arrays, _r, _o in self.segments()]
+            parts = [getattr(arrays, what)() for arrays in segments]
             if len(parts) == 1:
                 joined = parts[0]
+                if isinstance(joined, memoryview):
+                    # The slice of a join whose other segments left the index: an array of
+                    # its own, so the old join can go.
+                    joined = array("q", joined.tobytes())
+                    segments[0].share(what, joined)
             else:
                 joined = array("q")
                 for part in parts:
-                    joined.extend(part)
+                    joined.frombytes(memoryview(part).cast("B"))
+                # Each segment keeps its slice of the joined array instead of an array of
+                # its own: one copy of the numbers, and the next searcher joins from them.
+                view, start = memoryview(joined), 0
+                for arrays, part in zip(segments, parts, strict=True):
+                    arrays.share(what, view[start : start + len(part)])
+                    start += len(part)
             self._joined[what] = joined
         return joined
 

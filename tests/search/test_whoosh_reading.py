@@ -240,3 +240,49 @@ def test_a_block_cut_before_its_values_keeps_ids_and_weights() -> None:
     for ids, weights, values in cases:
         block = pickle.dumps((ids, weights, values), 2)
         assert _without_values(block) == (ids, weights, None)
+
+
+def _column_numbers(b: WhooshBackend) -> tuple[list[int], list[int]]:
+    """The arrival time and copy number of every document, by docnum, read from Whoosh's
+    columns as Whoosh gives them (the outside truth for the joined arrays)."""
+    from search.whoosh_segments import copy_number
+
+    searcher = b.store.searcher().searcher
+    received: list[int] = []
+    copies: list[int] = []
+    for sub, _offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        received += [int(v) for v in reader.column_reader("received_at", translate=False)]
+        copies += [copy_number(v) for v in reader.column_reader("copy_key", translate=False)]
+    return received, copies
+
+
+def test_per_document_numbers_are_held_once_across_segments(index: Path) -> None:
+    """Three segments: the searcher joins arrival times and copy numbers into one array and
+    each segment keeps a slice of it, not a copy; a commit adds a segment and the next join
+    is made from those slices plus the new segment's column, equal to Whoosh's columns."""
+    b = backend(index, 0)
+    try:
+        date_sorted = [h.id for h in b.search("коваль", limit=1000, sort="date").hits]
+        view = b.store.searcher()
+        segments = [arrays for arrays, _r, _o in view.segments()]
+        assert len(segments) >= 2
+        received, copies = view.received(), view.copies()
+        assert (list(received), list(copies)) == _column_numbers(b)
+        for arrays in segments:
+            for mine, joined in ((arrays.received(), received), (arrays.copies(), copies)):
+                assert isinstance(mine, memoryview) and mine.obj is joined
+        later = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+        b.add([dataclasses.replace(make_doc(6), id=5000, received_at=later)])
+        again = b.store.searcher()
+        assert again is not view
+        assert (list(again.received()), list(again.copies())) == _column_numbers(b)
+        newest = b.search("коваль", limit=1000, sort="date").hits
+        assert [h.id for h in newest] == [5000, *date_sorted]
+        b.optimize()  # one segment: its own array again, the old join let go
+        one = b.store.searcher()
+        ((arrays, _r, _o),) = one.segments()
+        assert not isinstance(one.received(), memoryview)
+        assert (list(one.received()), list(one.copies())) == _column_numbers(b)
+    finally:
+        b.close()
