@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import ssl
 from collections.abc import Callable
 from typing import AnyStr, Protocol
@@ -45,6 +46,7 @@ from aiosmtpd.smtp import SMTP, Session, syntax
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 
 AIOSMTPD_PRIVATE_METHODS = {
+    "_getaddr": ("self", "arg"),
     "_handle_client": ("self",),
     "_reset_timeout": ("self", "duration"),
     "_timeout_cb": ("self",),
@@ -59,6 +61,14 @@ DATA_BUFFER = 64 * 1024
 AIOSMTPD_TLS_FIRST = "530 Must issue a STARTTLS command first"
 
 IDENT = "ESMTP diia-inbox"
+
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+#: The path nearly every client sends in MAIL FROM and RCPT TO: <dot-atom@dot-atom>. aiosmtpd
+#: parses every path with the email package's header parser and defines a typing.Protocol
+#: class on each call: a fifth of the receiver's event loop at 400 messages/s (py-spy, 300 KB
+#: messages). For this form one expression gives the answer aiosmtpd gives (a property test
+#: compares the two); any other form still goes to aiosmtpd.
+_PLAIN_PATH = re.compile(rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>")
 
 
 class Channel(Protocol):
@@ -261,6 +271,23 @@ class _Session(SMTP):
                 transport.write(line)
         transport.close()
         return True
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """(address, parameters) of a MAIL or RCPT argument, as aiosmtpd's own `_getaddr`
+        gives them; the plain form without the email package's parser (`_PLAIN_PATH`)."""
+        plain = _PLAIN_PATH.match(arg)
+        if plain is not None:
+            # What follows the path, after the blanks (and comments, which aiosmtpd's parser
+            # would drop: left to it) that may separate it from the parameters.
+            rest = arg[plain.end() :].lstrip(" \t")
+            if not rest.startswith("("):
+                address = plain.group(1)
+                local = address.rpartition("@")[0]
+                if self.local_part_limit and len(local) > self.local_part_limit:
+                    return None, None
+                return address, rest
+        found: tuple[str | None, str | None] = super()._getaddr(arg)
+        return found
 
     # -- connection life -----------------------------------------------------------------
 
