@@ -70,3 +70,27 @@ def test_holds_back_at_most_three_bytes() -> None:
     assert payload == b"x" * 100 + b"\r\n"  # the "." waits: stuffed dot or the end?
     payload, rest = decoder.feed(b"\r\n")
     assert decoder.done and payload == b"" and rest == b""
+
+
+# Lines with many dots inside them before a dot that starts a line: more than the decoder looks
+# past one by one (_DOT_STEPS) and fewer, so both of its searches meet a line-start dot.
+DOTTY = st.lists(
+    st.sampled_from([b"a.", b"b..", b"x", b"\r\n", b"\r\n.", b"\r\n..", b"."]),
+    min_size=1,
+    max_size=160,
+).map(lambda pieces: b"".join(pieces) + b"\r\n.\r\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(raw=DOTTY, cuts=st.lists(st.integers(min_value=0, max_value=2_000), max_size=8))
+def test_dots_inside_lines_before_a_stuffed_dot(raw: bytes, cuts: list[int]) -> None:
+    assert decode_in_chunks(raw, cuts) == unstuff_reference(raw)
+
+
+def test_many_dots_inside_lines_then_the_end() -> None:
+    from ingest.datastream import _DOT_STEPS
+
+    for dots in (_DOT_STEPS - 1, _DOT_STEPS, _DOT_STEPS + 1, 5 * _DOT_STEPS):
+        message = b"Subject: " + b"a." * dots + b"\r\n..stuffed\r\n" + b"QUJD" * 50 + b"\r\n"
+        raw = message + b".\r\n"
+        assert decode_in_chunks(raw, []) == (message.replace(b"\r\n..", b"\r\n."), b"")
