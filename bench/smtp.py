@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/smtp.py [--messages 1000] [--connections 8] [--size 300000]
                                    [--big-size 25000000] [--target receiver|serve] [--stock]
-                                   [--phases] [--no-fsync]
+                                   [--phases] [--no-fsync] [--postfix]
 
 1. Throughput: messages/s accepted durably (each answered 250 only after fsync and rename)
    for `--size` byte messages over `--connections` connections, beside Postfix's `smtp-sink`
@@ -17,6 +17,13 @@
 (MAIL, RCPT, DATA's 354, and the final 250 after the message, which includes the spool commit).
 `--no-fsync` adds a run of the same receiver with `os.fsync` made a no-op in its process: NOT
 durable, only to show how much of the gap to `smtp-sink` is the disk's synchronous writes.
+
+`--postfix` adds a real MTA that keeps mail durably, driven by the same client: a private
+Postfix instance (its own configuration and queue folders in a temporary folder, `postfix -c`,
+needs root and Debian's postfix) whose smtpd answers 250 only after its cleanup daemon has
+fsync'ed the queue file, as ours does after the spool's fsync; the queue manager then hands
+each message to the `discard` transport. It shows what durability costs a C MTA on the same
+machine, beside `smtp-sink`, which keeps nothing.
 
 `--stock` adds aiosmtpd's stock DATA handling (whole message in memory) feeding the same
 spool, the baseline that the streamed DATA replaced. `--target receiver` (default) runs only
@@ -283,6 +290,115 @@ def _stock_smtp(spool: Any, limit: int) -> asyncio.Protocol:
     return SMTP(Handler(), data_size_limit=limit, hostname="bench.test")
 
 
+_POSTFIX_MAIN = """\
+compatibility_level = 3.6
+queue_directory = {dir}/queue
+data_directory = {dir}/data
+meta_directory = /etc/postfix
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+default_transport = discard
+relay_transport = discard
+alias_maps =
+alias_database =
+local_recipient_maps =
+maillog_file = {dir}/maillog
+maillog_file_prefixes = {dir}
+"""
+
+_POSTFIX_MASTER = """\
+127.0.0.1:{port} inet n - n - - smtpd
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+proxymap  unix - - n - - proxymap
+discard   unix - - n - - discard
+error     unix - - n - - error
+retry     unix - - n - - error
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
+def postfix_throughput(args: argparse.Namespace, payload: bytes) -> float | None:
+    """Messages/s accepted by a private Postfix (queue file fsync'ed before 250, then
+    discarded), and the CPU of all its processes per message."""
+    if shutil.which("postfix") is None or os.geteuid() != 0:
+        print("postfix smtpd: needs Debian's postfix and root")
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="diia-bench-postfix-"))
+    folder.chmod(0o755)  # reachable by user postfix
+    port = free_port()
+    try:
+        (folder / "main.cf").write_text(_POSTFIX_MAIN.format(dir=folder))
+        (folder / "master.cf").write_text(_POSTFIX_MASTER.format(port=port))
+        for sub in ("queue", "data"):
+            (folder / sub).mkdir()
+        shutil.chown(folder / "data", "postfix")
+        subprocess.run(["postfix", "-c", str(folder), "start"], check=True, capture_output=True)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                        if s.recv(200).startswith(b"220"):
+                            s.sendall(b"QUIT\r\n")
+                            break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            asyncio.run(load(port, payload, min(50, args.messages), args.connections))
+            cpu = _postfix_cpu(folder)
+            phases: dict[str, list[float]] = {}
+            seconds = asyncio.run(load(port, payload, args.messages, args.connections, phases))
+            cpu = _postfix_cpu(folder) - cpu
+        finally:
+            subprocess.run(["postfix", "-c", str(folder), "stop"], capture_output=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    rate = args.messages / seconds
+    print(
+        f"{'postfix smtpd:':22s}{rate:7.1f} messages/s accepted durably (queue file fsync'ed; "
+        f"its processes' CPU {cpu / seconds:.0%} of a core, "
+        f"{cpu / args.messages * 1000:.2f} ms per message)"
+    )
+    if args.phases:
+        print(f"{'':22s}median wait for the reply, ms: {_medians(phases)}")
+    return rate
+
+
+def _postfix_cpu(folder: Path) -> float:
+    """CPU seconds used so far by the Postfix processes of this instance's master (its pid
+    file) and their children."""
+    master = int((folder / "queue" / "pid" / "master.pid").read_text().split()[0])
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(entry) == master or int(fields[1]) == master:
+            total += cpu_seconds(int(entry))
+    return total
+
+
 # -- the benchmark ------------------------------------------------------------------------
 
 
@@ -366,6 +482,11 @@ def main() -> None:
         action="store_true",
         help="also run the receiver with fsync disabled (not durable: the disk's share)",
     )
+    ap.add_argument(
+        "--postfix",
+        action="store_true",
+        help="also a private Postfix (needs root): a C MTA's durable accept rate",
+    )
     ap.add_argument("--_receiver", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._receiver:
@@ -383,11 +504,16 @@ def main() -> None:
         throughput(args, payload, "aiosmtpd stock DATA", stock=True)
     if args.no_fsync:
         unsafe = throughput(args, payload, "receiver, no fsync", stock=False, fsync=False)
+    mta = postfix_throughput(args, payload) if args.postfix else None
     theirs = sink_throughput(args, payload)
     if theirs:
         print(f"ratio receiver / smtp-sink: {ours / theirs:.2f}")
         if args.no_fsync:
             print(f"ratio receiver without fsync / smtp-sink: {unsafe / theirs:.2f}")
+        if mta:
+            print(f"ratio postfix smtpd / smtp-sink: {mta / theirs:.2f}")
+    if mta:
+        print(f"ratio receiver / postfix smtpd: {ours / mta:.2f}")
 
     big = make_message(args.big_size, "memory")
     memory(args, big, "diia-inbox receiver", stock=False)
