@@ -19,11 +19,11 @@
 durable, only to show how much of the gap to `smtp-sink` is the disk's synchronous writes.
 
 `--postfix` adds a real MTA that keeps mail durably, driven by the same client: a private
-Postfix instance (its own configuration and queue folders in a temporary folder, `postfix -c`,
-needs root and Debian's postfix) whose smtpd answers 250 only after its cleanup daemon has
-fsync'ed the queue file, as ours does after the spool's fsync; the queue manager then hands
-each message to the `discard` transport. It shows what durability costs a C MTA on the same
-machine, beside `smtp-sink`, which keeps nothing.
+Postfix instance (tests/support/postfix.py: its own configuration and queue folders in a
+temporary folder, `postfix -c`; needs root and Debian's postfix) whose smtpd answers 250
+only after its cleanup daemon has fsync'ed the queue file, as ours does after the spool's
+fsync; the queue manager then hands each message to the `discard` transport. It shows what
+durability costs a C MTA on the same machine, beside `smtp-sink`, which keeps nothing.
 
 `--stock` adds aiosmtpd's stock DATA handling (whole message in memory) feeding the same
 spool, the baseline that the streamed DATA replaced. `--target receiver` (default) runs only
@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingest.datastream import stuff  # noqa: E402
+from tests.support.postfix import start_private, stop_private  # noqa: E402
 from tests.support.serve import free_port  # noqa: E402
 
 RCPT = "hotel-dnipro@inbox.example.org"
@@ -290,49 +291,6 @@ def _stock_smtp(spool: Any, limit: int) -> asyncio.Protocol:
     return SMTP(Handler(), data_size_limit=limit, hostname="bench.test")
 
 
-_POSTFIX_MAIN = """\
-compatibility_level = 3.6
-queue_directory = {dir}/queue
-data_directory = {dir}/data
-meta_directory = /etc/postfix
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = bench.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-default_transport = discard
-relay_transport = discard
-alias_maps =
-alias_database =
-local_recipient_maps =
-maillog_file = {dir}/maillog
-maillog_file_prefixes = {dir}
-"""
-
-_POSTFIX_MASTER = """\
-127.0.0.1:{port} inet n - n - - smtpd
-cleanup   unix n - n - 0 cleanup
-qmgr      unix n - n 300 1 qmgr
-rewrite   unix - - n - - trivial-rewrite
-bounce    unix - - n - 0 bounce
-defer     unix - - n - 0 bounce
-trace     unix - - n - 0 bounce
-proxymap  unix - - n - - proxymap
-discard   unix - - n - - discard
-error     unix - - n - - error
-retry     unix - - n - - error
-anvil     unix - - n - 1 anvil
-scache    unix - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"""
-
-
 def postfix_throughput(args: argparse.Namespace, payload: bytes) -> float | None:
     """Messages/s accepted by a private Postfix (queue file fsync'ed before 250, then
     discarded), and the CPU of all its processes per message."""
@@ -341,33 +299,16 @@ def postfix_throughput(args: argparse.Namespace, payload: bytes) -> float | None
         return None
     folder = Path(tempfile.mkdtemp(prefix="diia-bench-postfix-"))
     folder.chmod(0o755)  # reachable by user postfix
-    port = free_port()
     try:
-        (folder / "main.cf").write_text(_POSTFIX_MAIN.format(dir=folder))
-        (folder / "master.cf").write_text(_POSTFIX_MASTER.format(port=port))
-        for sub in ("queue", "data"):
-            (folder / sub).mkdir()
-        shutil.chown(folder / "data", "postfix")
-        subprocess.run(["postfix", "-c", str(folder), "start"], check=True, capture_output=True)
+        port = start_private(folder, "discard")
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-                        if s.recv(200).startswith(b"220"):
-                            s.sendall(b"QUIT\r\n")
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
             asyncio.run(load(port, payload, min(50, args.messages), args.connections))
             cpu = _postfix_cpu(folder)
             phases: dict[str, list[float]] = {}
             seconds = asyncio.run(load(port, payload, args.messages, args.connections, phases))
             cpu = _postfix_cpu(folder) - cpu
         finally:
-            subprocess.run(["postfix", "-c", str(folder), "stop"], capture_output=True)
+            stop_private(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     rate = args.messages / seconds

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import smtplib
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -22,68 +20,12 @@ import pytest
 
 from ingest.envelope import Envelope
 from tests.ingest.conftest import BRANCH_ADDRESS, RunningReceiver, spool_items
-from tests.support.serve import free_port
+from tests.support.postfix import maillog, start_private, stop_private
 
 pytestmark = pytest.mark.skipif(
     shutil.which("postfix") is None or os.geteuid() != 0,
     reason="needs Debian's postfix and root",
 )
-
-MAIN_CF = """\
-compatibility_level = 3.6
-queue_directory = {dir}/queue
-data_directory = {dir}/data
-meta_directory = /etc/postfix
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = relay.test
-mydomain = relay.test
-myorigin = relay.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-default_transport = {transport}
-relay_transport = {transport}
-smtp_dns_support_level = disabled
-smtp_tls_security_level = none
-lmtp_tls_security_level = none
-alias_maps =
-alias_database =
-local_recipient_maps =
-maillog_file = {dir}/maillog
-maillog_file_prefixes = {dir}
-queue_run_delay = 1s
-minimal_backoff_time = 1s
-maximal_backoff_time = 2s
-"""
-
-MASTER_CF = """\
-127.0.0.1:{port} inet n - n - - smtpd
-cleanup   unix n - n - 0 cleanup
-qmgr      unix n - n 300 1 qmgr
-rewrite   unix - - n - - trivial-rewrite
-bounce    unix - - n - 0 bounce
-defer     unix - - n - 0 bounce
-trace     unix - - n - 0 bounce
-verify    unix - - n - 1 verify
-flush     unix n - n 1000? 0 flush
-proxymap  unix - - n - - proxymap
-smtp      unix - - n - - smtp
-relay     unix - - n - - smtp
-lmtp      unix - - n - - lmtp
-showq     unix n - n - - showq
-error     unix - - n - - error
-retry     unix - - n - - error
-discard   unix - - n - - discard
-anvil     unix - - n - 1 anvil
-scache    unix - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-"""
 
 
 @pytest.fixture
@@ -100,37 +42,21 @@ def postfix_dir() -> Iterator[Path]:
 @pytest.fixture
 def postfix(postfix_dir: Path) -> Iterator[Callable[[str], int]]:
     """Factory: start Postfix relaying to `transport`; returns the port it listens on."""
-    folder = postfix_dir
     started: list[Path] = []
 
     def start(transport: str) -> int:
-        port = free_port()
-        (folder / "main.cf").write_text(MAIN_CF.format(dir=folder, transport=transport))
-        (folder / "master.cf").write_text(MASTER_CF.format(port=port))
-        for sub in ("queue", "data"):
-            (folder / sub).mkdir()
-        shutil.chown(folder / "data", "postfix")
-        subprocess.run(["postfix", "-c", str(folder), "start"], check=True, capture_output=True)
-        started.append(folder)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=2).close()
-                return port
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("Postfix did not start:\n" + _log(folder))
+        port = start_private(postfix_dir, transport)
+        started.append(postfix_dir)
+        return port
 
     try:
         yield start
     finally:
         for f in started:
-            subprocess.run(["postfix", "-c", str(f), "stop"], capture_output=True)
+            stop_private(f)
 
 
-def _log(folder: Path) -> str:
-    log = folder / "maillog"
-    return log.read_text(errors="replace") if log.exists() else "(no maillog)"
+_log = maillog
 
 
 def _wait_for_log(folder: Path, text: str) -> bool:
