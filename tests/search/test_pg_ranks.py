@@ -46,33 +46,24 @@ PEOPLE = (
 )
 
 
+def _add(archive: Archive, body: str, day: dt.date, sender: str) -> int:
+    """A copy of `body` received at 09:00 UTC on `day` from `sender`@example.com."""
+    return add_copy(
+        archive.db,
+        text=body,
+        filename="id.pdf",
+        received_at=dt.datetime(day.year, day.month, day.day, 9, 0, tzinfo=dt.UTC),
+        branch_email="khr@example.org",
+        sender=f"{sender}@example.com",
+    )
+
+
 @pytest.fixture
 def pg(archive: Archive) -> Iterator[tuple[PostgresBackend, Archive, list[int]]]:
     if archive.settings.backend != "postgres":
         pytest.skip("search_ranks is PostgreSQL's")
-    ids = []
-    for i, body in enumerate(PEOPLE):
-        ids.append(
-            add_copy(
-                archive.db,
-                text=body,
-                filename="id.pdf",
-                received_at=dt.datetime(2026, 11, 1 + i, 9, 0, tzinfo=dt.UTC),
-                branch_email="khr@example.org",
-                sender=f"p{i}@example.com",
-            )
-        )
-    resends = [
-        add_copy(
-            archive.db,
-            text=PEOPLE[-1],
-            filename="id.pdf",
-            received_at=dt.datetime(2026, 11, 20 + day, 9, 0, tzinfo=dt.UTC),
-            branch_email="khr@example.org",
-            sender="ihor@example.com",
-        )
-        for day in (1, 2)
-    ]
+    ids = [_add(archive, body, dt.date(2026, 11, 1 + i), f"p{i}") for i, body in enumerate(PEOPLE)]
+    resends = [_add(archive, PEOPLE[-1], dt.date(2026, 11, 20 + day), "ihor") for day in (1, 2)]
     pdf_hash = hashlib.sha256(b"the same PDF bytes").hexdigest()
     with archive.db.session() as s:
         for doc_id in (ids[-1], *resends):
@@ -305,14 +296,7 @@ def test_total_counts_a_row_once_and_its_text_only_mentions(
 
     before, _ = totals()
     new = [
-        add_copy(
-            archive.db,
-            text=body,
-            filename="id.pdf",
-            received_at=dt.datetime(2026, 10, 1 + i, 9, 0, tzinfo=dt.UTC),
-            branch_email="khr@example.org",
-            sender=f"n{i}@example.com",
-        )
+        _add(archive, body, dt.date(2026, 10, 1 + i), f"n{i}")
         for i, body in enumerate(
             (
                 _copy("Коваленко Андрій Петрович", extra="ФОП Коваленкова"),  # name and text
