@@ -61,9 +61,14 @@ _NUMBER_IN_TEXT = re.compile(
 _SHORT_SERIES = re.compile(r"[^\W\d_]{1,3}")
 
 
+def _canonical(text: str) -> str:
+    """NFC with one apostrophe: the text words are found in."""
+    return _straight(unicodedata.normalize("NFC", text))
+
+
 def normalize(text: str) -> str:
     """NFC, one apostrophe, lower case: the form every comparison starts from."""
-    return _straight(unicodedata.normalize("NFC", text)).lower()
+    return _canonical(text).lower()
 
 
 def fold_number(number: str) -> str:
@@ -157,8 +162,7 @@ class Analyzer:
         return transliterate(w).lower().replace(APOSTROPHE, "")
 
     def words(self, text: str) -> list[tuple[int, int, str]]:
-        norm = _straight(unicodedata.normalize("NFC", text))
-        return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(norm)]
+        return [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(_canonical(text))]
 
     def positions(self, text: str) -> list[tuple[str, ...]]:
         """Keys per word position; alternatives (lemmas) share a position.
@@ -169,7 +173,7 @@ class Analyzer:
         rebuild of 100,000 copies)."""
         cached, direct, digit = self.word_keys, self._word_keys, _DIGIT.search
         # The words of `words`, without their places (no match objects, no tuples).
-        words = _WORD.findall(_straight(unicodedata.normalize("NFC", text)))
+        words = _WORD.findall(_canonical(text))
         return [direct(w) if digit(w) else cached(w) for w in words]
 
     def spans(
