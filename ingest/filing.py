@@ -24,6 +24,7 @@ trying again later may succeed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -138,8 +139,11 @@ class Arrival:
     #: its duplicate check): a raw message is hundreds of KB, hashed once per message.
     raw_sha256: str | None = None
 
-    @property
+    @functools.cached_property
     def digest(self) -> str | None:
+        """The SHA-256 (hex) of `raw`, the row's `raw_sha256`: `raw_sha256` if given, else
+        hashed here, once per arrival (filing reads it for the duplicate check, the blobs and
+        the row)."""
         if self.raw is None:
             return None
         return self.raw_sha256 or hashlib.sha256(self.raw).hexdigest()
@@ -196,14 +200,14 @@ def _write(
     planning cost the worker more CPU than the statements themselves (issue 15); the index's
     view is `index_doc` of the same values as unsaved `Document` objects."""
     digest = arrival.digest
-    hashes = _put_blobs(arrival.raw, digest, copies, deps.blobs)
+    hashes = _put_blobs(arrival, copies, deps.blobs)
     try:
         with deps.db.session() as s:
             known = known_message(s, digest) if digest is not None else None
             if known is not None and known.status == "done":
                 return Outcome("duplicate", known.id), ()
             reason = " ".join(arrival.problems) or None
-            msg_id = save_message(s, known, arrival, digest, "done", reason)
+            msg_id = save_message(s, known, arrival, "done", reason)
             routed = arrival.branch_addresses is not None
             branch = _branch(s, arrival.branch_addresses or ())
             rows = [
@@ -239,16 +243,17 @@ def _write(
 
 
 def _put_blobs(
-    raw: bytes | None, digest: str | None, copies: Sequence[CopyToFile], blobs: Blobs
+    arrival: Arrival, copies: Sequence[CopyToFile], blobs: Blobs
 ) -> list[tuple[str | None, str | None]]:
     """The raw message and every file of every copy kept, in one batch (`Blobs.put_many`: the
     fsyncs of a message grouped); per copy, the hashes its row names: the PDF and the best
     signature (the others are listed with their hashes in the report's `signature_files`)."""
+    raw = arrival.raw
     files: list[bytes] = [] if raw is None else [raw]
     for copy in copies:
         files += [copy.pdf] if copy.pdf is not None else []
         files += copy.signatures
-    known = [] if raw is None else [digest]  # the raw message's, hashed once by the caller
+    known = [] if raw is None else [arrival.digest]  # the raw message's, hashed once
     stored = iter(blobs.put_many(files, known)[0 if raw is None else 1 :])
     hashes: list[tuple[str | None, str | None]] = []
     for copy in copies:
@@ -374,7 +379,6 @@ def save_message(
     s: Session,
     known: KnownMessage | None,
     arrival: Arrival,
-    digest: str | None,
     status: str,
     reason: str | None,
 ) -> int:
@@ -395,7 +399,8 @@ def save_message(
     }
     conn = s.connection()
     if known is None:
-        return int(conn.execute(_INSERT_MESSAGE, {"raw_sha256": digest, **values}).scalar_one())
+        new = {"raw_sha256": arrival.digest, **values}
+        return int(conn.execute(_INSERT_MESSAGE, new).scalar_one())
     conn.execute(_DELETE_DOCUMENTS, {"known_id": known.id})
     conn.execute(_UPDATE_MESSAGE, {"known_id": known.id, **values})
     return known.id

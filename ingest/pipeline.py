@@ -312,18 +312,18 @@ def _archive(
 ) -> Outcome:
     """File the message's documents through the one filing use case (ingest/filing.py)."""
     arrival = dataclasses.replace(
-        _arrival(raw, envelope, parsed, attempts),
+        _arrival(raw, digest, envelope, parsed, attempts),
         problems=tuple(parsed.problems),
         branch_addresses=(*envelope.rcpt_tos, *parsed.to_addrs),
-        raw_sha256=digest,
     )
     return file_copies(arrival, [_copy(d) for d in drafts], deps)
 
 
 def _arrival(
-    raw: bytes, envelope: Envelope, parsed: ParsedMessage | None, attempts: int
+    raw: bytes, digest: str, envelope: Envelope, parsed: ParsedMessage | None, attempts: int
 ) -> Arrival:
-    """The message row's columns of a received message."""
+    """The message row's columns of a received message (`digest`: the SHA-256 of `raw`,
+    hashed once by `process`)."""
     return Arrival(
         envelope,
         raw,
@@ -331,6 +331,7 @@ def _arrival(
         message_id=parsed.message_id if parsed else None,
         subject=parsed.subject if parsed else "",
         attempts=attempts,
+        raw_sha256=digest,
     )
 
 
@@ -368,10 +369,8 @@ def _quarantine(
                 if known is not None and (known.reason or "").split(" ")[0] == reason:
                     return Outcome("duplicate", known.id, reason=reason)  # same verdict again
                 extra = [p for p in (parsed.problems if parsed else ()) if p != reason]
-                arrival = _arrival(raw, envelope, parsed, attempts)
-                row_id = save_message(
-                    s, known, arrival, digest, "quarantined", " ".join([reason, *extra])
-                )
+                arrival = _arrival(raw, digest, envelope, parsed, attempts)
+                row_id = save_message(s, known, arrival, "quarantined", " ".join([reason, *extra]))
         except IntegrityError:
             row = existing(deps.db, digest)
             return Outcome("duplicate", row.id if row else None)
