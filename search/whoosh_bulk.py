@@ -24,9 +24,7 @@ between the rebuilding process and a child.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import datetime as dt
-import functools
 import itertools
 import os
 import pickle
@@ -49,6 +47,7 @@ from whoosh.index import TOC, FileIndex, clean_files
 from whoosh.system import pack_int, pack_uint, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from search.heap import keep_heap_top
 from search.whoosh_format import VarintPositions, pack_positions, position_count, shared
 
 _LENGTH_BYTE = [length_to_byte(n) for n in range(1024)]
@@ -58,25 +57,6 @@ _MAGIC = WHOOSH3_HEADER_MAGIC
 _TERMINFO = W3TermInfo._struct
 _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # HashWriter's record header
 _EXTENT = struct.Struct("!qi")  # W3TermInfo: pack_long(offset) + pack_int(length)
-
-
-@functools.cache
-def keep_heap_top() -> bool:
-    """Keep 1 MB free at the top of the C heap (glibc's M_TOP_PAD); whether it was set.
-
-    zlib allocates about 256 KB for each `compress` (its deflate state) and frees it, and
-    glibc gives the top of the heap back to the system as soon as 128 KB of it are free: each
-    compress of a small block (a posting block, a document's stored fields) then faulted
-    those pages in again, about 19 page faults and 50 us for a 4 us call (the stored fields
-    alone, once per document, cost a rebuild of 100,000 documents 2 to 3 s of CPU). Set once
-    per process; nothing on another C library."""
-    try:
-        return bool(ctypes.CDLL(None).mallopt(_M_TOP_PAD, 1 << 20))
-    except (OSError, AttributeError):
-        return False
-
-
-_M_TOP_PAD = -2  # glibc's malloc.h
 
 
 def _length_byte(length: int | None) -> int:

@@ -338,16 +338,16 @@ def test_the_heap_top_is_kept_where_the_c_library_allows(monkeypatch: pytest.Mon
     import ctypes
     import platform
 
-    from search import whoosh_bulk
+    from search import heap
 
-    whoosh_bulk.keep_heap_top.cache_clear()
+    heap.keep_heap_top.cache_clear()
     if platform.libc_ver()[0] == "glibc":
-        assert whoosh_bulk.keep_heap_top() is True
+        assert heap.keep_heap_top() is True
 
     def no_libc(_name: object) -> object:
         raise OSError("no C library here")
 
-    whoosh_bulk.keep_heap_top.cache_clear()
+    heap.keep_heap_top.cache_clear()
     monkeypatch.setattr(ctypes, "CDLL", no_libc)
-    assert whoosh_bulk.keep_heap_top() is False
-    whoosh_bulk.keep_heap_top.cache_clear()
+    assert heap.keep_heap_top() is False
+    heap.keep_heap_top.cache_clear()
