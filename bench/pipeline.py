@@ -50,6 +50,7 @@ from sqlalchemy import func, insert, select
 from archive.models import Branch, Document, Message
 from bench.copies import photo_copies
 from bench.corpus import BRANCHES, generate
+from bench.procs import processes
 from diia_inbox.config import Config, load_config
 from diia_inbox.runtime import Runtime
 from diia_inbox.wiring import (
@@ -234,18 +235,6 @@ def make_copies(flavour: str, count: int, first_serial: int) -> Copies:
 # --- CPU of the worker's children ----------------------------------------------------------
 
 
-def _proc_stat(pid: int) -> tuple[int, int, float] | None:
-    """(parent pid, start time in ticks, CPU seconds) of a live process, from /proc (Linux)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(b")") + 2 :].split()  # after "pid (comm) "
-    ticks = os.sysconf("SC_CLK_TCK")
-    return int(fields[1]), int(fields[19]), (int(fields[11]) + int(fields[12])) / ticks
-
-
 class ChildrenCpu:
     """CPU seconds of this process's descendants by role, sampled from /proc every `period`.
 
@@ -279,10 +268,7 @@ class ChildrenCpu:
             self._sample()
 
     def _sample(self, *, first: bool = False) -> None:
-        procs: dict[int, tuple[int, int, float]] = {}
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and (stat := _proc_stat(int(entry))) is not None:
-                procs[int(entry)] = stat
+        procs = processes()
         me = os.getpid()
         depth: dict[int, int] = {}
 

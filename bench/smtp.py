@@ -54,6 +54,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.procs import proc_stat, processes  # noqa: E402
 from ingest.datastream import stuff  # noqa: E402
 from tests.support.postfix import start_private, stop_private  # noqa: E402
 from tests.support.serve import free_port  # noqa: E402
@@ -218,10 +219,11 @@ def rss_kib(pid: int) -> tuple[int, int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process used so far."""
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time a (live) process used so far."""
+    stat = proc_stat(pid)
+    if stat is None:
+        raise ProcessLookupError(pid)
+    return stat.cpu
 
 
 def run_receiver(data: Path, port: int, mode: str) -> None:
@@ -326,18 +328,7 @@ def _postfix_cpu(folder: Path) -> float:
     """CPU seconds used so far by the Postfix processes of this instance's master (its pid
     file) and their children."""
     master = int((folder / "queue" / "pid" / "master.pid").read_text().split()[0])
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(entry) == master or int(fields[1]) == master:
-            total += cpu_seconds(int(entry))
-    return total
+    return sum(s.cpu for pid, s in processes().items() if master in (pid, s.parent))
 
 
 # -- the benchmark ------------------------------------------------------------------------
